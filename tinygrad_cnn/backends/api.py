@@ -1,0 +1,160 @@
+"""The contract every backend (``cpu``, ``cuda``) fulfils.
+
+Ops in :mod:`tinygrad_cnn.ops` are written once against these functions; a backend is a
+module that defines every name in :data:`KERNEL_NAMES` with the signature documented in
+:class:`Backend`. Arrays are the backend's own type (``numpy.ndarray`` on the CPU, a Numba
+device array on CUDA); shapes are tuples of Python ints, dtypes are ``numpy.float32`` or
+``numpy.float64`` for data and ``numpy.int64`` for indices. Functions return new arrays and
+never keep references to their inputs, except the ``*_step`` optimizer updates, which
+update their first arguments in place. Inputs may be assumed valid: the op layer checks
+shapes and dtypes and raises readable errors before a kernel is called.
+
+Example:
+    >>> from tinygrad_cnn.backends import get_backend
+    >>> be = get_backend("cpu")
+    >>> be.to_numpy(be.relu(be.from_numpy(np.array([-1.0, 2.0], np.float32))))
+    array([0., 2.], dtype=float32)
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+Array = Any
+Shape = tuple[int, ...]
+Pair = tuple[int, int]
+
+
+class Backend(Protocol):
+    # ---- array.py: moving data and making arrays ----
+    def from_numpy(self, a: np.ndarray) -> Array:
+        """Copy a host array onto this backend (C-contiguous, same dtype)."""
+
+    def to_numpy(self, a: Array) -> np.ndarray:
+        """Copy an array back to the host as a C-contiguous numpy array."""
+
+    def zeros(self, shape: Shape, dtype: np.dtype) -> Array: ...
+    def full(self, shape: Shape, value: float, dtype: np.dtype) -> Array: ...
+    def astype(self, a: Array, dtype: np.dtype) -> Array: ...
+    def copy(self, a: Array) -> Array: ...
+    def all_finite(self, a: Array) -> bool:
+        """True when no element is NaN or infinite."""
+
+    # ---- elementwise.py: numpy broadcasting rules, result dtype = dtype of ``a`` ----
+    def add(self, a: Array, b: Array) -> Array: ...
+    def sub(self, a: Array, b: Array) -> Array: ...
+    def mul(self, a: Array, b: Array) -> Array: ...
+    def div(self, a: Array, b: Array) -> Array: ...
+    def pow(self, a: Array, b: Array) -> Array: ...
+    def maximum(self, a: Array, b: Array) -> Array: ...
+    def scalar_op(self, a: Array, op: str, value: float, reverse: bool = False) -> Array:
+        """``a OP value`` (or ``value OP a`` when ``reverse``); op in ``+ - * / ** max``."""
+
+    def neg(self, a: Array) -> Array: ...
+    def exp(self, a: Array) -> Array: ...
+    def log(self, a: Array) -> Array: ...
+    def sqrt(self, a: Array) -> Array: ...
+    def sigmoid(self, a: Array) -> Array: ...
+    def tanh(self, a: Array) -> Array: ...
+    def relu(self, a: Array) -> Array: ...
+    def relu_backward(self, grad: Array, out: Array) -> Array:
+        """``grad * (out > 0)``."""
+
+    def leaky_relu(self, a: Array, slope: float) -> Array: ...
+    def leaky_relu_backward(self, grad: Array, a: Array, slope: float) -> Array: ...
+    def eq(self, a: Array, b: Array) -> Array:
+        """``1.0`` where equal else ``0.0``, in the dtype of ``a`` (broadcasting)."""
+
+    # ---- reduce.py ----
+    def sum(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array: ...
+    def max(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array: ...
+
+    # ---- movement.py: all results are new C-contiguous arrays ----
+    def reshape(self, a: Array, shape: Shape) -> Array: ...
+    def permute(self, a: Array, axes: tuple[int, ...]) -> Array: ...
+    def broadcast_to(self, a: Array, shape: Shape) -> Array: ...
+    def pad(self, a: Array, pads: tuple[tuple[int, int], ...], value: float) -> Array:
+        """Constant padding, one ``(before, after)`` pair per axis."""
+
+    def getitem(self, a: Array, index: Any) -> Array:
+        """``a[index]`` with numpy semantics (slices, ints, None, integer arrays)."""
+
+    def getitem_backward(self, grad: Array, shape: Shape, index: Any) -> Array:
+        """Zeros of ``shape`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
+
+    def take_along_class(self, a: Array, target: Array) -> Array:
+        """``a[i, target[i]]`` for a 2-D ``a`` and an int64 ``target`` of length ``a.shape[0]``."""
+
+    # ---- matmul.py ----
+    def matmul(self, a: Array, b: Array) -> Array:
+        """``np.matmul`` semantics for 2-D and batched (…, M, K) @ (…, K, N)."""
+
+    # ---- conv.py: NCHW input, OIHW weight (I = in_channels // groups) ----
+    def conv2d_forward(self, x: Array, w: Array, bias: Array | None, stride: Pair,
+                       padding: Pair, dilation: Pair, groups: int) -> Array: ...
+    def conv2d_backward_input(self, grad_out: Array, w: Array, x_shape: Shape, stride: Pair,
+                              padding: Pair, dilation: Pair, groups: int) -> Array: ...
+    def conv2d_backward_weight(self, grad_out: Array, x: Array, w_shape: Shape, stride: Pair,
+                               padding: Pair, dilation: Pair, groups: int) -> Array: ...
+
+    # ---- pool.py: padding with -inf for max, zeros for average ----
+    def max_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair,
+                           padding: Pair) -> tuple[Array, Array]:
+        """Return ``(out, argmax)``; ``argmax`` (int64, shape of ``out``) is the flat index
+        ``h * W + w`` of the maximum inside its input plane (first maximum on ties)."""
+
+    def max_pool2d_backward(self, grad_out: Array, argmax: Array, x_shape: Shape) -> Array: ...
+    def avg_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair, padding: Pair,
+                           count_include_pad: bool) -> Array: ...
+    def avg_pool2d_backward(self, grad_out: Array, x_shape: Shape, kernel: Pair, stride: Pair,
+                            padding: Pair, count_include_pad: bool) -> Array: ...
+    def adaptive_avg_pool2d_forward(self, x: Array, output_size: Pair) -> Array:
+        """PyTorch's windows: start = floor(i*H/oh), end = ceil((i+1)*H/oh)."""
+
+    def adaptive_avg_pool2d_backward(self, grad_out: Array, x_shape: Shape) -> Array: ...
+
+    # ---- norm.py: batch norm over N, H, W of an (N, C, H, W) or (N, C) input ----
+    def batch_norm_train_forward(self, x: Array, weight: Array, bias: Array,
+                                 eps: float) -> tuple[Array, Array, Array, Array]:
+        """Return ``(y, mean, invstd, var_unbiased)``, statistics of shape (C,)."""
+
+    def batch_norm_eval_forward(self, x: Array, mean: Array, var: Array, weight: Array,
+                                bias: Array, eps: float) -> Array: ...
+    def batch_norm_backward(self, grad: Array, x: Array, weight: Array, mean: Array,
+                            invstd: Array) -> tuple[Array, Array, Array]:
+        """Training-mode backward; return ``(dx, dweight, dbias)``."""
+
+    # ---- loss.py ----
+    def log_softmax(self, x: Array, axis: int) -> Array: ...
+    def log_softmax_backward(self, grad: Array, out: Array, axis: int) -> Array:
+        """``grad - exp(out) * sum(grad, axis)``."""
+
+    def softmax(self, x: Array, axis: int) -> Array: ...
+    def softmax_backward(self, grad: Array, out: Array, axis: int) -> Array:
+        """``out * (grad - sum(grad * out, axis))``."""
+
+    def cross_entropy_forward(self, logits: Array, target: Array,
+                              label_smoothing: float) -> tuple[Array, Array]:
+        """Per-sample loss (N,) and softmax probabilities (N, C) for 2-D logits."""
+
+    def cross_entropy_backward(self, grad_loss: Array, probs: Array, target: Array,
+                               label_smoothing: float) -> Array:
+        """``(probs - smoothed_one_hot(target)) * grad_loss[:, None]``."""
+
+    # ---- random.py ----
+    def dropout_mask(self, shape: Shape, p: float, dtype: np.dtype, seed: int) -> Array:
+        """Entries ``0`` with probability ``p``, else ``1/(1-p)``; deterministic in ``seed``."""
+
+    # ---- optim.py: in-place parameter updates with PyTorch's rules ----
+    def sgd_step(self, param: Array, grad: Array, momentum_buf: Array, lr: float,
+                 momentum: float, dampening: float, weight_decay: float, nesterov: bool,
+                 first_step: bool) -> None: ...
+    def adam_step(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                  step: int, lr: float, beta1: float, beta2: float, eps: float,
+                  weight_decay: float, decoupled: bool) -> None:
+        """Adam (L2 in the gradient) or, with ``decoupled``, AdamW (``p *= 1 - lr*wd``)."""
+
+
+KERNEL_NAMES: tuple[str, ...] = tuple(
+    name for name in Backend.__dict__ if not name.startswith("_"))

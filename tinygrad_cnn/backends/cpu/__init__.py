@@ -1,0 +1,17 @@
+"""CPU backend: numpy arrays, Numba-compiled kernels where numpy alone is slow.
+
+Every name of :data:`tinygrad_cnn.backends.api.KERNEL_NAMES` is defined here.
+"""
+from .array import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .movement import *  # noqa: F401,F403
+from .matmul import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
+
+DEVICE = "cpu"

@@ -1,0 +1,41 @@
+"""Host arrays: the CPU backend's arrays are C-contiguous numpy arrays."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite"]
+
+
+def from_numpy(a: np.ndarray) -> np.ndarray:
+    """Return ``a`` as a C-contiguous array (no copy when it already is one)."""
+    return np.ascontiguousarray(a)
+
+
+def to_numpy(a: np.ndarray) -> np.ndarray:
+    """Return ``a`` itself: CPU arrays already live on the host."""
+    return a
+
+
+def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``np.zeros(shape, dtype)``."""
+    return np.zeros(shape, dtype)
+
+
+def full(shape: tuple[int, ...], value: float, dtype: np.dtype) -> np.ndarray:
+    """``np.full(shape, value, dtype)``."""
+    return np.full(shape, value, dtype)
+
+
+def astype(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A C-contiguous copy of ``a`` in ``dtype``."""
+    return np.ascontiguousarray(a, dtype=dtype).copy() if a.dtype == dtype else a.astype(dtype)
+
+
+def copy(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a``."""
+    return np.array(a, order="C", copy=True)
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """True when no element of ``a`` is NaN or infinite."""
+    return bool(np.isfinite(a).all())

@@ -1,0 +1,2 @@
+"""Neural-network building blocks: ``functional`` (stateless) and layers (``Module``s)."""
+from . import functional  # noqa: F401

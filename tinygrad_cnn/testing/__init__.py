@@ -1,0 +1,13 @@
+"""Tools to test ops and layers the way the core is tested: a float64 gradient checker and
+hypothesis strategies for tensors and convolution/pooling geometry.
+
+Example:
+    >>> from tinygrad_cnn.testing import gradcheck
+    >>> gradcheck(lambda x: (x * x).sum(), [np.array([1.0, 2.0])])
+"""
+from .gradcheck import GradcheckError, gradcheck
+from .strategies import (ConvGeometry, PoolGeometry, arrays, broadcastable_shapes,
+                         conv_geometries, pool_geometries, unique_arrays)
+
+__all__ = ["gradcheck", "GradcheckError", "arrays", "unique_arrays", "broadcastable_shapes",
+           "conv_geometries", "pool_geometries", "ConvGeometry", "PoolGeometry"]
