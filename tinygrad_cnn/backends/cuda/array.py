@@ -1,0 +1,122 @@
+"""Moving data to and from the GPU, and making arrays there.
+
+Example:
+    >>> d = from_numpy(np.arange(3, dtype=np.float32))
+    >>> to_numpy(astype(d, np.float64)).tolist()
+    [0.0, 1.0, 2.0]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import math
+
+import numpy as np
+from numba import cuda, int32
+
+from ._common import THREADS, empty, flat, kernel, scalar
+
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite"]
+
+_ALL = ("float32", "float64", "int64")
+# How many blocks the finiteness check uses at most; each writes one flag.
+_FINITE_BLOCKS = 128
+
+
+@kernel("void({t}[::1], {t})", dtypes=_ALL)
+def _fill(out, value):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = value
+
+
+@kernel(*[f"void({s}[::1], {d}[::1])" for s in _ALL for d in _ALL if s != d], dtypes=())
+def _cast(src, dst):
+    i = cuda.grid(1)
+    if i < dst.size:
+        dst[i] = src[i]
+
+
+@kernel("void({t}[::1], {t}[::1])", dtypes=_ALL)
+def _copy(src, dst):
+    i = cuda.grid(1)
+    if i < dst.size:
+        dst[i] = src[i]
+
+
+@kernel("void({t}[::1], int32[::1])")
+def _nonfinite_flags(a, flags):
+    # Each block strides over the array; thread flags are OR-ed in shared memory, and the
+    # block's result lands in its own slot, so no atomics and no initialisation are needed.
+    seen = cuda.shared.array(THREADS, dtype=int32)
+    t = cuda.threadIdx.x
+    bad = int32(0)
+    i = cuda.grid(1)
+    stride = cuda.gridsize(1)
+    while i < a.size:
+        x = a[i]
+        if math.isnan(x) or math.isinf(x):
+            bad = int32(1)
+        i += stride
+    seen[t] = bad
+    cuda.syncthreads()
+    half = THREADS // 2
+    while half > 0:
+        if t < half and seen[t + half] != 0:
+            seen[t] = int32(1)
+        cuda.syncthreads()
+        half //= 2
+    if t == 0:
+        flags[cuda.blockIdx.x] = seen[0]
+
+
+def from_numpy(a: np.ndarray) -> Any:
+    """Copy a host array onto the GPU (C-contiguous, same dtype).
+
+    Example:
+        >>> from_numpy(np.zeros((2, 3), np.float32)).shape
+        (2, 3)
+    """
+    return cuda.to_device(np.ascontiguousarray(a))
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Copy a device array back to the host as a C-contiguous numpy array."""
+    if isinstance(a, np.ndarray):
+        return np.array(a, order="C", copy=True)
+    return np.ascontiguousarray(a.copy_to_host())
+
+
+def full(shape: tuple[int, ...], value: float, dtype: Any) -> Any:
+    """A new device array of ``shape`` filled with ``value``."""
+    out = empty(shape, dtype)
+    _fill.launch(out.size, flat(out), scalar(out.dtype, value))
+    return out
+
+
+def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
+    """A new device array of zeros."""
+    return full(shape, 0, dtype)
+
+
+def astype(a: Any, dtype: Any) -> Any:
+    """A copy of ``a`` converted to ``dtype`` (float32, float64 or int64)."""
+    out = empty(a.shape, dtype)
+    kern = _copy if np.dtype(dtype) == a.dtype else _cast
+    kern.launch(out.size, flat(a), flat(out))
+    return out
+
+
+def copy(a: Any) -> Any:
+    """A new device array with the contents of ``a``."""
+    return astype(a, a.dtype)
+
+
+def all_finite(a: Any) -> bool:
+    """True when no element is NaN or infinite (one kernel, one small copy back)."""
+    if a.size == 0:
+        return True
+    blocks = min(_FINITE_BLOCKS, (a.size + THREADS - 1) // THREADS)
+    flags = empty((blocks,), np.int32)
+    _nonfinite_flags.grid((blocks,), (THREADS,), flat(a), flags)
+    return not bool(flags.copy_to_host().any())

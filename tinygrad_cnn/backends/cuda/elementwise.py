@@ -1,0 +1,263 @@
+"""Elementwise ops on the GPU with numpy broadcasting; the result has the dtype of ``a``.
+
+A handful of kernels serve every op: the op is a small integer switch (uniform across a
+launch, so it costs no divergence), which keeps compile time and the PTX test short.
+Equal shapes take a flat kernel; otherwise a broadcasting kernel maps each output index to
+its two input offsets through (coalesced) shape and stride tuples.
+
+Example:
+    >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
+    >>> a = from_numpy(np.ones((2, 3), np.float32))
+    >>> to_numpy(add(a, from_numpy(np.arange(3, dtype=np.float32)))).tolist()
+    [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import cuda, float32
+
+from ._common import contiguous_strides, empty, flat, kernel, padded, scalar
+from .array import astype
+
+__all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",
+           "sqrt", "sigmoid", "tanh", "relu", "relu_backward", "leaky_relu",
+           "leaky_relu_backward", "eq"]
+
+# Binary op codes (x OP y; param is the leaky-relu slope).
+_ADD, _SUB, _MUL, _DIV, _POW, _MAX, _EQ, _RELU_BW, _LEAKY_BW = range(9)
+# Unary op codes.
+_NEG, _EXP, _LOG, _SQRT, _SIGMOID, _TANH, _RELU, _LEAKY = range(8)
+_SCALAR_OPS = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "**": _POW, "max": _MAX}
+
+
+@cuda.jit(device=True)
+def _apply2(op, x, y, param):
+    if op == _ADD:
+        return x + y
+    if op == _SUB:
+        return x - y
+    if op == _MUL:
+        return x * y
+    if op == _DIV:
+        return x / y
+    if op == _POW:
+        return math.pow(x, y)
+    if op == _MAX:
+        # numpy's maximum: NaN wins, ties keep x.
+        return x if (x != x or x >= y) else y
+    if op == _EQ:
+        return float32(1) if x == y else float32(0)
+    if op == _RELU_BW:
+        # x is the upstream gradient, y the relu output.
+        return x if y > float32(0) else float32(0)
+    # _LEAKY_BW: x is the upstream gradient, y the leaky-relu input.
+    return x if y > float32(0) else x * param
+
+
+@cuda.jit(device=True)
+def _apply1(op, x, param):
+    if op == _NEG:
+        return -x
+    if op == _EXP:
+        return math.exp(x)
+    if op == _LOG:
+        return math.log(x)
+    if op == _SQRT:
+        return math.sqrt(x)
+    if op == _SIGMOID:
+        # Stable on both sides: exp never overflows to inf/inf.
+        if x >= float32(0):
+            return float32(1) / (float32(1) + math.exp(-x))
+        e = math.exp(x)
+        return e / (float32(1) + e)
+    if op == _TANH:
+        return math.tanh(x)
+    if op == _RELU:
+        return x if x > float32(0) else float32(0)
+    # _LEAKY
+    return x if x > float32(0) else x * param
+
+
+@kernel("void({t}[::1], {t}[::1], {t}[::1], int64, {t})")
+def _binary_flat(a, b, out, op, param):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = _apply2(op, a[i], b[i], param)
+
+
+@kernel("void({t}[::1], {t}[::1], {t}[::1], UniTuple(int64, 8), UniTuple(int64, 8), "
+        "UniTuple(int64, 8), int64, int64, {t})")
+def _binary_bcast(a, b, out, shape, sa, sb, ndim, op, param):
+    i = cuda.grid(1)
+    if i < out.size:
+        rem = i
+        ia = 0
+        ib = 0
+        for d in range(ndim - 1, -1, -1):
+            idx = rem % shape[d]
+            rem //= shape[d]
+            ia += idx * sa[d]
+            ib += idx * sb[d]
+        out[i] = _apply2(op, a[ia], b[ib], param)
+
+
+@kernel("void({t}[::1], {t}[::1], int64, {t}, boolean)")
+def _scalar(a, out, op, value, reverse):
+    i = cuda.grid(1)
+    if i < out.size:
+        if reverse:
+            out[i] = _apply2(op, value, a[i], value)
+        else:
+            out[i] = _apply2(op, a[i], value, value)
+
+
+@kernel("void({t}[::1], {t}[::1], int64, {t})")
+def _unary(a, out, op, param):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = _apply1(op, a[i], param)
+
+
+def _broadcast_layout(shape: tuple[int, ...], in_shape: tuple[int, ...]) -> list[int]:
+    """Element strides of an input of ``in_shape`` read as ``shape`` (0 on broadcast axes)."""
+    in_shape = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
+    strides = contiguous_strides(in_shape)
+    return [0 if n == 1 and s != 1 else st for n, s, st in zip(in_shape, shape, strides)]
+
+
+def _coalesce(shape, sa, sb):
+    """Merge neighbouring axes that both inputs walk contiguously (fewer divisions per thread)."""
+    dims = [[shape[0], sa[0], sb[0]]] if shape else []
+    for n, x, y in zip(shape[1:], sa[1:], sb[1:]):
+        last = dims[-1]
+        if last[1] == x * n and last[2] == y * n:
+            last[0] *= n
+            last[1], last[2] = x, y
+        else:
+            dims.append([n, x, y])
+    return [d[0] for d in dims], [d[1] for d in dims], [d[2] for d in dims]
+
+
+def _binary(a: Any, b: Any, op: int, param: float = 0.0) -> Any:
+    if b.dtype != a.dtype:
+        b = astype(b, a.dtype)
+    value = scalar(a.dtype, param)
+    if a.shape == b.shape:
+        out = empty(a.shape, a.dtype)
+        _binary_flat.launch(out.size, flat(a), flat(b), flat(out), op, value)
+        return out
+    shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+    out = empty(shape, a.dtype)
+    dims, sa, sb = _coalesce(shape, _broadcast_layout(shape, a.shape),
+                             _broadcast_layout(shape, b.shape))
+    _binary_bcast.launch(out.size, flat(a), flat(b), flat(out), padded(dims, 1), padded(sa),
+                         padded(sb), len(dims), op, value)
+    return out
+
+
+def _unary_op(a: Any, op: int, param: float = 0.0) -> Any:
+    out = empty(a.shape, a.dtype)
+    _unary.launch(out.size, flat(a), flat(out), op, scalar(a.dtype, param))
+    return out
+
+
+def add(a: Any, b: Any) -> Any:
+    """``a + b`` with broadcasting."""
+    return _binary(a, b, _ADD)
+
+
+def sub(a: Any, b: Any) -> Any:
+    """``a - b`` with broadcasting."""
+    return _binary(a, b, _SUB)
+
+
+def mul(a: Any, b: Any) -> Any:
+    """``a * b`` with broadcasting."""
+    return _binary(a, b, _MUL)
+
+
+def div(a: Any, b: Any) -> Any:
+    """``a / b`` with broadcasting (IEEE: x/0 is inf or NaN)."""
+    return _binary(a, b, _DIV)
+
+
+def pow(a: Any, b: Any) -> Any:
+    """``a ** b`` with broadcasting."""
+    return _binary(a, b, _POW)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """numpy's ``maximum`` (NaN propagates) with broadcasting."""
+    return _binary(a, b, _MAX)
+
+
+def eq(a: Any, b: Any) -> Any:
+    """``1.0`` where ``a == b`` else ``0.0``, in the dtype of ``a``."""
+    return _binary(a, b, _EQ)
+
+
+def relu_backward(grad: Any, out: Any) -> Any:
+    """``grad * (out > 0)``."""
+    return _binary(grad, out, _RELU_BW)
+
+
+def leaky_relu_backward(grad: Any, a: Any, slope: float) -> Any:
+    """``grad`` where ``a > 0`` else ``grad * slope``."""
+    return _binary(grad, a, _LEAKY_BW, slope)
+
+
+def scalar_op(a: Any, op: str, value: float, reverse: bool = False) -> Any:
+    """``a OP value`` (``value OP a`` when ``reverse``); op in ``+ - * / ** max``.
+
+    Example:
+        >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
+        >>> to_numpy(scalar_op(from_numpy(np.array([2.0])), "-", 1.0, reverse=True)).tolist()
+        [-1.0]
+    """
+    code = _SCALAR_OPS[op]
+    out = empty(a.shape, a.dtype)
+    _scalar.launch(out.size, flat(a), flat(out), code, scalar(a.dtype, value), bool(reverse))
+    return out
+
+
+def neg(a: Any) -> Any:
+    """``-a``."""
+    return _unary_op(a, _NEG)
+
+
+def exp(a: Any) -> Any:
+    """``exp(a)``."""
+    return _unary_op(a, _EXP)
+
+
+def log(a: Any) -> Any:
+    """Natural logarithm (NaN below 0, -inf at 0)."""
+    return _unary_op(a, _LOG)
+
+
+def sqrt(a: Any) -> Any:
+    """Square root."""
+    return _unary_op(a, _SQRT)
+
+
+def sigmoid(a: Any) -> Any:
+    """``1 / (1 + exp(-a))``, computed without overflow."""
+    return _unary_op(a, _SIGMOID)
+
+
+def tanh(a: Any) -> Any:
+    """Hyperbolic tangent."""
+    return _unary_op(a, _TANH)
+
+
+def relu(a: Any) -> Any:
+    """``max(a, 0)``."""
+    return _unary_op(a, _RELU)
+
+
+def leaky_relu(a: Any, slope: float) -> Any:
+    """``a`` where ``a > 0`` else ``a * slope``."""
+    return _unary_op(a, _LEAKY, slope)
