@@ -7,8 +7,8 @@ __all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_fin
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:
-    """Return ``a`` as a C-contiguous array (no copy when it already is one)."""
-    return np.ascontiguousarray(a)
+    """Return ``a`` as a C-contiguous array (no copy when it already is one; 0-d stays 0-d)."""
+    return np.asarray(a, order="C")
 
 
 def to_numpy(a: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def full(shape: tuple[int, ...], value: float, dtype: np.dtype) -> np.ndarray:
 
 def astype(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A C-contiguous copy of ``a`` in ``dtype``."""
-    return np.ascontiguousarray(a, dtype=dtype).copy() if a.dtype == dtype else a.astype(dtype)
+    return np.array(a, dtype=dtype, order="C", copy=True)
 
 
 def copy(a: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ def _relu_backward_kernel(grad, out, dx):
 
 def relu(a: np.ndarray) -> np.ndarray:
     """``max(a, 0)``, NaN kept."""
-    a = np.ascontiguousarray(a)
+    a = np.asarray(a, order="C")
     out = np.empty_like(a)
     _relu_kernel(a.reshape(-1), out.reshape(-1))
     return out
@@ -114,8 +114,8 @@ def relu(a: np.ndarray) -> np.ndarray:
 
 def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``grad`` where the ReLU output is positive, else 0."""
-    grad = np.ascontiguousarray(grad)
-    out = np.ascontiguousarray(out, dtype=grad.dtype)
+    grad = np.asarray(grad, order="C")
+    out = np.asarray(out, dtype=grad.dtype, order="C")
     dx = np.empty_like(grad)
     _relu_backward_kernel(grad.reshape(-1), out.reshape(-1), dx.reshape(-1))
     return dx

@@ -11,17 +11,17 @@ __all__ = ["reshape", "permute", "broadcast_to", "pad", "getitem", "getitem_back
 
 def reshape(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` with a new shape (a view when ``a`` is contiguous)."""
-    return np.ascontiguousarray(a).reshape(shape)
+    return np.asarray(a, order="C").reshape(shape)
 
 
 def permute(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """``a`` with its axes reordered, copied to C order."""
-    return np.ascontiguousarray(np.transpose(a, axes))
+    return np.asarray(np.transpose(a, axes), order="C")
 
 
 def broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` broadcast to ``shape`` and materialised."""
-    return np.ascontiguousarray(np.broadcast_to(a, shape))
+    return np.asarray(np.broadcast_to(a, shape), order="C")
 
 
 def pad(a: np.ndarray, pads: tuple[tuple[int, int], ...], value: float) -> np.ndarray:

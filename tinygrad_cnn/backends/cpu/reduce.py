@@ -8,9 +8,9 @@ __all__ = ["sum", "max"]
 
 def sum(a: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:  # noqa: A001
     """Sum of ``a`` over ``axes`` in ``a``'s dtype."""
-    return np.ascontiguousarray(np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype))
+    return np.asarray(np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype), order="C")
 
 
 def max(a: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:  # noqa: A001
     """Maximum of ``a`` over ``axes`` (NaN propagates)."""
-    return np.ascontiguousarray(np.max(a, axis=axes, keepdims=keepdims))
+    return np.asarray(np.max(a, axis=axes, keepdims=keepdims), order="C")
