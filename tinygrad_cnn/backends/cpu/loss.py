@@ -1,7 +1,8 @@
 """Softmax, log-softmax and cross-entropy kernels on the CPU.
 
-The wrappers move the reduced axis last and view the data as ``(rows, K)`` so every kernel
-has one specialisation per dtype; ``prange`` runs over rows, each row owning its output.
+The wrappers view the data as ``(outer, K, inner)`` around the reduced axis (a reshape, no
+transpose) so every kernel has one specialisation per dtype; ``prange`` runs over the
+``outer * inner`` lines, each owning its K outputs; cross-entropy runs over rows of (N, C).
 All softmaxes subtract the row maximum before exponentiating (numerically stable).
 
 Example:
@@ -22,92 +23,99 @@ def _float_dtype(a: np.ndarray) -> type:
     return np.float64 if a.dtype == np.float64 else np.float32
 
 
-def _rows(a: np.ndarray, axis: int, dtype: type) -> np.ndarray:
-    """C-contiguous ``(rows, K)`` array with ``axis`` moved last (copies only if needed)."""
-    moved = np.moveaxis(np.asarray(a), axis, -1)
-    return np.ascontiguousarray(moved, dtype=dtype).reshape(-1, moved.shape[-1])
+def _split(a: np.ndarray, axis: int, dtype: type) -> np.ndarray:
+    """C-contiguous ``(outer, K, inner)`` view of ``a`` around ``axis`` (no transpose copy)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    axis = axis % a.ndim
+    outer = int(np.prod(a.shape[:axis], dtype=np.int64))
+    return a.reshape(outer, a.shape[axis], -1)
 
 
-def _unrows(r: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
-    """Inverse of :func:`_rows`: back to ``shape`` as a new C-contiguous array."""
-    axis = axis % len(shape)
-    moved_shape = shape[:axis] + shape[axis + 1:] + (shape[axis],)
-    return np.ascontiguousarray(np.moveaxis(r.reshape(moved_shape), -1, axis))
+# Softmax kernels see (outer, K, inner): one prange iteration per (outer, inner) line owns
+# its K outputs. For the last axis (inner == 1) a line is a contiguous row.
 
 
 @njit(cache=True, parallel=True)
 def _log_softmax_kernel(x, out):
-    n_rows, k = x.shape
+    n_outer, k, n_inner = x.shape
     zero = x.dtype.type(0)
-    for r in prange(n_rows):
-        m = x[r, 0]
+    for p in prange(n_outer * n_inner):
+        o = p // n_inner
+        i = p - o * n_inner
+        m = x[o, 0, i]
         for j in range(1, k):
-            if x[r, j] > m:
-                m = x[r, j]
+            if x[o, j, i] > m:
+                m = x[o, j, i]
         s = zero
         for j in range(k):
-            s += np.exp(x[r, j] - m)
+            s += np.exp(x[o, j, i] - m)
         shift = m + np.log(s)
         for j in range(k):
-            out[r, j] = x[r, j] - shift
+            out[o, j, i] = x[o, j, i] - shift
 
 
 @njit(cache=True, parallel=True)
 def _softmax_kernel(x, out):
-    n_rows, k = x.shape
+    n_outer, k, n_inner = x.shape
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
-    for r in prange(n_rows):
-        m = x[r, 0]
+    for p in prange(n_outer * n_inner):
+        o = p // n_inner
+        i = p - o * n_inner
+        m = x[o, 0, i]
         for j in range(1, k):
-            if x[r, j] > m:
-                m = x[r, j]
+            if x[o, j, i] > m:
+                m = x[o, j, i]
         s = zero
         for j in range(k):
-            e = np.exp(x[r, j] - m)
-            out[r, j] = e
+            e = np.exp(x[o, j, i] - m)
+            out[o, j, i] = e
             s += e
         inv = one / s
         for j in range(k):
-            out[r, j] *= inv
+            out[o, j, i] *= inv
 
 
 @njit(cache=True, parallel=True)
 def _log_softmax_backward_kernel(grad, out, dx):
-    n_rows, k = grad.shape
+    n_outer, k, n_inner = grad.shape
     zero = grad.dtype.type(0)
-    for r in prange(n_rows):
+    for p in prange(n_outer * n_inner):
+        o = p // n_inner
+        i = p - o * n_inner
         s = zero
         for j in range(k):
-            s += grad[r, j]
+            s += grad[o, j, i]
         for j in range(k):
-            dx[r, j] = grad[r, j] - np.exp(out[r, j]) * s
+            dx[o, j, i] = grad[o, j, i] - np.exp(out[o, j, i]) * s
 
 
 @njit(cache=True, parallel=True)
 def _softmax_backward_kernel(grad, out, dx):
-    n_rows, k = grad.shape
+    n_outer, k, n_inner = grad.shape
     zero = grad.dtype.type(0)
-    for r in prange(n_rows):
+    for p in prange(n_outer * n_inner):
+        o = p // n_inner
+        i = p - o * n_inner
         s = zero
         for j in range(k):
-            s += grad[r, j] * out[r, j]
+            s += grad[o, j, i] * out[o, j, i]
         for j in range(k):
-            dx[r, j] = out[r, j] * (grad[r, j] - s)
+            dx[o, j, i] = out[o, j, i] * (grad[o, j, i] - s)
 
 
-def _apply_rows(kernel, arrays: tuple[np.ndarray, ...], axis: int) -> np.ndarray:
-    """Run a ``(rows, K)`` kernel over ``arrays`` reduced along ``axis``; result shaped like them."""
-    shape = np.shape(arrays[0])
-    dt = _float_dtype(np.asarray(arrays[0]))
-    if len(shape) == 0 or 0 in shape:
-        if len(shape) == 0:
-            raise ValueError("softmax needs at least one axis")
-        return np.zeros(shape, dt)
-    rows = [_rows(a, axis, dt) for a in arrays]
-    out = np.empty_like(rows[0])
-    kernel(*rows, out)
-    return _unrows(out, shape, axis)
+def _apply(kernel, arrays: tuple[np.ndarray, ...], axis: int) -> np.ndarray:
+    """Run a softmax-family kernel over ``arrays`` along ``axis``; result shaped like them."""
+    first = np.asarray(arrays[0])
+    if first.ndim == 0:
+        raise ValueError("softmax needs an array with at least one axis")
+    dt = _float_dtype(first)
+    if first.size == 0:
+        return np.zeros(first.shape, dt)
+    parts = [_split(a, axis, dt) for a in arrays]
+    out = np.empty_like(parts[0])
+    kernel(*parts, out)
+    return out.reshape(first.shape)
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -117,7 +125,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
         >>> np.exp(log_softmax(np.array([1.0, 1.0]), 0)).round(6).tolist()
         [0.5, 0.5]
     """
-    return _apply_rows(_log_softmax_kernel, (x,), axis)
+    return _apply(_log_softmax_kernel, (x,), axis)
 
 
 def log_softmax_backward(grad: np.ndarray, out: np.ndarray, axis: int) -> np.ndarray:
@@ -128,7 +136,7 @@ def log_softmax_backward(grad: np.ndarray, out: np.ndarray, axis: int) -> np.nda
         >>> log_softmax_backward(np.array([1.0, 0.0]), out, 0).tolist()
         [0.5, -0.5]
     """
-    return _apply_rows(_log_softmax_backward_kernel, (grad, out), axis)
+    return _apply(_log_softmax_backward_kernel, (grad, out), axis)
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -138,7 +146,7 @@ def softmax(x: np.ndarray, axis: int) -> np.ndarray:
         >>> softmax(np.array([[0.0, np.log(3.0)]]), 1).round(6).tolist()
         [[0.25, 0.75]]
     """
-    return _apply_rows(_softmax_kernel, (x,), axis)
+    return _apply(_softmax_kernel, (x,), axis)
 
 
 def softmax_backward(grad: np.ndarray, out: np.ndarray, axis: int) -> np.ndarray:
@@ -148,7 +156,7 @@ def softmax_backward(grad: np.ndarray, out: np.ndarray, axis: int) -> np.ndarray
         >>> softmax_backward(np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0).tolist()
         [0.25, -0.25]
     """
-    return _apply_rows(_softmax_backward_kernel, (grad, out), axis)
+    return _apply(_softmax_backward_kernel, (grad, out), axis)
 
 
 @njit(cache=True, parallel=True)
