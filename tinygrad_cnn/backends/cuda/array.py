@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numba import cuda, int32
 
+from . import _pool as pool
 from ._common import THREADS, empty, flat, kernel, scalar
 
 __all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite"]
@@ -117,6 +118,8 @@ def all_finite(a: Any) -> bool:
     if a.size == 0:
         return True
     blocks = min(_FINITE_BLOCKS, (a.size + THREADS - 1) // THREADS)
-    flags = empty((blocks,), np.int32)
+    flags = pool.take((blocks,), np.int32)
     _nonfinite_flags.grid((blocks,), (THREADS,), flat(a), flags)
-    return not bool(flags.copy_to_host().any())
+    bad = bool(flags.copy_to_host().any())
+    pool.give(flags)
+    return not bad
