@@ -167,3 +167,10 @@ def test_one_float32_specialisation_per_kernel():
                    loss._softmax_backward_kernel, loss._cross_entropy_forward_kernel,
                    loss._cross_entropy_backward_kernel):
         assert len(_float32_signatures(kernel)) == 1, kernel.signatures
+
+
+def test_nan_propagates():
+    """The kernels use fastmath without 'nnan': a NaN must still poison its own line."""
+    x = np.array([[0.0, np.nan, 1.0], [0.0, 1.0, 2.0]], np.float32)
+    for out in (loss.log_softmax(x, 1), loss.softmax(x, 1), loss.cross_entropy_forward(x, [0, 0], 0.1)[1]):
+        assert np.all(np.isnan(out[0])) and np.all(np.isfinite(out[1]))

@@ -183,3 +183,12 @@ def test_one_float32_specialisation_per_kernel():
             norm.batch_norm_eval_forward(xx, mean, invstd, w64, b, 1e-5)
     for kernel in (norm._train_forward_kernel, norm._eval_forward_kernel, norm._backward_kernel):
         assert len(_float32_signatures(kernel)) == 1, kernel.signatures
+
+
+def test_nan_propagates_to_its_channel_only():
+    """The kernels use fastmath without 'nnan': a NaN must still poison its own channel."""
+    x, w, b, g = _data((2, 3, 2, 2), np.float32, 1)
+    x[1, 1, 0, 1] = np.nan
+    y, mean, invstd, var = norm.batch_norm_train_forward(x, w, b, 1e-5)
+    assert np.all(np.isnan(y[:, 1])) and np.isnan(mean[1]) and np.isnan(var[1])
+    assert np.all(np.isfinite(np.delete(y, 1, axis=1)))

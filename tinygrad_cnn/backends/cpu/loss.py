@@ -14,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+# Reassociation lets LLVM vectorise the per-line sums (2-3x, and no less accurate than a serial
+# float32 sum). No 'nnan'/'ninf': NaN and Inf must still propagate.
+_FAST = {"reassoc", "contract", "nsz", "arcp"}
+
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward",
            "cross_entropy_forward", "cross_entropy_backward"]
 
@@ -35,7 +39,7 @@ def _split(a: np.ndarray, axis: int, dtype: type) -> np.ndarray:
 # its K outputs. For the last axis (inner == 1) a line is a contiguous row.
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _log_softmax_kernel(x, out):
     n_outer, k, n_inner = x.shape
     zero = x.dtype.type(0)
@@ -54,7 +58,7 @@ def _log_softmax_kernel(x, out):
             out[o, j, i] = x[o, j, i] - shift
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _softmax_kernel(x, out):
     n_outer, k, n_inner = x.shape
     zero = x.dtype.type(0)
@@ -76,7 +80,7 @@ def _softmax_kernel(x, out):
             out[o, j, i] *= inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _log_softmax_backward_kernel(grad, out, dx):
     n_outer, k, n_inner = grad.shape
     zero = grad.dtype.type(0)
@@ -90,7 +94,7 @@ def _log_softmax_backward_kernel(grad, out, dx):
             dx[o, j, i] = grad[o, j, i] - np.exp(out[o, j, i]) * s
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _softmax_backward_kernel(grad, out, dx):
     n_outer, k, n_inner = grad.shape
     zero = grad.dtype.type(0)
@@ -159,7 +163,7 @@ def softmax_backward(grad: np.ndarray, out: np.ndarray, axis: int) -> np.ndarray
     return _apply(_softmax_backward_kernel, (grad, out), axis)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _cross_entropy_forward_kernel(logits, target, smoothing, loss, probs):
     n_rows, k = logits.shape
     zero = logits.dtype.type(0)
@@ -212,7 +216,7 @@ def cross_entropy_forward(logits: np.ndarray, target: np.ndarray,
     return loss, probs
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _cross_entropy_backward_kernel(grad_loss, probs, target, smoothing, dx):
     n_rows, k = probs.shape
     one = probs.dtype.type(1)

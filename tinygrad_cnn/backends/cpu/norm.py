@@ -16,6 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+# Reassociation lets LLVM vectorise the per-channel sums (2-3x, and no less accurate than a serial
+# float32 sum). No 'nnan'/'ninf': NaN and Inf must still propagate.
+_FAST = {"reassoc", "contract", "nsz", "arcp"}
+
 __all__ = ["batch_norm_train_forward", "batch_norm_eval_forward", "batch_norm_backward"]
 
 
@@ -34,7 +38,7 @@ def _vec(a: np.ndarray, dtype: type) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _train_forward_kernel(x, weight, bias, eps, unbias, y, mean, invstd, var_unbiased):
     n_batch, n_chan, n_len = x.shape
     zero = x.dtype.type(0)
@@ -106,7 +110,7 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray
     return y.reshape(x.shape), mean, invstd, var_unbiased
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _eval_forward_kernel(x, mean, var, weight, bias, eps, y):
     n_batch, n_chan, n_len = x.shape
     one = x.dtype.type(1)
@@ -139,7 +143,7 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
     return y.reshape(x.shape)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _backward_kernel(grad, x, weight, mean, invstd, dx, dweight, dbias):
     n_batch, n_chan, n_len = x.shape
     zero = x.dtype.type(0)
