@@ -1,0 +1,249 @@
+"""Max, average and adaptive-average 2-D pooling on the CPU (Numba, NCHW).
+
+Every kernel ``prange``s over the ``N*C`` planes: a plane owns its output window values in the
+forward pass and its input-gradient plane in the backward pass, so scatters never race.
+Windows follow PyTorch: ``start = o*stride - pad`` clipped to the image, max pooling pads with
+``-inf`` (a padded cell never wins), average pooling pads with zeros.
+
+Example:
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    >>> out, idx = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    >>> out[0, 0], idx[0, 0]
+    (array([[ 5.,  7.],
+           [13., 15.]], dtype=float32), array([[ 5,  7],
+           [13, 15]]))
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
+]
+
+Pair = tuple[int, int]
+Shape = tuple[int, ...]
+
+
+def _float(a: np.ndarray) -> np.ndarray:
+    """C-contiguous float32 or float64 (float64 stays, everything else becomes float32)."""
+    dt = np.float64 if a.dtype == np.float64 else np.float32
+    return np.ascontiguousarray(a, dtype=dt)
+
+
+def _out_size(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
+
+
+@njit(parallel=True, cache=True)
+def _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = x[n, c]
+        for i in range(oh_):
+            hs = max(i * sh - ph, 0)
+            he = min(i * sh - ph + kh, h_)
+            for j in range(ow_):
+                ws = max(j * sw - pw, 0)
+                we = min(j * sw - pw + kw, w_)
+                if hs >= he or ws >= we:  # window entirely in the padding
+                    out[n, c, i, j] = -np.inf
+                    idx[n, c, i, j] = -1
+                    continue
+                best = plane[hs, ws]
+                arg = hs * w_ + ws
+                for a in range(hs, he):
+                    for b in range(ws, we):
+                        v = plane[a, b]
+                        if v > best or v != v:  # strictly greater: first maximum; NaN wins
+                            best = v
+                            arg = a * w_ + b
+                out[n, c, i, j] = best
+                idx[n, c, i, j] = arg
+
+
+@njit(parallel=True, cache=True)
+def _max_bwd(grad, idx, dx):
+    n_, c_, oh_, ow_ = grad.shape
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = dx[n, c].reshape(-1)
+        for t in range(plane.size):
+            plane[t] = 0
+        for i in range(oh_):
+            for j in range(ow_):
+                k = idx[n, c, i, j]
+                if k >= 0:
+                    plane[k] += grad[n, c, i, j]
+
+
+def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
+                       padding: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling of ``x`` (N, C, H, W); returns ``(out, argmax)``.
+
+    ``argmax`` (int64, shape of ``out``) is the flat index ``h * W + w`` of the winning input
+    inside its plane, the first one on ties.
+    """
+    x = _float(x)
+    n, c, h, w = x.shape
+    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
+    shape = (n, c, _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw))
+    out = np.empty(shape, x.dtype)
+    idx = np.empty(shape, np.int64)
+    _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw)
+    return out, idx
+
+
+def max_pool2d_backward(grad_out: np.ndarray, argmax: np.ndarray, x_shape: Shape) -> np.ndarray:
+    """Route each output gradient to the input cell that won its window (summing overlaps)."""
+    grad = _float(grad_out)
+    idx = np.ascontiguousarray(argmax, dtype=np.int64)
+    dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
+    _max_bwd(grad, idx, dx)
+    return dx
+
+
+@njit(cache=True, inline="always")
+def _avg_window(i, s, p, k, size, include_pad):
+    """Clipped ``[start, end)`` of window ``i`` and its divisor factor along one axis."""
+    start = i * s - p
+    end = min(start + k, size + p)  # PyTorch clips the window to the padded image first
+    padded = end - start
+    start = max(start, 0)
+    end = min(end, size)
+    return start, end, padded if include_pad else end - start
+
+
+@njit(parallel=True, cache=True)
+def _avg_fwd(x, out, kh, kw, sh, sw, ph, pw, include_pad):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = x[n, c]
+        for i in range(oh_):
+            hs, he, fh = _avg_window(i, sh, ph, kh, h_, include_pad)
+            for j in range(ow_):
+                ws, we, fw = _avg_window(j, sw, pw, kw, w_, include_pad)
+                acc = x.dtype.type(0)
+                for a in range(hs, he):
+                    for b in range(ws, we):
+                        acc += plane[a, b]
+                div = fh * fw  # computed in the data dtype, as PyTorch does
+                out[n, c, i, j] = acc / x.dtype.type(div) if div > 0 else acc
+
+
+@njit(parallel=True, cache=True)
+def _avg_bwd(grad, dx, kh, kw, sh, sw, ph, pw, include_pad):
+    n_, c_, h_, w_ = dx.shape
+    oh_, ow_ = grad.shape[2], grad.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = dx[n, c]
+        for a in range(h_):
+            for b in range(w_):
+                plane[a, b] = 0
+        for i in range(oh_):
+            hs, he, fh = _avg_window(i, sh, ph, kh, h_, include_pad)
+            for j in range(ow_):
+                ws, we, fw = _avg_window(j, sw, pw, kw, w_, include_pad)
+                div = fh * fw
+                g = grad[n, c, i, j]
+                if div > 0:
+                    g = g / grad.dtype.type(div)
+                for a in range(hs, he):
+                    for b in range(ws, we):
+                        plane[a, b] += g
+
+
+def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
+                       count_include_pad: bool) -> np.ndarray:
+    """Average pooling of ``x`` (N, C, H, W); padded zeros count in the divisor when
+    ``count_include_pad`` (PyTorch's default), else only the cells inside the image."""
+    x = _float(x)
+    n, c, h, w = x.shape
+    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
+    out = np.empty((n, c, _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)), x.dtype)
+    _avg_fwd(x, out, kh, kw, sh, sw, ph, pw, bool(count_include_pad))
+    return out
+
+
+def avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape, kernel: Pair, stride: Pair,
+                        padding: Pair, count_include_pad: bool) -> np.ndarray:
+    """Spread each output gradient evenly (same divisor as the forward) over its window."""
+    grad = _float(grad_out)
+    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
+    dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
+    _avg_bwd(grad, dx, kh, kw, sh, sw, ph, pw, bool(count_include_pad))
+    return dx
+
+
+@njit(cache=True, inline="always")
+def _adaptive_window(i, size, out_size):
+    """PyTorch's adaptive window: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    return (i * size) // out_size, ((i + 1) * size + out_size - 1) // out_size
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_fwd(x, out):
+    n_, c_, h_, w_ = x.shape
+    oh_, ow_ = out.shape[2], out.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = x[n, c]
+        for i in range(oh_):
+            hs, he = _adaptive_window(i, h_, oh_)
+            for j in range(ow_):
+                ws, we = _adaptive_window(j, w_, ow_)
+                acc = x.dtype.type(0)
+                for a in range(hs, he):
+                    for b in range(ws, we):
+                        acc += plane[a, b]
+                out[n, c, i, j] = acc / x.dtype.type((he - hs) * (we - ws))
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_bwd(grad, dx):
+    n_, c_, h_, w_ = dx.shape
+    oh_, ow_ = grad.shape[2], grad.shape[3]
+    for p in prange(n_ * c_):
+        n = p // c_
+        c = p - n * c_
+        plane = dx[n, c]
+        for a in range(h_):
+            for b in range(w_):
+                plane[a, b] = 0
+        for i in range(oh_):
+            hs, he = _adaptive_window(i, h_, oh_)
+            for j in range(ow_):
+                ws, we = _adaptive_window(j, w_, ow_)
+                g = grad[n, c, i, j] / grad.dtype.type((he - hs) * (we - ws))
+                for a in range(hs, he):
+                    for b in range(ws, we):
+                        plane[a, b] += g
+
+
+def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Pair) -> np.ndarray:
+    """Average ``x`` (N, C, H, W) over PyTorch's adaptive windows to (N, C, *output_size)."""
+    x = _float(x)
+    n, c = x.shape[:2]
+    out = np.empty((n, c, int(output_size[0]), int(output_size[1])), x.dtype)
+    _adaptive_fwd(x, out)
+    return out
+
+
+def adaptive_avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape) -> np.ndarray:
+    """Spread each output gradient evenly over its adaptive window (overlaps add up)."""
+    grad = _float(grad_out)
+    dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
+    _adaptive_bwd(grad, dx)
+    return dx
