@@ -1,2 +1,18 @@
-"""Neural-network building blocks: ``functional`` (stateless) and layers (``Module``s)."""
+"""Neural-network building blocks: ``functional`` (stateless), ``init`` (initialisers),
+``Module``/``Parameter`` and the built-in layers.
+
+Example:
+    >>> from tinygrad_cnn import nn
+    >>> model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+"""
 from . import functional  # noqa: F401
+from . import init  # noqa: F401
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,  # noqa: F401
+                     Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU,
+                     Sequential, Sigmoid, Softmax, Tanh)
+from .module import IncompatibleKeys, Module, Parameter, StateDictError  # noqa: F401
+
+__all__ = ["functional", "init", "Module", "Parameter", "StateDictError", "IncompatibleKeys",
+           "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU",
+           "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Identity",
+           "Dropout", "BatchNorm1d", "BatchNorm2d", "Sequential"]

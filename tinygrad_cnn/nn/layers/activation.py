@@ -1,0 +1,92 @@
+"""Activation layers: ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``Softmax``,
+``LogSoftmax`` (no parameters)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...tensor import Tensor
+from .. import functional as F
+from ..module import Module
+
+
+class _Stateless(Module):
+    """An activation without arguments."""
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+class ReLU(_Stateless):
+    """``max(x, 0)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class Sigmoid(_Stateless):
+    """``1 / (1 + exp(-x))``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(_Stateless):
+    """``tanh(x)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class LeakyReLU(Module):
+    """``x`` where positive, else ``negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if isinstance(negative_slope, bool) or not isinstance(
+                negative_slope, (int, float, np.integer, np.floating)):
+            raise TypeError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class _AlongDim(Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int, got {dim!r}")
+        self.dim = int(dim)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """Probabilities along ``dim`` (``exp(x) / sum(exp(x))``, stable).
+
+    Example:
+        >>> Softmax(dim=1)(tg.zeros(2, 4)).numpy()[0]
+        array([0.25, 0.25, 0.25, 0.25], dtype=float32)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, self.dim)
+
+
+class LogSoftmax(_AlongDim):
+    """Log-probabilities along ``dim`` (pair with ``nll_loss``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, self.dim)

@@ -1,0 +1,73 @@
+"""``Sequential``: the container that chains layers (and names them ``0``, ``1``, ... or as
+given in an ``OrderedDict``)."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
+
+from ..module import Module
+
+
+class Sequential(Module):
+    """Apply the layers in order; ``Sequential(a, b)`` or ``Sequential(OrderedDict(name=a))``.
+
+    Children are named ``"0"``, ``"1"``, ... (or by the dict's keys), which gives PyTorch's
+    state-dict names, e.g. ``features.0.weight`` for a VGG.
+
+    Example:
+        >>> net = Sequential(Conv2d(1, 8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(),
+        ...                  Linear(8 * 14 * 14, 10))
+        >>> net(tg.zeros(4, 1, 28, 28)).shape
+        (4, 10)
+    """
+
+    is_container = True
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            items = list(layers[0].items())
+        else:
+            items = [(str(i), layer) for i, layer in enumerate(layers)]
+        for name, layer in items:
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: layer {name!r} is a {type(layer).__name__}, "
+                                f"not a Module")
+            self.add_module(name, layer)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice | str) -> Module:
+        if isinstance(index, str):
+            return self._modules[index]
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"Sequential index {index} out of range for {len(items)} layers")
+        return items[index][1]
+
+    def append(self, layer: Module) -> "Sequential":
+        """Add ``layer`` at the end under the next free integer name."""
+        self.add_module(str(len(self._modules)), layer)
+        return self
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, args: Mapping[str, Any],
+                    layers: list[tuple[str, Module]] | None = None) -> "Sequential":
+        if args:
+            raise TypeError(f"Sequential takes no arguments besides its layers, got "
+                            f"{sorted(args)}")
+        return cls(OrderedDict(layers or []))
