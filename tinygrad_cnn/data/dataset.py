@@ -171,7 +171,7 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
 
     Example:
         >>> keep, out = stratified_split(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 0.25, seed=0)
-        >>> len(keep), len(out), sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1])[out])
+        >>> len(keep), len(out), sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1])[out].tolist())
         (6, 2, [0, 1])
     """
     if not 0.0 <= fraction < 1.0:

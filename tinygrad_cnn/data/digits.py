@@ -11,6 +11,10 @@ Example:
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from .dataset import DEFAULT_TEST_FRACTION, Dataset, DatasetSplits, holdout, make_splits
@@ -25,14 +29,36 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
         >>> x.shape, int(x.max())
         ((1797, 1, 8, 8), 255)
     """
+    images, target = _raw_digits()
+    x = np.clip(np.rint(images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
+    return x.reshape(-1, 1, 8, 8), target.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    """(1797, 64) float pixels 0..16 and int64 labels from scikit-learn's data file.
+
+    Reading ``digits.csv.gz`` straight from the installed package avoids importing scikit-learn
+    (several seconds); ``sklearn.datasets.load_digits`` is the fallback if the file moved.
+    """
+    spec = None
     try:
-        from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        pass
+    if spec is None:
         raise DataError("the 'digits' dataset needs scikit-learn, which is not installed;"
-                        " run 'pip install scikit-learn' (or install tinygrad-cnn with its digits extra)") from None
-    bunch = _sk_load_digits()
-    x = np.clip(np.rint(np.asarray(bunch.images, np.float64) * (255.0 / 16.0)), 0, 255).astype(np.uint8)
-    return x[:, None], np.asarray(bunch.target, np.int64)
+                        " run 'pip install scikit-learn' (or install tinygrad-cnn with its digits extra)")
+    for root in spec.submodule_search_locations or []:
+        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",", ndmin=2)
+            if table.shape == (1797, 65):
+                return table[:, :64], table[:, 64].astype(np.int64)
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    return np.asarray(bunch.data, np.float64), np.asarray(bunch.target, np.int64)
 
 
 def load_digits(seed: int = 0, test_fraction: float = DEFAULT_TEST_FRACTION) -> DatasetSplits:

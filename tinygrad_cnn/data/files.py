@@ -2,8 +2,7 @@
 
 Example:
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a.gz").write_bytes(__import__("gzip").compress(b"hi"))
-    26
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.gz").write_bytes(__import__("gzip").compress(b"hi"))
     >>> read_bytes(d / "a.gz")
     b'hi'
 """
