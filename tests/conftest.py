@@ -9,3 +9,11 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")), database=None if os.environ.get("CI") else
     settings.default.database)
 settings.load_profile("tgcnn")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/backends/cuda runs in the simulator process (``-m cuda``)."""
+    import pytest
+    for item in items:
+        if "backends/cuda" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.cuda)

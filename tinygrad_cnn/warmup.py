@@ -1,0 +1,52 @@
+"""Compile (or load from Numba's on-disk cache) every CPU kernel once, in float32 and float64.
+
+Run it once after installing (``python -m tinygrad_cnn.warmup``) so that the first training
+step, and a test suite, do not pay the JIT compile time.
+
+Example:
+    >>> from tinygrad_cnn.warmup import warm_up
+    >>> seconds = warm_up()
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def _exercise(dtype: type) -> None:
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn.backends import get_backend
+
+    be = get_backend("cpu")
+    rng = np.random.default_rng(0)
+    x = tg.Tensor(rng.standard_normal((2, 4, 6, 6)), dtype=dtype, requires_grad=True)
+    w = tg.Tensor(rng.standard_normal((4, 2, 3, 3)), dtype=dtype, requires_grad=True)
+    b = tg.Tensor(np.zeros(4), dtype=dtype, requires_grad=True)
+    gamma, beta = tg.Tensor(np.ones(4), dtype=dtype, requires_grad=True), \
+        tg.Tensor(np.zeros(4), dtype=dtype, requires_grad=True)
+    h = F.conv2d(x, w, b, padding=1, groups=2)
+    h = F.batch_norm(h, None, None, gamma, beta, training=True).relu()
+    h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2) + F.adaptive_avg_pool2d(h, 3)
+    h = F.dropout(F.leaky_relu(h, 0.1), 0.1)
+    logits = F.linear(h.flatten(1), tg.Tensor(rng.standard_normal((3, 36)), dtype=dtype,
+                                               requires_grad=True))
+    loss = F.cross_entropy(logits, [0, 2]) + F.log_softmax(logits, 1).sum() * 0.0 \
+        + F.softmax(logits, 1).sum() * 0.0
+    loss.backward()
+    p, g, m, v = (np.zeros(5, dtype) for _ in range(4))
+    be.sgd_step(p, g, m, 0.1, 0.9, 0.0, 0.0, False, True)
+    be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
+
+
+def warm_up() -> float:
+    """Compile every CPU kernel for float32 and float64; return the seconds it took."""
+    start = time.perf_counter()
+    for dtype in (np.float32, np.float64):
+        _exercise(dtype)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"tinygrad-cnn: Numba kernels ready in {warm_up():.1f} s")
