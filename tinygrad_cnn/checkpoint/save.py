@@ -1,0 +1,236 @@
+"""Writing checkpoints: one HDF5 file per save, replaced atomically.
+
+Everything that can fail on the caller's data (the model's configuration, state names and
+dtypes, non-serialisable metadata) is checked in memory before any file is created. The
+file is then written to a temporary sibling ``.<name>.tmp-XXXXXXXX``, closed, fsync'ed and
+renamed over the target with :func:`os.replace`, so a crash or Ctrl-C at any moment leaves
+either the previous checkpoint or the new one, never a mix, and no temporary file behind.
+
+Example:
+    >>> from tinygrad_cnn import nn
+    >>> from tinygrad_cnn.checkpoint import save_checkpoint
+    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
+    >>> save_checkpoint("model.h5", model, metadata={"epoch": 3, "classes": ["a", "b"]})
+    PosixPath('model.h5')
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import h5py
+import numpy as np
+
+from .errors import CheckpointError
+from .layout import (ATTR_CLASS, ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWORK_VERSION,
+                     FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS, PARAMETERS,
+                     TREE_ARRAYS, TREE_JSON, encode_tree)
+from .safety import one_line
+
+
+@dataclass
+class _Tree:
+    """One encoded state tree: its JSON text, its arrays and the class it came from."""
+
+    text: str
+    arrays: dict[str, np.ndarray]
+    cls: str | None
+
+
+@dataclass
+class _Payload:
+    config: dict[str, Any]
+    plugins: dict[str, dict[str, str | None]]
+    state: "dict[str, np.ndarray]"
+    trees: dict[str, _Tree]
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: Any, *, optimizer: Any = None,
+                    scheduler: Any = None, metadata: Mapping[str, Any] | None = None) -> Path:
+    """Save ``model`` (configuration + parameters and buffers), optionally the optimizer and
+    scheduler state and training ``metadata``, to the HDF5 file ``path`` atomically.
+
+    ``optimizer`` and ``scheduler`` are objects with ``state_dict()`` or already their state
+    dicts. ``metadata`` is any tree of dicts (str or int keys), lists, JSON scalars and numpy
+    arrays: epoch, history, seed, random states, dataset name, class names, input shape,
+    normalisation... Returns the path written. Raises a one-line :class:`CheckpointError`
+    when something cannot be stored or the folder is not writable; the previous file at
+    ``path``, if any, is then untouched.
+
+    Example:
+        >>> save_checkpoint("run/model.h5", model, optimizer=opt, scheduler=sched,
+        ...                 metadata={"epoch": 5, "history": {"loss": [2.3, 1.1]},
+        ...                           "input_shape": [3, 32, 32]})    # doctest: +SKIP
+        PosixPath('run/model.h5')
+    """
+    target = Path(path)
+    payload = _prepare(model, optimizer, scheduler, metadata)
+    folder = target.parent
+    if target.is_dir():
+        raise CheckpointError(f"cannot save {target}: it is a folder; give a file name such "
+                              "as model.h5")
+    if not folder.is_dir():
+        raise CheckpointError(f"cannot save {target}: the folder {folder} does not exist; "
+                              "create it or choose another output path")
+    tmp = _create_temp(target)
+    try:
+        with h5py.File(tmp, "w", locking=False) as f:
+            _write(f, payload)
+        _fsync(tmp)
+        os.replace(tmp, target)
+    except BaseException as err:  # also Ctrl-C: never leave a temp file behind
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(err, OSError):
+            raise CheckpointError(f"could not write {target}: {one_line(err)}; the previous "
+                                  "file, if any, is unchanged") from err
+        raise
+    _fsync_dir(folder)
+    return target
+
+
+def _prepare(model: Any, optimizer: Any, scheduler: Any,
+             metadata: Mapping[str, Any] | None) -> _Payload:
+    """Everything to write, built and checked in memory."""
+    from .. import layers
+
+    try:
+        config = layers.to_config(model)
+    except (layers.PluginError, layers.ConfigError, TypeError) as err:
+        raise CheckpointError(f"cannot save the model: {one_line(err)}") from None
+    state = model.state_dict()
+    for name, arr in state.items():
+        _check_state_entry(name, arr)
+    sources = {row.name: row for row in layers.available()}
+    plugins = {}
+    for kind in sorted(layer_types(config)):
+        row = sources.get(kind)
+        plugins[kind] = {"distribution": row.distribution if row else None,
+                         "version": row.version if row else None}
+    trees = {}
+    for key, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
+        if obj is None:
+            continue
+        if isinstance(obj, Mapping):
+            sd, cls = obj, None
+        elif callable(getattr(obj, "state_dict", None)):
+            sd, cls = obj.state_dict(), type(obj).__name__
+        else:
+            raise CheckpointError(f"cannot save {key}: expected an object with state_dict() or "
+                                  f"its state dict, got {type(obj).__name__}")
+        trees[key] = _encode(key, sd, cls)
+    if metadata is not None:
+        if not isinstance(metadata, Mapping):
+            raise CheckpointError(f"cannot save metadata: expected a dict, got "
+                                  f"{type(metadata).__name__}")
+        trees["metadata"] = _encode("metadata", metadata, None)
+    return _Payload(config, plugins, state, trees)
+
+
+def layer_types(config: Any) -> set[str]:
+    """Every layer ``type`` in a configuration tree (containers' ``layers`` included).
+
+    Example:
+        >>> sorted(layer_types({"type": "Sequential", "layers": [{"type": "ReLU"}]}))
+        ['ReLU', 'Sequential']
+    """
+    found: set[str] = set()
+    if isinstance(config, Mapping):
+        if isinstance(config.get("type"), str):
+            found.add(config["type"])
+        for child in config.get("layers") or []:
+            found |= layer_types(child)
+    return found
+
+
+def _check_state_entry(name: str, arr: np.ndarray) -> None:
+    if not name or "/" in name or name in (".", ".."):
+        raise CheckpointError(f"cannot save state entry {name!r}: HDF5 dataset names cannot "
+                              "contain '/' or be '.'; rename that module or parameter")
+    dt = np.asarray(arr).dtype
+    if dt.kind not in "fiub" or (dt.kind == "f" and dt.itemsize not in (4, 8)):
+        raise CheckpointError(f"cannot save state entry {name!r} of dtype {dt}: checkpoints "
+                              "store float32/float64 parameters and integer counters")
+
+
+def _encode(key: str, tree: Mapping[str, Any], cls: str | None) -> _Tree:
+    arrays: dict[str, np.ndarray] = {}
+    encoded = encode_tree(dict(tree), arrays, key)
+    return _Tree(json.dumps(encoded, ensure_ascii=False), arrays, cls)
+
+
+def write_text(group: h5py.Group, name: str, text: str) -> h5py.Dataset:
+    """Store ``text`` as a scalar fixed-length UTF-8 string dataset (its size is checkable
+    before reading, unlike a variable-length string)."""
+    raw = text.encode("utf-8") or b" "  # HDF5 strings have at least one byte
+    return group.create_dataset(name, data=np.bytes_(raw),
+                                dtype=h5py.string_dtype("utf-8", len(raw)))
+
+
+def _write(f: h5py.File, payload: _Payload) -> None:
+    from .. import __version__
+
+    f.attrs[ATTR_FORMAT] = FORMAT_NAME
+    f.attrs[ATTR_FORMAT_VERSION] = np.int64(FORMAT_VERSION)
+    f.attrs[ATTR_FRAMEWORK_VERSION] = __version__
+    write_text(f, MODEL_CONFIG, json.dumps(payload.config, ensure_ascii=False))
+    write_text(f, MODEL_PLUGINS, json.dumps(payload.plugins, ensure_ascii=False))
+    params = f.create_group(PARAMETERS, track_order=True)
+    for name, arr in payload.state.items():
+        params.create_dataset(name, data=np.asarray(arr, order="C"))
+    for key, tree in payload.trees.items():
+        group = f.create_group(key)
+        if tree.cls is not None:
+            group.attrs[ATTR_CLASS] = tree.cls
+        write_text(group, TREE_JSON, tree.text)
+        if tree.arrays:
+            arrays = group.create_group(TREE_ARRAYS, track_order=True)
+            for name, arr in tree.arrays.items():
+                arrays.create_dataset(name, data=arr)
+
+
+def _create_temp(target: Path) -> Path:
+    """Create ``.<name>.tmp-XXXXXXXX`` beside ``target`` exclusively (same filesystem, so the
+    final rename is atomic; mode follows the umask like any new file)."""
+    for _ in range(16):
+        tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except PermissionError:
+            raise CheckpointError(f"cannot save {target}: the folder {target.parent} is not "
+                                  "writable; choose another output path") from None
+        except OSError as err:
+            raise CheckpointError(f"cannot save {target}: {one_line(err)}") from None
+        os.close(fd)
+        return tmp
+    raise CheckpointError(f"cannot save {target}: could not create a temporary file beside it")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; not possible on every platform, hence best effort."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
