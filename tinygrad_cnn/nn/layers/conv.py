@@ -44,9 +44,9 @@ class Conv2d(Module):
             raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels "
                              f"({self.out_channels}) must be divisible by groups ({self.groups})")
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, np.float32))
+        self.weight = Parameter(np.zeros(shape, np.float32))
         if boolean(bias, "bias", name):
-            self.bias = Parameter(np.empty(self.out_channels, np.float32))
+            self.bias = Parameter(np.zeros(self.out_channels, np.float32))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

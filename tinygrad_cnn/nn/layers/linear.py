@@ -28,9 +28,9 @@ class Linear(Module):
         name = type(self).__name__
         self.in_features = positive_int(in_features, "in_features", name)
         self.out_features = positive_int(out_features, "out_features", name)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), np.float32))
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features), np.float32))
         if boolean(bias, "bias", name):
-            self.bias = Parameter(np.empty(self.out_features, np.float32))
+            self.bias = Parameter(np.zeros(self.out_features, np.float32))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
