@@ -26,6 +26,7 @@ __all__ = ["R", "BM", "MATMUL", "CONV_FWD", "CONV_DX", "CONV_DW", "gemm"]
 
 R = 4
 BM = TILE * R
+BM1 = BM + 1  # padded row of the A tile: column writes hit distinct banks
 MATMUL, CONV_FWD, CONV_DX, CONV_DW = range(4)
 GEO = 17
 
@@ -119,7 +120,7 @@ def _store(mode, out, bias, g, split, row, col, M, N, v, geo):
         f"int64, UniTuple(int64, {GEO}))")
 def gemm(mode, a, b, out, bias, M, N, K, kchunk, splits, geo):
     """Grid ``(ceil(N/BM), ceil(M/BM), groups*splits)``, block ``(TILE, TILE)``."""
-    As = cuda.shared.array((TILE, BM + 1), dtype=a.dtype)
+    As = cuda.shared.array((TILE, BM1), dtype=a.dtype)
     Bs = cuda.shared.array((TILE, BM), dtype=a.dtype)
     acc = cuda.local.array((R, R), dtype=a.dtype)
     tx = cuda.threadIdx.x
