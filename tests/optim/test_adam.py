@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from optim_cases import (assert_trajectories_close, make_problem, make_tensors, ref_adam,
+from .optim_cases import (assert_trajectories_close, make_problem, make_tensors, ref_adam,
                          run_ours, run_torch, set_grads)
 from tinygrad_cnn.optim import Adam, AdamW
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn.optim as optim_pkg
-from optim_cases import STEPS, make_problem, make_tensors, run_ours, set_grads
+from .optim_cases import STEPS, make_problem, make_tensors, run_ours, set_grads
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.optim import SGD, Adam, AdamW, optimizer as optimizer_mod
 
