@@ -65,7 +65,9 @@ class Checkpoint:
     ``model`` is rebuilt from the stored configuration with the stored weights, on the
     requested device, in training mode (call ``.eval()`` for inference).
     ``optimizer_state``/``scheduler_state`` are ready for ``load_state_dict`` of an optimizer
-    and scheduler built over ``model.parameters()`` (``None`` when not saved).
+    and scheduler built over ``model.parameters()`` (``None`` when not saved). As in
+    PyTorch, build both first and load both after: building a schedule sets the learning
+    rate, which the optimizer state then restores.
     ``optimizer_class``/``scheduler_class`` are the class names recorded at save time,
     for information only: nothing is ever imported from them.
     """
@@ -129,7 +131,9 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
     Example:
         >>> ckpt = load_checkpoint("model.h5")                  # doctest: +SKIP
         >>> opt = Adam(ckpt.model.parameters(), lr=1e-3)         # doctest: +SKIP
+        >>> sched = StepLR(opt, step_size=10)                    # doctest: +SKIP
         >>> opt.load_state_dict(ckpt.optimizer_state)            # doctest: +SKIP
+        >>> sched.load_state_dict(ckpt.scheduler_state)          # doctest: +SKIP
     """
     label = str(path)
     with open_checkpoint(path) as f, _reading(label):
