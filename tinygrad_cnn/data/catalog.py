@@ -115,7 +115,7 @@ def parse_spec(spec: str) -> tuple[DatasetKind, str | None]:
     kind = _BY_NAME.get(key)
     if kind is None:
         hint = _guess_kind(spec) if not sep else ""
-        close = difflib.get_close_matches(key, list(_BY_NAME) + list(_ALIASES), n=2)
+        close = difflib.get_close_matches(key, list(_BY_NAME), n=2)
         if close and not hint:
             hint = f" (did you mean {' or '.join(close)}?)"
         raise DataError(f"unknown dataset '{spec}'{hint}; use one of {names}")
@@ -152,5 +152,5 @@ def load_dataset(spec: str, seed: int = 0, **options: Any) -> DatasetSplits:
         return kind.loader(*args, **given)
     except DataError:
         raise
-    except (TypeError, OverflowError) as e:  # a mistyped option value, e.g. n_train="abc"
+    except (TypeError, ValueError, OverflowError) as e:  # a mistyped option value, e.g. n_train="abc"
         raise DataError(f"dataset '{kind.name}': bad option value ({e}); check the option types") from None

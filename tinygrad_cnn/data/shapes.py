@@ -145,7 +145,7 @@ def load_shapes(seed: int = 0, n_train: int = 6000, n_test: int = 1000, size: in
         (['square', 'circle', 'triangle'], False)
     """
     for key, v in (("n_train", n_train), ("n_test", n_test)):
-        if int(v) != v or v < 1:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise DataError(f"shapes: {key} must be a positive integer, got {v!r}")
     train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
     xtr, ytr = generate_shapes(int(n_train), seed=train_seed, size=size, noise=noise)
