@@ -30,6 +30,11 @@ THREADS = 32 if SIMULATOR else 256
 TILE = 8 if SIMULATOR else 16
 MAXDIM = 8
 FLOATS = ("float32", "float64")
+# Literal constructor for kernels: ``float32(0)`` is a float32 constant on the GPU (and
+# widens exactly to float64 in float64 kernels). The simulator runs kernels as Python on
+# numpy scalars, where np.float32 would drag a float64 expression down to float32 (NEP 50);
+# a plain Python float there mixes like the GPU's typed constant.
+float32 = float if SIMULATOR else numba.float32
 CHECK_SIGNATURES = SIMULATOR or os.environ.get("TGCNN_CUDA_CHECK_SIGNATURES") == "1"
 
 
@@ -69,7 +74,9 @@ KERNELS: list[Kernel] = []
 
 def kernel(*templates: str, dtypes: Sequence[str] = FLOATS) -> Callable[[Callable], Kernel]:
     """Declare a kernel; ``{t}`` in each signature template is replaced by every dtype."""
-    signatures = [tpl.replace("{t}", d) for tpl in templates for d in dtypes]
+    signatures = []
+    for tpl in templates:
+        signatures += [tpl.replace("{t}", d) for d in dtypes] if "{t}" in tpl else [tpl]
 
     def wrap(fn: Callable) -> Kernel:
         k = Kernel(fn, signatures)

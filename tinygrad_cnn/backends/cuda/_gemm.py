@@ -18,9 +18,9 @@ has_bias)`` with C, O the input and output channels of the whole layer.
 """
 from __future__ import annotations
 
-from numba import cuda, float32
+from numba import cuda
 
-from ._common import TILE, kernel
+from ._common import float32, TILE, kernel
 
 __all__ = ["R", "BM", "MATMUL", "CONV_FWD", "CONV_DX", "CONV_DW", "gemm"]
 

@@ -78,14 +78,17 @@ def from_numpy(a: np.ndarray) -> Any:
         >>> from_numpy(np.zeros((2, 3), np.float32)).shape
         (2, 3)
     """
-    return cuda.to_device(np.ascontiguousarray(a))
+    a = np.asarray(a)
+    # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
+    return cuda.to_device(a if a.flags.c_contiguous else a.copy(order="C"))
 
 
 def to_numpy(a: Any) -> np.ndarray:
     """Copy a device array back to the host as a C-contiguous numpy array."""
     if isinstance(a, np.ndarray):
         return np.array(a, order="C", copy=True)
-    return np.ascontiguousarray(a.copy_to_host())
+    host = a.copy_to_host()
+    return host if host.flags.c_contiguous else host.copy(order="C")
 
 
 def full(shape: tuple[int, ...], value: float, dtype: Any) -> Any:

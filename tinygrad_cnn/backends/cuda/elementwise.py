@@ -17,9 +17,9 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import cuda, float32
+from numba import cuda
 
-from ._common import contiguous_strides, empty, flat, kernel, padded, scalar
+from ._common import float32, contiguous_strides, empty, flat, kernel, padded, scalar
 from .array import astype
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",

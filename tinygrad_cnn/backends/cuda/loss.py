@@ -16,9 +16,9 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import cuda, float32
+from numba import cuda
 
-from ._common import empty, flat, kernel, scalar, size_of
+from ._common import float32, empty, flat, kernel, scalar, size_of
 from .array import from_numpy
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward",

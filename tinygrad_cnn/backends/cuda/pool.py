@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import cuda, float32
+from numba import cuda
 
-from ._common import empty, flat, kernel
+from ._common import float32, empty, flat, kernel
 from .array import zeros
 
 __all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",

@@ -19,9 +19,9 @@ import warnings
 from typing import Any
 
 import numpy as np
-from numba import cuda, float32, uint64
+from numba import cuda, uint64
 
-from ._common import SIMULATOR, empty, flat, kernel, scalar
+from ._common import float32, SIMULATOR, empty, flat, kernel, scalar
 
 __all__ = ["dropout_mask", "reference_mask"]
 
