@@ -1,0 +1,218 @@
+"""CPU pooling kernels against float64 numpy loop references (and PyTorch when installed)."""
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinygrad_cnn.backends.cpu import pool
+
+
+# ---------------------------------------------------------------- float64 loop references
+def _windows(size, k, s, p):
+    """Per output index: the clipped window ``[start, end)`` and its padded length."""
+    out = []
+    for o in range((size + 2 * p - k) // s + 1):
+        start, end = o * s - p, min(o * s - p + k, size + p)
+        out.append((max(start, 0), min(end, size), end - start))
+    return out
+
+
+def ref_max(x, kernel, stride, padding):
+    n, c, h, w = x.shape
+    rows, cols = _windows(h, kernel[0], stride[0], padding[0]), _windows(w, kernel[1], stride[1],
+                                                                         padding[1])
+    out = np.empty((n, c, len(rows), len(cols)))
+    idx = np.empty(out.shape, np.int64)
+    for i, (h0, h1, _) in enumerate(rows):
+        for j, (w0, w1, _) in enumerate(cols):
+            win = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
+            arg = win.argmax(axis=2)  # numpy's argmax also returns the first maximum
+            out[:, :, i, j] = win.max(axis=2)
+            idx[:, :, i, j] = (h0 + arg // (w1 - w0)) * w + w0 + arg % (w1 - w0)
+    return out, idx
+
+
+def ref_avg(x, kernel, stride, padding, include_pad):
+    n, c, h, w = x.shape
+    rows, cols = _windows(h, kernel[0], stride[0], padding[0]), _windows(w, kernel[1], stride[1],
+                                                                         padding[1])
+    out = np.empty((n, c, len(rows), len(cols)))
+    for i, (h0, h1, ph) in enumerate(rows):
+        for j, (w0, w1, pw) in enumerate(cols):
+            div = ph * pw if include_pad else (h1 - h0) * (w1 - w0)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / div
+    return out
+
+
+def ref_adaptive(x, output_size):
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    out = np.empty((n, c, oh, ow))
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+    return out
+
+
+def vjp(f, x, g, eps=1e-6):
+    """Input gradient of the *linear* map ``f`` (average pools) by its Jacobian, column by column."""
+    flat = np.zeros(x.size)
+    for t in range(x.size):
+        e = np.zeros(x.size)
+        e[t] = 1.0
+        flat[t] = np.sum(g * f(e.reshape(x.shape)))
+    return flat.reshape(x.shape)
+
+
+# ---------------------------------------------------------------- geometry, valid by construction
+@st.composite
+def pool_geometries(draw):
+    """Kernel, stride, padding <= kernel//2 (PyTorch's rule), then an input size giving >= 1 output."""
+    k, s, p, size = [], [], [], []
+    for _ in range(2):
+        k.append(draw(st.integers(1, 4)))
+        s.append(draw(st.integers(1, 3)))
+        p.append(draw(st.integers(0, min(2, k[-1] // 2))))
+        size.append(draw(st.integers(max(1, k[-1] - 2 * p[-1]), 9)))
+    return dict(shape=(draw(st.integers(1, 3)), draw(st.integers(1, 4))) + tuple(size),
+                kernel=tuple(k), stride=tuple(s), padding=tuple(p))
+
+
+def _unique(shape, dtype, seed):
+    """Distinct values (a shuffled ramp), so every window has one clear maximum."""
+    rng = np.random.default_rng(seed)
+    return (rng.permutation(int(np.prod(shape))) - 7.5).reshape(shape).astype(dtype)
+
+
+DTYPES = st.sampled_from([np.float32, np.float64])
+TOL = {np.float32: dict(rtol=1e-6, atol=1e-6), np.float64: dict(rtol=1e-13, atol=1e-13)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(geo=pool_geometries(), dtype=DTYPES, seed=st.integers(0, 999))
+def test_max_pool_matches_reference(geo, dtype, seed):
+    x = _unique(geo["shape"], dtype, seed)
+    hyper = geo["kernel"], geo["stride"], geo["padding"]
+    out, idx = pool.max_pool2d_forward(x, *hyper)
+    want, want_idx = ref_max(x.astype(np.float64), *hyper)
+    assert out.dtype == dtype and idx.dtype == np.int64
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(idx, want_idx)
+    g = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
+    dx = pool.max_pool2d_backward(g, idx, x.shape)
+    want_dx = np.zeros(x.shape)
+    n, c = x.shape[:2]
+    for a in range(n):
+        for b in range(c):
+            np.add.at(want_dx[a, b].reshape(-1), want_idx[a, b].reshape(-1),
+                      g[a, b].reshape(-1).astype(np.float64))
+    assert dx.dtype == dtype
+    np.testing.assert_allclose(dx, want_dx, **TOL[dtype])
+
+
+def test_max_pool_ties_pick_first_and_padding_never_wins():
+    # All -5: every window ties, the first in-image cell (row-major) wins; the -inf padding loses.
+    x = np.full((1, 1, 4, 5), -5.0, np.float32)
+    out, idx = pool.max_pool2d_forward(x, (3, 3), (2, 2), (1, 1))
+    np.testing.assert_array_equal(out, -5.0)
+    np.testing.assert_array_equal(idx[0, 0], [[0, 1, 3], [5, 6, 8]])
+    dx = pool.max_pool2d_backward(np.ones_like(out), idx, x.shape)
+    assert dx.sum() == out.size and dx[0, 0, 1, 1] == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(geo=pool_geometries(), dtype=DTYPES, include_pad=st.booleans(), seed=st.integers(0, 999))
+def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(geo["shape"]).astype(dtype)
+    hyper = geo["kernel"], geo["stride"], geo["padding"]
+    out = pool.avg_pool2d_forward(x, *hyper, include_pad)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, ref_avg(x.astype(np.float64), *hyper, include_pad), **TOL[dtype])
+    g = rng.standard_normal(out.shape)
+    small = x.size <= 200  # the Jacobian reference costs one forward per input element
+    if small:
+        dx = pool.avg_pool2d_backward(g.astype(dtype), x.shape, *hyper, include_pad)
+        want = vjp(lambda v: ref_avg(v, *hyper, include_pad), x.astype(np.float64), g)
+        assert dx.dtype == dtype
+        np.testing.assert_allclose(dx, want, **TOL[dtype])
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)),
+       out_size=st.tuples(st.integers(1, 9), st.integers(1, 9)), dtype=DTYPES,
+       seed=st.integers(0, 999))
+def test_adaptive_avg_pool_matches_reference(shape, out_size, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    out = pool.adaptive_avg_pool2d_forward(x, out_size)
+    assert out.dtype == dtype and out.shape == shape[:2] + out_size
+    np.testing.assert_allclose(out, ref_adaptive(x.astype(np.float64), out_size), **TOL[dtype])
+    g = rng.standard_normal(out.shape)
+    dx = pool.adaptive_avg_pool2d_backward(g.astype(dtype), shape)
+    want = vjp(lambda v: ref_adaptive(v, out_size), x.astype(np.float64), g)
+    np.testing.assert_allclose(dx, want, **TOL[dtype])
+
+
+@settings(max_examples=25, deadline=None)
+@given(geo=pool_geometries(), include_pad=st.booleans(), seed=st.integers(0, 999))
+def test_float32_matches_pytorch(geo, include_pad, seed):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = _unique(geo["shape"], np.float32, seed)
+    hyper = geo["kernel"], geo["stride"], geo["padding"]
+    g = np.random.default_rng(seed).standard_normal(
+        pool.max_pool2d_forward(x, *hyper)[0].shape).astype(np.float32)
+
+    xt = torch.from_numpy(x).requires_grad_()
+    yt, it = F.max_pool2d(xt, *hyper, return_indices=True)
+    yt.backward(torch.from_numpy(g))
+    out, idx = pool.max_pool2d_forward(x, *hyper)
+    np.testing.assert_array_equal(out, yt.detach().numpy())
+    np.testing.assert_array_equal(idx, it.numpy())
+    np.testing.assert_array_equal(pool.max_pool2d_backward(g, idx, x.shape), xt.grad.numpy())
+
+    xt = torch.from_numpy(x).requires_grad_()
+    yt = F.avg_pool2d(xt, *hyper, count_include_pad=include_pad)
+    yt.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, *hyper, include_pad),
+                               yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, x.shape, *hyper, include_pad),
+                               xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+    xt = torch.from_numpy(x).requires_grad_()
+    yt = F.adaptive_avg_pool2d(xt, g.shape[2:])
+    yt.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(pool.adaptive_avg_pool2d_forward(x, g.shape[2:]),
+                               yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(pool.adaptive_avg_pool2d_backward(g, x.shape), xt.grad.numpy(),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_non_contiguous_inputs_and_one_float32_specialization():
+    rng = np.random.default_rng(5)
+    for shape in [(2, 3, 6, 8), (1, 2, 5, 7)]:
+        x = rng.standard_normal(shape[:2] + shape[:1:-1]).astype(np.float32).transpose(0, 1, 3, 2)
+        x = x[:, ::-1]  # transposed and reversed: not C-contiguous
+        out, idx = pool.max_pool2d_forward(x, (2, 2), (2, 1), (1, 0))
+        np.testing.assert_array_equal(out, ref_max(x.astype(np.float64), (2, 2), (2, 1), (1, 0))[0])
+        g = np.asfortranarray(rng.standard_normal(out.shape).astype(np.float32))
+        pool.max_pool2d_backward(g, idx.astype(np.int32), x.shape)
+        for include_pad in (True, False):
+            avg = pool.avg_pool2d_forward(x, (3, 2), (1, 2), (1, 1), include_pad)
+            np.testing.assert_allclose(avg, ref_avg(x.astype(np.float64), (3, 2), (1, 2), (1, 1),
+                                                    include_pad), rtol=1e-5, atol=1e-6)
+            pool.avg_pool2d_backward(np.asfortranarray(avg), x.shape, (3, 2), (1, 2), (1, 1),
+                                     include_pad)
+        ad = pool.adaptive_avg_pool2d_forward(x, (3, 2))
+        np.testing.assert_allclose(ad, ref_adaptive(x.astype(np.float64), (3, 2)), rtol=1e-5,
+                                   atol=1e-6)
+        pool.adaptive_avg_pool2d_backward(np.asfortranarray(ad), x.shape)
+    kernels = [pool._max_fwd, pool._max_bwd, pool._avg_fwd, pool._avg_bwd, pool._adaptive_fwd,
+               pool._adaptive_bwd]
+    for kernel in kernels:
+        f32 = [sig for sig in kernel.signatures
+               if any(getattr(t, "dtype", None) == numba.float32 for t in sig)]
+        assert len(f32) == 1, (kernel, kernel.signatures)
