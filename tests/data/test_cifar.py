@@ -1,6 +1,7 @@
 """CIFAR-10 binary and python versions on files written here; the unpickler refuses code."""
 import os
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -41,6 +42,39 @@ def _write_py(d, n=6, batches=5, protocol=2):
     meta = {b"label_names": [c.encode() for c in CLASSES], b"num_vis": 3072}
     (d / "batches.meta").write_bytes(pickle.dumps(meta, protocol=protocol))
     return out
+
+
+def _py2_str(b):
+    return (b"U" + bytes([len(b)]) + b) if len(b) < 256 else (b"T" + struct.pack("<i", len(b)) + b)
+
+
+def _py2_pickle(d):
+    """Protocol-2 opcodes as Python 2's cPickle wrote the real CIFAR files (str keys, str array data)."""
+    out = b"\x80\x02}("
+    for k, v in d.items():
+        out += _py2_str(k)
+        if isinstance(v, np.ndarray):
+            shape = b"".join(b"J" + struct.pack("<i", n) for n in v.shape)
+            out += (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + _py2_str(b"b") + b"\x87R"
+                    + b"(K\x01(" + shape + b"tcnumpy\ndtype\n" + _py2_str(b"u1") + b"K\x00K\x01\x87R"
+                    + b"(K\x03" + _py2_str(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+                    + b"\x89" + _py2_str(v.tobytes()) + b"tb")
+        else:
+            out += b"](" + b"".join(b"K" + bytes([int(i)]) for i in v) + b"e"
+    return out + b"u."
+
+
+def test_python2_pickles_like_the_real_files(tmp_path):
+    files = {}
+    for i, name in enumerate(["data_batch_1", "test_batch"]):
+        x, y = _batch(3, 30 + i)
+        (tmp_path / name).write_bytes(_py2_pickle({b"data": x, b"labels": y.tolist()}))
+        files[name] = (x, y)
+    (tmp_path / "batches.meta").write_bytes(pickle.dumps({b"label_names": [c.encode() for c in "abcdefghij"]}, 2))
+    s = load_cifar10(tmp_path)
+    assert s.classes == list("abcdefghij") and "using 1 of 5" in s.notes[0]
+    assert np.array_equal(s.train.x.reshape(3, -1), files["data_batch_1"][0])
+    assert np.array_equal(s.test.y, files["test_batch"][1])
 
 
 def test_binary_version(tmp_path):
