@@ -18,9 +18,10 @@ from .autograd import Function, enable_grad, is_grad_enabled, no_grad  # noqa: E
 from .creation import arange, full, ones, rand, randn, zeros  # noqa: E402
 from .random import get_rng_state, manual_seed, set_rng_state  # noqa: E402
 from .tensor import Tensor  # noqa: E402
+from .summary import summary  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "zeros", "ones",
            "full", "randn", "rand", "arange", "manual_seed", "get_rng_state", "set_rng_state",
-           "__version__"]
+           "summary", "__version__"]
