@@ -109,6 +109,12 @@ def test_make_splits_metadata_and_checks():
         make_splits("toy", _ds(), Dataset(bad.x, bad.y, ["a", "b"]))
 
 
+def test_make_splits_mixed_dtypes_become_float():
+    f = Dataset(np.zeros((2, 1, 2, 2), np.float32), np.array([0, 1]), ["a", "b"])
+    s = make_splits("toy", _ds(), f)
+    assert s.train.x.dtype == s.test.x.dtype == np.float32
+
+
 def test_pixel_max():
     assert pixel_max_of(np.zeros(3, np.uint8)) == 255.0
     assert pixel_max_of(np.array([0.5], np.float32)) == 1.0

@@ -158,7 +158,7 @@ def _load_arrays(path: Path, kind: str, layout: str | None) -> tuple:
         names = src.get("classes")
     finally:
         src.close()
-    test_from = "x_test/y_test" if xt is not None else None
+    test_from, test_x_key = ("x_test/y_test", f"{p}['x_test']") if xt is not None else (None, None)
     if xt is None:
         for sib in _siblings(p):
             if sib.is_file():
@@ -170,7 +170,7 @@ def _load_arrays(path: Path, kind: str, layout: str | None) -> tuple:
                 if xt is None or yt is None:
                     raise DataError(f"{kind}: test file {sib} has no arrays x and y (found: "
                                     f"{', '.join(other.keys) or 'nothing'}); store the test split under 'x' and 'y'")
-                test_from = str(sib)
+                test_from, test_x_key = str(sib), f"{sib}['x']"
                 break
     x, used = to_nchw(np.asarray(x), f"{p}['x']", layout)
     if len(x) != len(y):
@@ -180,7 +180,7 @@ def _load_arrays(path: Path, kind: str, layout: str | None) -> tuple:
         classes = [str(n) for n in np.asarray(names).reshape(-1)]
     y = check_labels(y, f"{p}['y']", len(classes) if classes else None)
     if xt is not None:
-        xt, _ = to_nchw(np.asarray(xt), f"{test_from}['x']", used)
+        xt, _ = to_nchw(np.asarray(xt), test_x_key, used)
         if len(xt) != len(yt):
             raise DataError(f"{kind}: the test split ({test_from}) holds {len(xt)} images but {len(yt)} labels;"
                             " store one label per image")

@@ -246,11 +246,9 @@ def make_splits(name: str, train: Dataset, test: Dataset, *, hflip_ok: bool = Fa
     if train.x.shape[1:] != test.x.shape[1:]:
         raise DataError(f"{name}: train images are {train.x.shape[1:]} (C, H, W) but test images are "
                         f"{test.x.shape[1:]}; make both splits the same size")
-    if train.x.dtype != test.x.dtype:
-        test = Dataset(test.x.astype(train.x.dtype) if train.x.dtype == np.float32 else test.x,
-                       test.y, test.classes)
-        if train.x.dtype != test.x.dtype:
-            train = Dataset(train.x.astype(np.float32), train.y, train.classes)
+    if train.x.dtype != test.x.dtype:  # one uint8 and one float split: keep both as float32
+        train = Dataset(train.x.astype(np.float32), train.y, train.classes)
+        test = Dataset(test.x.astype(np.float32), test.y, test.classes)
     classes = list(train.classes)
     for part, d in (("train", train), ("test", test)):
         check_labels(d.y, f"{name} ({part})", len(classes))
