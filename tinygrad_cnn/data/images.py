@@ -38,7 +38,8 @@ def open_image(path: Path):
             img = Image.open(path)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as e:
-        raise DataError(f"{path}: cannot read the image ({type(e).__name__}: {e}); replace or remove the file") from None
+        raise DataError(f"{path}: cannot read the image ({type(e).__name__}: {e});"
+                        " replace or remove the file") from None
     return img
 
 
