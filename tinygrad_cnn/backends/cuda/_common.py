@@ -124,7 +124,7 @@ def size_of(shape: Sequence[int]) -> int:
 
 def is_device_array(a: Any) -> bool:
     """True for a Numba device array (or the simulator's stand-in)."""
-    return cuda.is_cuda_array(a) and not isinstance(a, np.ndarray)
+    return hasattr(a, "copy_to_host") and not isinstance(a, np.ndarray)
 
 
 @cuda.jit(device=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from numba import cuda
 
-from ._common import float32, TILE, kernel
+from ._common import TILE, float32, kernel
 
 __all__ = ["R", "BM", "MATMUL", "CONV_FWD", "CONV_DX", "CONV_DW", "gemm"]
 
-R = 4
+R = 4  # register tile: each thread computes R x R outputs
 BM = TILE * R
 BM1 = BM + 1  # padded row of the A tile: column writes hit distinct banks
 MATMUL, CONV_FWD, CONV_DX, CONV_DW = range(4)
