@@ -14,12 +14,12 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any, Mapping
 
 from ..nn.module import Module
-from .errors import ConfigError, LayerNotFoundError, PluginError, one_line, signature_text
+from .errors import (ConfigError, LayerNotFoundError, PluginError, argument_problem, one_line,
+                     signature_text)
 
 _KEYS = {"type", "args", "layers", "name"}
 
@@ -112,13 +112,8 @@ def from_config(config: Mapping[str, Any], *, path: str = "model") -> Module:
 
 
 def _check_signature(cls: type, kind: str, args: dict[str, Any], where: str) -> None:
-    """Reject missing or unknown arguments before calling the constructor, naming them."""
-    try:
-        signature = inspect.signature(cls)
-    except (TypeError, ValueError):
-        return
-    try:
-        signature.bind(**args)
-    except TypeError as exc:
-        raise ConfigError(one_line(f"{where}: bad args: {exc}; {kind} takes "
-                                   f"{signature_text(cls)}")) from None
+    """Reject unknown or missing arguments before calling the constructor, naming them."""
+    problem = argument_problem(cls, args)
+    if problem:
+        raise ConfigError(one_line(f"{where}: bad args: {problem}; {kind} takes "
+                                   f"{signature_text(cls)}"))

@@ -53,3 +53,29 @@ def signature_text(obj: object) -> str:
         else:
             parts.append(f"{p.name}={p.default!r}")
     return f"({', '.join(parts)})"
+
+
+def argument_problem(obj: object, args: dict) -> str | None:
+    """What is wrong with calling ``obj(**args)``: unknown names first (with close matches,
+    since they are usually typos), then missing required arguments; None if it binds."""
+    import difflib
+    import inspect
+    try:
+        signature = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    params = signature.parameters
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = [a for a in args if a not in named]
+        if unknown:
+            hints = []
+            for a in unknown:
+                close = difflib.get_close_matches(a, named, n=1)
+                hints.append(f"'{a}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            return f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(hints)}"
+    try:
+        signature.bind(**args)
+    except TypeError as exc:
+        return str(exc)
+    return None

@@ -21,14 +21,13 @@ Example (``small.json``)::
 """
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from typing import Any, Mapping
 
 from ..layers.config import from_config
-from ..layers.errors import (ConfigError, ModelNotFoundError, PluginError, one_line,
-                             signature_text)
+from ..layers.errors import (ConfigError, ModelNotFoundError, PluginError, argument_problem,
+                             one_line, signature_text)
 from ..nn.module import Module
 
 
@@ -77,13 +76,10 @@ def _from_builder(spec: Mapping[str, Any], source: str) -> Module:
         builder = get_builder(name)
     except (ModelNotFoundError, PluginError) as exc:
         raise type(exc)(f"{source}: {exc}") from None
-    try:
-        inspect.signature(builder).bind(**args)
-    except TypeError as exc:
-        raise ConfigError(one_line(f"{source} (builder {name}): bad args: {exc}; {name} takes "
-                                   f"{signature_text(builder)}")) from None
-    except ValueError:
-        pass
+    problem = argument_problem(builder, dict(args))
+    if problem:
+        raise ConfigError(one_line(f"{source} (builder {name}): bad args: {problem}; {name} "
+                                   f"takes {signature_text(builder)}"))
     try:
         model = builder(**args)
     except (TypeError, ValueError) as exc:
