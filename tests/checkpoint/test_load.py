@@ -227,9 +227,9 @@ def test_unknown_layer_without_plugin_record(tmp_path):
     path = save_checkpoint(tmp_path / "m.h5", nn.Sequential(nn.ReLU()))
     with h5py.File(path, "r+") as f:
         del f["model/config"], f["model/plugins"]
-        f["model/config"] = json.dumps({"type": "Sequential", "layers": [{"type": "Sobell"}]})
-    with pytest.raises(CheckpointError, match="needs layer type 'Sobell', which no installed "
-                                              "plugin provides"):
+        f["model/config"] = json.dumps({"type": "Sequential", "layers": [{"type": "Sigmoidd"}]})
+    with pytest.raises(CheckpointError, match="needs layer type 'Sigmoidd', which no installed "
+                                              "plugin provides .*did you mean"):
         load_checkpoint(path)
 
 

@@ -96,7 +96,9 @@ def _array_name(path: str, taken: dict[str, np.ndarray]) -> str:
     """A readable dataset name for the array at ``path`` (without the tree's own name:
     ``optimizer.state.0.exp_avg`` -> ``state.0.exp_avg``), unique within ``taken``."""
     name = path.split(".", 1)[-1]
-    if "/" not in name and name not in ("", ".", "..") and name not in taken:
+    # printable ASCII only: HDF5 names are NUL-terminated UTF-8, '/' separates groups
+    plain = name.isascii() and name.isprintable() and "/" not in name
+    if plain and name not in ("", ".", "..") and name not in taken:
         return name
     i = len(taken)
     while f"array{i}" in taken:

@@ -223,10 +223,12 @@ def _missing_plugin(label: str, kind: str, plugins: dict[str, dict[str, Any]],
         return CheckpointError(f"{label} needs layer type {kind!r} from the plugin "
                                f"distribution {name}{at}, which is not installed: install "
                                f"{name} (pip install {name}) and load it again")
-    extra = f" ({detail})" if detail else ""
+    if not detail:
+        from .. import layers
+        detail = layers.LAYERS.unknown_message(kind)  # close matches, installed plugins
     return CheckpointError(f"{label} needs layer type {kind!r}, which no installed plugin "
-                           f"provides and the file does not say which does{extra}: install "
-                           "the plugin that defines it")
+                           f"provides and the file does not say which does ({detail}): "
+                           "install the plugin that defines it")
 
 
 def _version_note(plugins: dict[str, dict[str, Any]]) -> str:

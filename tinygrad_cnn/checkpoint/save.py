@@ -162,7 +162,8 @@ def _check_state_entry(name: str, arr: np.ndarray) -> None:
 def _encode(key: str, tree: Mapping[str, Any], cls: str | None) -> _Tree:
     arrays: dict[str, np.ndarray] = {}
     encoded = encode_tree(dict(tree), arrays, key)
-    return _Tree(json.dumps(encoded, ensure_ascii=False), arrays, cls)
+    # json's default ASCII escapes keep any str (even a lone surrogate) encodable as UTF-8
+    return _Tree(json.dumps(encoded), arrays, cls)
 
 
 def write_text(group: h5py.Group, name: str, text: str) -> h5py.Dataset:
@@ -179,8 +180,8 @@ def _write(f: h5py.File, payload: _Payload) -> None:
     f.attrs[ATTR_FORMAT] = FORMAT_NAME
     f.attrs[ATTR_FORMAT_VERSION] = np.int64(FORMAT_VERSION)
     f.attrs[ATTR_FRAMEWORK_VERSION] = __version__
-    write_text(f, MODEL_CONFIG, json.dumps(payload.config, ensure_ascii=False))
-    write_text(f, MODEL_PLUGINS, json.dumps(payload.plugins, ensure_ascii=False))
+    write_text(f, MODEL_CONFIG, json.dumps(payload.config))
+    write_text(f, MODEL_PLUGINS, json.dumps(payload.plugins))
     params = f.create_group(PARAMETERS, track_order=True)
     for name, arr in payload.state.items():
         params.create_dataset(name, data=np.asarray(arr, order="C"))
