@@ -4,7 +4,8 @@ and multiply-accumulates, found by one forward pass on zeros.
 Example:
     >>> import tinygrad_cnn as tg
     >>> from tinygrad_cnn import nn
-    >>> result = tg.summary(nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()), (3, 224, 224))
+    >>> result = tg.summary(nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()), (3, 224, 224),
+    ...                     verbose=False)
     >>> result.rows[0].output_shape, result.rows[0].params     # two 3x3x3 filters + 2 biases
     ((2, 222, 222), 56)
 """
@@ -148,9 +149,9 @@ def summary(model: Any, input_shape: Sequence[int], *, verbose: bool = True,
     table unless ``verbose=False``; returns a :class:`SummaryResult` either way.
 
     Example:
-        >>> from tinygrad_cnn.models import vgg16
-        >>> summary(vgg16(), (3, 224, 224), verbose=False).total_params
-        138357544
+        >>> from tinygrad_cnn.models import vgg11
+        >>> summary(vgg11(input_size=32, head="small"), (3, 32, 32), verbose=False).total_params
+        9996136
     """
     from .nn.module import Module
 

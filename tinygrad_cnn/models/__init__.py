@@ -5,8 +5,8 @@ Named builders are found through the entry-point group ``tinygrad_cnn.models``
 
 Example:
     >>> from tinygrad_cnn import models
-    >>> models.get_builder("vgg16")().num_parameters()
-    138357544
+    >>> models.get_builder("vgg16")(num_classes=10, input_size=32, head="small").num_parameters()
+    14982474
     >>> [row.name for row in models.available_models()][:2]
     ['vgg11', 'vgg11_bn']
 """

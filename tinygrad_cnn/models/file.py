@@ -17,7 +17,7 @@ Example (``small.json``)::
      {"type": "ReLU"}, {"type": "Flatten"},
      {"type": "Linear", "args": {"in_features": 5408, "out_features": 10}}]
 
-    >>> model = from_file("small.json")
+    >>> model = from_file("small.json")  # doctest: +SKIP
 """
 from __future__ import annotations
 

@@ -12,7 +12,11 @@ Initialisation as torchvision: conv weights Kaiming-normal (fan_out, ReLU), bias
 batch-norm weight 1, bias 0; Linear weights N(0, 0.01), biases 0.
 
 Example:
-    >>> vgg16().num_parameters()
+    >>> import tinygrad_cnn as tg
+    >>> from tinygrad_cnn.nn.init import skip_init
+    >>> with skip_init():       # shapes only: drawing 138 M initial weights takes seconds
+    ...     model = vgg16()
+    >>> model.num_parameters()
     138357544
     >>> net = vgg11_bn(in_channels=1, num_classes=10, input_size=28, width=0.25, head="small")
     >>> net(tg.zeros(2, 1, 28, 28)).shape

@@ -8,7 +8,7 @@ Example:
     >>> import tinygrad_cnn as tg
     >>> from tinygrad_cnn.nn import init
     >>> w = tg.zeros(64, 3, 3, 3)
-    >>> init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")   # std sqrt(2 / (64*9))
+    >>> _ = init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")  # std sqrt(2/(64*9))
     >>> float(w.numpy().std()) < 0.1
     True
 """
@@ -36,8 +36,11 @@ def skip_init() -> Iterator[None]:
     Drawing VGG-16's 138 M initial weights takes seconds; allocating them does not.
 
     Example:
+        >>> from tinygrad_cnn.models import vgg16
         >>> with skip_init():
         ...     model = vgg16()            # all-zero weights, for load_state_dict()
+        >>> float(model.classifier[0].weight.numpy().max())
+        0.0
     """
     previous = getattr(_state, "skip", False)
     _state.skip = True

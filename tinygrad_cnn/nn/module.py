@@ -373,6 +373,7 @@ class Module:
         ones to ``dtype``, in place: they stay the same objects, still leaves and Parameters.
 
         Example:
+            >>> from tinygrad_cnn.nn import Linear
             >>> layer = Linear(2, 2).to(dtype=np.float64)
             >>> layer.weight.dtype
             dtype('float64')
@@ -406,6 +407,7 @@ class Module:
         """Parameters and persistent buffers as host numpy copies under dotted names.
 
         Example:
+            >>> from tinygrad_cnn.nn import BatchNorm2d, Conv2d, Sequential
             >>> list(Sequential(Conv2d(1, 2, 3), BatchNorm2d(2)).state_dict())
             ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var',
              '1.num_batches_tracked']

@@ -77,6 +77,7 @@ class Softmax(_AlongDim):
     """Probabilities along ``dim`` (``exp(x) / sum(exp(x))``, stable).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> Softmax(dim=1)(tg.zeros(2, 4)).numpy()[0]
         array([0.25, 0.25, 0.25, 0.25], dtype=float32)
     """

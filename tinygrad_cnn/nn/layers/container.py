@@ -15,6 +15,8 @@ class Sequential(Module):
     state-dict names, e.g. ``features.0.weight`` for a VGG.
 
     Example:
+        >>> import tinygrad_cnn as tg
+        >>> from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU
         >>> net = Sequential(Conv2d(1, 8, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(),
         ...                  Linear(8 * 14 * 14, 10))
         >>> net(tg.zeros(4, 1, 28, 28)).shape

@@ -21,6 +21,7 @@ class Conv2d(Module):
     fan_in = in_channels / groups * kH * kW.
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> conv = Conv2d(3, 2, 3)            # two 3x3x3 filters: 2 * 27 weights + 2 biases
         >>> conv.num_parameters()
         56

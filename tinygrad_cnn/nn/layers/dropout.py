@@ -16,6 +16,7 @@ class Dropout(Module):
     The mask comes from the framework's generator: :func:`tinygrad_cnn.manual_seed` repeats it.
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> drop = Dropout(0.5).eval()
         >>> drop(tg.ones(2, 2)).numpy().tolist()
         [[1.0, 1.0], [1.0, 1.0]]

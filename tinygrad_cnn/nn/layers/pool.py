@@ -13,6 +13,7 @@ class MaxPool2d(Module):
     """Maximum over each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> MaxPool2d(2)(tg.zeros(1, 64, 224, 224)).shape     # VGG's halving of H and W
         (1, 64, 112, 112)
     """
@@ -64,6 +65,7 @@ class AdaptiveAvgPool2d(Module):
     """Average pooling to a fixed ``output_size`` whatever the input size (VGG's 7x7).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> AdaptiveAvgPool2d((7, 7))(tg.zeros(1, 512, 14, 14)).shape
         (1, 512, 7, 7)
     """

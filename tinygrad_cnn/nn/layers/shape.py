@@ -13,6 +13,7 @@ class Flatten(Module):
     """Merge dimensions ``start_dim..end_dim`` (default: all but the batch dimension).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> Flatten()(tg.zeros(2, 512, 7, 7)).shape
         (2, 25088)
     """
