@@ -1,0 +1,178 @@
+"""Use a checkpoint alone: load the model with its class names, input size and normalisation,
+then evaluate it on a dataset's test split, predict image files, or picture what it sees.
+
+Example:
+    >>> loaded = load_model("model.h5")                                  # doctest: +SKIP
+    >>> evaluate_checkpoint(loaded).accuracy                              # doctest: +SKIP
+    0.964
+    >>> predict_files(loaded, ["cat.png"], k=3)[0][1][0].label           # doctest: +SKIP
+    'circle'
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..nn.module import Module
+from .config import DataInfo, OptionError, TrainConfig
+from .evaluation import EvalResult, Prediction, evaluate, predict
+from .plots import save_grid
+from .visualize import activation_maps, conv_filters, filter_tiles, first_conv
+
+
+@dataclass
+class LoadedModel:
+    """A model rebuilt from a checkpoint with what it needs to preprocess images."""
+
+    model: Module
+    info: DataInfo
+    metadata: dict[str, Any]
+    path: Path
+
+    @property
+    def train_config(self) -> TrainConfig | None:
+        """The settings of the run that wrote the checkpoint (None if not ``tgcnn train``)."""
+        raw = self.metadata.get("train_config")
+        return TrainConfig.from_dict(raw) if isinstance(raw, dict) else None
+
+    def normalise(self, x: np.ndarray) -> np.ndarray:
+        """Images in dataset units (N, C, H, W) -> float32 as the model saw them in training.
+
+        Example:
+            >>> loaded.normalise(np.zeros((1, 3, 32, 32))).dtype                # doctest: +SKIP
+            dtype('float32')
+        """
+        mean = np.asarray(self.info.mean, np.float32).reshape(1, -1, 1, 1)
+        std = np.asarray(self.info.std, np.float32).reshape(1, -1, 1, 1)
+        return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32)
+
+
+def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel:
+    """Load a checkpoint for inference (evaluation mode); raises ``CheckpointError`` for a bad
+    file and :class:`OptionError` for a checkpoint without data information.
+
+    Example:
+        >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
+        ['square', 'circle']
+    """
+    from ..checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path, device=device)
+    try:
+        info = DataInfo.from_metadata(ckpt.metadata)
+    except (KeyError, TypeError, ValueError) as err:
+        raise OptionError("checkpoint", f"{path} does not record the data it was trained on "
+                                        f"(missing {err}); it was not written by tgcnn train") from None
+    ckpt.model.eval()
+    return LoadedModel(ckpt.model, info, dict(ckpt.metadata), Path(path))
+
+
+def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = None,
+               limit: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The test split to evaluate on: ``data`` (default: the training run's dataset, seed and
+    limit, i.e. the split ``tgcnn train`` reported), checked against the model's input size and
+    classes. Returns (x, y, class names).
+
+    Example:
+        >>> x, y, classes = eval_split(loaded)                               # doctest: +SKIP
+    """
+    from ..data import DataError, load_dataset
+    from .run import _limited_options
+
+    cfg = loaded.train_config
+    spec = data or (cfg.data if cfg else loaded.info.dataset)
+    if not spec:
+        raise OptionError("data", "the checkpoint does not name its dataset; pass --data")
+    if seed is None:
+        seed = cfg.seed if cfg else 0
+    if limit is None and data is None and cfg is not None:
+        limit = cfg.limit
+    splits = load_dataset(spec, seed=seed, **_limited_options(spec, limit))
+    x, y = splits.test.x, splits.test.y
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    want = tuple(loaded.info.input_shape)
+    if tuple(splits.input_shape) != want:
+        c, h, w = splits.input_shape
+        raise DataError(f"{spec}: images are {c}x{h}x{w} (CxHxW) but the model expects "
+                        f"{want[0]}x{want[1]}x{want[2]}; evaluate on data like the training data")
+    k = len(loaded.info.classes)
+    if len(splits.classes) != k:
+        raise DataError(f"{spec}: {len(splits.classes)} classes but the model has {k}; evaluate "
+                        f"on data with the training classes")
+    if len(y) == 0:
+        raise DataError(f"{spec}: the test split is empty; add test images")
+    return x, y, list(loaded.info.classes)
+
+
+def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: int | None = None,
+                        limit: int | None = None, batch_size: int = 256) -> EvalResult:
+    """Loss, accuracy, per-class accuracy and confusion matrix of a checkpoint on a test split
+    (see :func:`eval_split`).
+
+    Example:
+        >>> evaluate_checkpoint(load_model("model.h5")).to_dict()["accuracy"]   # doctest: +SKIP
+        0.964
+    """
+    x, y, classes = eval_split(loaded, data, seed, limit)
+    return evaluate(loaded.model, x, y, batch_size=batch_size, mean=loaded.info.mean,
+                    std=loaded.info.std, classes=classes)
+
+
+def load_inputs(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]]) -> np.ndarray:
+    """Image files (PNG/JPEG/NPY) as (N, C, H, W) in dataset units, resized to the model input.
+
+    Example:
+        >>> load_inputs(loaded, ["a.png"]).shape                             # doctest: +SKIP
+        (1, 3, 32, 32)
+    """
+    from ..data import load_images
+
+    return load_images(list(files), loaded.info.input_shape, pixel_max=loaded.info.pixel_max)
+
+
+def predict_files(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]], k: int = 5
+                  ) -> list[tuple[str, list[Prediction]]]:
+    """Top-``k`` classes with probabilities for each image file, best first.
+
+    Example:
+        >>> [(f, p[0].label) for f, p in predict_files(loaded, ["a.png"], k=1)]  # doctest: +SKIP
+        [('a.png', 'circle')]
+    """
+    x = load_inputs(loaded, files)
+    top = predict(loaded.model, x, k=k, mean=loaded.info.mean, std=loaded.info.std,
+                  classes=loaded.info.classes)
+    return [(str(f), t) for f, t in zip(files, top)]
+
+
+def save_activation_grid(loaded: LoadedModel, image: str | os.PathLike[str], layer: str | None,
+                         out: str | os.PathLike[str], limit: int = 64) -> tuple[Path, str, Any]:
+    """A PNG grid of ``layer``'s activation maps for ``image``, most activated first (at most
+    ``limit``); ``layer`` None means the first conv layer. Returns (path, layer, maps).
+
+    Example:
+        >>> save_activation_grid(loaded, "a.png", "features.1", "maps.png")[0]   # doctest: +SKIP
+        PosixPath('maps.png')
+    """
+    name = layer if layer is not None else first_conv(loaded.model)[0]
+    x = loaded.normalise(load_inputs(loaded, [image]))[0]
+    maps = activation_maps(loaded.model, x, name)
+    path = save_grid(maps.ranked(limit), out)
+    return path, name, maps
+
+
+def save_filter_grid(loaded: LoadedModel, out: str | os.PathLike[str]) -> tuple[Path, str, tuple]:
+    """A PNG grid of the first conv layer's learned filters (RGB when it sees 3 channels).
+    Returns (path, layer name, weight shape).
+
+    Example:
+        >>> save_filter_grid(loaded, "filters.png")[1]                       # doctest: +SKIP
+        'features.0'
+    """
+    name, w = conv_filters(loaded.model)
+    path = save_grid(filter_tiles(w), out, tile_px=48)
+    return path, name, tuple(w.shape)
