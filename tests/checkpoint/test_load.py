@@ -238,7 +238,23 @@ def test_bad_layer_arguments(tmp_path):
     with h5py.File(path, "r+") as f:
         del f["model/config"]
         f["model/config"] = json.dumps({"type": "Linear", "args": {"in_feature": 2}})
-    with pytest.raises(CheckpointError, match="its model configuration cannot be built"):
+    with pytest.raises(CheckpointError, match="its model configuration cannot be built .*"
+                                              "in_feature.*; the file may be damaged"):
+        load_checkpoint(path)
+
+
+def test_bad_arguments_name_plugin_version_differences(tmp_path):
+    path = save_checkpoint(tmp_path / "m.h5", nn.Sequential(nn.Linear(2, 2)))
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f["model/config"][()])
+        config["layers"][0]["args"]["in_features"] = "two"
+        plugins = json.loads(f["model/plugins"][()])
+        plugins["Linear"]["version"] = "0.0.1"
+        del f["model/config"], f["model/plugins"]
+        f["model/config"], f["model/plugins"] = json.dumps(config), json.dumps(plugins)
+    with pytest.raises(CheckpointError, match=r"cannot be built .*; Linear was saved with "
+                                              rf"tinygrad-cnn\S* 0\.0\.1, installed "
+                                              rf"{tg.__version__}$"):
         load_checkpoint(path)
 
 

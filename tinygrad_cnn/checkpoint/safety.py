@@ -166,10 +166,10 @@ def check_dataset(ds: h5py.Dataset, where: str, label: str, file_size: int) -> N
     if ds.shape is None:
         _refuse(label, where, "has no dataspace (an empty HDF5 dataset)")
     string = h5py.check_string_dtype(ds.dtype)
+    if string is not None and ds.shape != ():  # strings: only the scalar JSON texts
+        _refuse(label, where, f"is a string array of shape {ds.shape}")
     if string is not None and string.length is None:
-        if ds.shape != ():  # variable-length strings: only the scalar JSON texts
-            _refuse(label, where, f"is a variable-length string array of shape {ds.shape}")
-        return
+        return  # a variable-length string: its bytes live in the file's global heap
     if string is None and ds.dtype.kind not in "biuf":
         _refuse(label, where, f"has unsupported dtype {ds.dtype}")
     declared = ds.dtype.itemsize * int(np.prod(ds.shape, dtype=object))
