@@ -19,8 +19,8 @@ class Linear(Module):
     init as PyTorch: weight and bias U(-1/sqrt(in_features), 1/sqrt(in_features)).
 
     Example:
-        >>> Linear(25088, 4096).num_parameters()
-        102764544
+        >>> Linear(512, 10).num_parameters()     # 512 x 10 weights + 10 biases
+        5130
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
