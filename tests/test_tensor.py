@@ -100,3 +100,8 @@ def test_manual_seed_repeats_random_draws():
     a = tg.randn(4).numpy()
     tg.manual_seed(3)
     np.testing.assert_array_equal(a, tg.randn(4).numpy())
+
+
+def test_zero_dimensional_data_stays_zero_dimensional():
+    for value in (np.array(0), np.array(True), 2.0, np.float64(1.5)):
+        assert Tensor(value).shape == ()

@@ -31,11 +31,11 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         return np.array(data, dtype=np.dtype(dtype), order="C")
     arr = np.asarray(data)
     if arr.dtype.kind == "f":
-        return np.ascontiguousarray(arr, dtype=np.float32)
+        return np.asarray(arr, dtype=np.float32, order="C")
     if arr.dtype.kind in "iu":
-        return np.ascontiguousarray(arr, dtype=np.int64)
+        return np.asarray(arr, dtype=np.int64, order="C")
     if arr.dtype.kind == "b":
-        return np.ascontiguousarray(arr)
+        return np.asarray(arr, order="C")
     raise TypeError(f"Tensor: cannot hold data of dtype {arr.dtype}; expected numbers "
                     f"(float, int or bool)")
 
