@@ -24,7 +24,7 @@ from .plots import curves_image, curves_path, grid_image, save_curves, save_grid
 from .run import PreparedData, TrainResult, build_model, prepare_data, resume, train
 from .trainer import Callback, Trainer, fit
 from .visualize import (ActivationMaps, LayerNotFound, activation_maps, conv_filters,
-                        filter_tiles, first_conv, layer_names)
+                        filter_tiles, find_layer, find_layer_name, first_conv, layer_names)
 
 __all__ = [
     "Trainer", "Callback", "fit", "train", "resume", "TrainConfig", "TrainResult",
@@ -33,7 +33,8 @@ __all__ = [
     "NonFiniteLossError", "evaluate", "predict", "EvalResult", "Prediction", "confusion_matrix",
     "best_epoch", "format_record", "LoadedModel", "load_model", "eval_split",
     "evaluate_checkpoint", "predict_files", "save_activation_grid", "save_filter_grid",
-    "activation_maps", "ActivationMaps", "conv_filters", "filter_tiles", "first_conv",
+    "activation_maps", "ActivationMaps", "find_layer", "find_layer_name", "conv_filters",
+    "filter_tiles", "first_conv",
     "layer_names", "LayerNotFound", "save_grid", "grid_image", "save_curves", "curves_image",
     "curves_path",
 ]

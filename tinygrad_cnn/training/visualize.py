@@ -140,6 +140,20 @@ def first_conv(model: Module) -> tuple[str, Conv2d]:
     raise LayerNotFound("the model has no Conv2d layer, so it has no filters to show")
 
 
+def find_layer_name(model: Module, layer: str | None) -> str:
+    """``layer`` checked against the model (:class:`LayerNotFound` with suggestions), or the
+    first conv layer's name when ``layer`` is None.
+
+    Example:
+        >>> find_layer_name(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), None)
+        '0'
+    """
+    if layer is None:
+        return first_conv(model)[0]
+    find_layer(model, layer)
+    return layer
+
+
 def conv_filters(model: Module, layer: str | None = None) -> tuple[str, np.ndarray]:
     """The weights (O, I, KH, KW) of ``layer`` (a Conv2d) or of the first conv layer.
 

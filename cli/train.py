@@ -1,0 +1,144 @@
+"""``tgcnn train``: train a model; with no arguments, the main job (a small VGG on the built-in
+``shapes`` dataset, saved to ``model.h5``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
+
+from .options import config_callback, data_callback, device_callback, explicit, model_callback
+
+_D = TrainConfig()  # the defaults, in one place
+
+EXAMPLES = """
+\b
+Examples:
+  tgcnn train                                  # main job: small VGG on 'shapes' -> model.h5
+  tgcnn train --data digits --epochs 20 --out digits.h5
+  tgcnn train --model vgg11_bn --width 0.5 --data cifar10:~/data/cifar-10-batches-bin
+  tgcnn train --resume model.h5 --epochs 12    # continue a run exactly
+  tgcnn train --config run.yaml                # options from a file
+"""
+
+
+def _schedule_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from tinygrad_cnn.training import OptionError, parse_schedule
+
+    try:
+        parse_schedule(value)
+    except OptionError as err:
+        raise click.BadParameter(err.detail) from None
+    return value
+
+
+def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Options the user gave explicitly next to ``--resume`` (checked against the run's)."""
+    skip = {"resume", "out", "epochs", "device", "config", "strict_plugins"}
+    return {k: v for k, v in params.items() if k not in skip and explicit(ctx, k)}
+
+
+@click.command("train", epilog=EXAMPLES)
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), is_eager=True,
+              expose_value=False, callback=config_callback,
+              help="JSON/YAML file of options (names as below); the command line wins.")
+@click.option("--model", default=_D.model, show_default=True, callback=model_callback,
+              help="Builder name (vgg11, vgg11_bn, ... or a plugin's) or a JSON/YAML model file.")
+@click.option("--data", default=_D.data, show_default=True, callback=data_callback,
+              help="Dataset: shapes | digits | mnist:PATH | fashion-mnist:PATH | cifar10:PATH | "
+                   "folder:PATH | npz:PATH | h5:PATH.")
+@click.option("--epochs", type=click.IntRange(min=1), default=_D.epochs, show_default=True,
+              help="Number of epochs (with --resume: the total to reach).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=_D.batch_size,
+              show_default=True, help="Images per optimizer step.")
+@click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"], case_sensitive=False),
+              default=_D.optimizer, show_default=True, help="Optimizer.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_D.lr,
+              show_default=True, help="Peak learning rate.")
+@click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True),
+              default=_D.momentum, show_default=True,
+              help="SGD (Nesterov) momentum; beta1 for adam/adamw.")
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=_D.weight_decay,
+              show_default=True, help="L2 penalty (decoupled for adamw).")
+@click.option("--schedule", default=_D.schedule, show_default=True, callback=_schedule_callback,
+              help=f"Learning-rate schedule per epoch: {SCHEDULE_HELP}.")
+@click.option("--augment/--no-augment", default=_D.augment, show_default=True,
+              help="Random crops with padding (+ horizontal flips where labels allow).")
+@click.option("--val-split", type=click.FloatRange(min=0, max=1, max_open=True),
+              default=_D.val_split, show_default=True,
+              help="Fraction of the training split held out for validation.")
+@click.option("--seed", type=click.IntRange(min=0), default=_D.seed, show_default=True,
+              help="Seed of data generation, splits, initialisation, shuffling and dropout.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
+              default=_D.device, show_default=True, callback=device_callback,
+              help="Where to train.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=False), default=_D.out,
+              show_default=True, help="Checkpoint file (HDF5); the curves PNG goes beside it.")
+@click.option("--resume", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="CHECKPOINT", help="Continue the run saved in CHECKPOINT exactly.")
+@click.option("--width", type=click.FloatRange(min=0, min_open=True), default=_D.width,
+              show_default=True, help="Channel-width multiplier of the model builder.")
+@click.option("--head", type=click.Choice(["small", "imagenet"]), default=_D.head,
+              show_default=True, help="Classifier head of VGG builders.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Use only the first N training and N test images (quick trials).")
+@click.option("--strict-plugins", is_flag=True, default=False,
+              help="Fail when any installed plugin is broken (else it is reported and skipped).")
+@click.pass_context
+def train_command(ctx: click.Context, **params: Any) -> None:
+    """Train a CNN classifier and save it (model, optimizer, history) to one HDF5 file.
+
+    Prints one line per epoch (a progress bar on a terminal), then the best epoch, the test
+    accuracy and where the checkpoint is. Ctrl-C saves a checkpoint and exits with 130.
+    """
+    from tinygrad_cnn.training import resume, train
+    from tinygrad_cnn.training.run import check_output, prepare_data
+
+    from .progress import ConsoleReporter
+
+    checkpoint = params.pop("resume")
+    reporter = ConsoleReporter()
+    try:
+        if checkpoint is not None:
+            changes = _resume_changes(ctx, params)
+            click.echo(f"resuming {checkpoint}")
+            result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
+                            out=params["out"] if explicit(ctx, "out") else None,
+                            device=params["device"] if explicit(ctx, "device") else None,
+                            callbacks=[reporter], changes=changes)
+        else:
+            config = TrainConfig(**params).validate()
+            check_output(config.out)  # before spending time on data and compilation
+            data = prepare_data(config)
+            _print_plan(config, data)
+            result = train(config, callbacks=[reporter], data=data)
+    finally:
+        reporter.close()
+    _print_result(result)
+
+
+def _print_plan(config: TrainConfig, data: Any) -> None:
+    i = data.info
+    shape = "x".join(str(s) for s in i.input_shape)
+    click.echo(f"data {config.data}: {len(data.y_train)} train / {len(data.y_val)} val / "
+               f"{len(data.y_test)} test images, {shape}, {len(i.classes)} classes")
+    for note in i.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"model {config.model} (width {config.width:g}), {config.optimizer} lr "
+               f"{config.lr:g}, schedule {config.schedule}, {config.epochs} epochs of batch "
+               f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
+
+
+def _print_result(result: Any) -> None:
+    if result.best_epoch is not None and result.history:
+        best = next(r for r in result.history if r["epoch"] == result.best_epoch)
+        what = (f"val acc {100 * best['val_acc']:.2f}%" if best.get("val_acc") is not None
+                else f"train loss {best['train_loss']:.4f}")
+        click.echo(f"best epoch: {result.best_epoch} ({what})")
+    if result.test is not None:
+        click.echo(f"test accuracy: {100 * result.test.accuracy:.2f}% (loss "
+                   f"{result.test.loss:.4f}, {result.test.num_examples} images)")
+    click.echo(f"checkpoint: {result.checkpoint} (curves: {Path(result.curves)}), "
+               f"{result.seconds:.1f}s")
