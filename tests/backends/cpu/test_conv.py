@@ -142,12 +142,21 @@ def test_float32_matches_pytorch(geo, seed):
            np.float32)
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 2 * (8 * 9) * 25 * 8])  # 1 or 2 samples a chunk
-def test_batch_split_into_chunks(monkeypatch, chunk_bytes):
-    # 5 samples in chunks of 1 or 2 (last chunk partial) give the same result as the reference.
-    monkeypatch.setattr(conv, "_CHUNK_BYTES", chunk_bytes)
-    geo = dict(n=5, c=8, o=6, groups=2, kernel=(3, 3), stride=(1, 1), padding=(1, 1),
-               dilation=(1, 1), size=(5, 5), bias=True)
+SPLIT_GEOMETRIES = [
+    dict(n=5, c=8, o=6, groups=2, kernel=(3, 3), stride=(1, 1), padding=(1, 1), dilation=(1, 1),
+         size=(5, 5), bias=True),
+    dict(n=5, c=8, o=6, groups=2, kernel=(3, 3), stride=(2, 1), padding=(2, 1), dilation=(2, 1),
+         size=(9, 5), bias=True),  # also 5x5 outputs, 72 column rows
+]
+
+
+@pytest.mark.parametrize("geo", SPLIT_GEOMETRIES)
+@pytest.mark.parametrize("item_bytes", [1, 72 * 8 * 10, 72 * 8 * 50])
+def test_work_split_into_items(monkeypatch, geo, item_bytes):
+    # float64 columns of 72 rows: items of 1-row bands, 2-row bands (last one partial) and groups
+    # of 2 whole samples (last one partial) all give the reference result.
+    monkeypatch.setattr(conv, "_ITEM_BYTES", item_bytes)
+    monkeypatch.setattr(conv, "_MIN_COLUMNS", 1)
     x, w, b, go = _arrays(geo, np.float64, 0)
     hyper = _hyper(geo)
     np.testing.assert_allclose(conv.conv2d_forward(x, w, b, *hyper), ref_forward(x, w, b, *hyper),
@@ -160,8 +169,8 @@ def test_batch_split_into_chunks(monkeypatch, chunk_bytes):
 
 
 @pytest.mark.parametrize("groups", [1, 2])
-def test_pointwise_fast_path(groups):
-    # 1x1 / stride 1 / no padding skips im2col; dilation must not matter there.
+def test_pointwise_convolution(groups):
+    # 1x1 / stride 1 / no padding: a plain per-pixel matmul; dilation must not matter.
     geo = dict(n=3, c=4, o=6, groups=groups, kernel=(1, 1), stride=(1, 1), padding=(0, 0),
                dilation=(2, 2), size=(4, 5), bias=False)
     x, w, b, go = _arrays(geo, np.float64, 1)
@@ -217,7 +226,7 @@ def test_non_contiguous_inputs_and_one_float32_specialization():
                                    rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(conv.conv2d_backward_weight(go, x, w.shape, *hyper), dw,
                                    rtol=1e-4, atol=1e-4)
-    for kernel in (_im2col.im2col, _im2col.col2im):
+    for kernel in (_im2col.im2col, _im2col.col2im):  # serial nogil kernels
         f32 = [sig for sig in kernel.signatures
                if any(getattr(t, "dtype", None) == numba.float32 for t in sig)]
         assert len(f32) == 1, (kernel, kernel.signatures)

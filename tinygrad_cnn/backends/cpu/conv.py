@@ -1,10 +1,18 @@
-"""2-D convolution on the CPU: Numba im2col into a buffer, then OpenBLAS GEMMs via ``np.matmul``.
+"""2-D convolution on the CPU: Numba im2col into a small buffer, then a BLAS GEMM per work item.
 
-Shapes: input ``x`` (N, C, H, W), weight ``w`` (O, C // groups, KH, KW), output (N, O, OH, OW) with
-``OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1`` (same for ``OW``). The batch is processed in
-chunks whose column buffer stays cache-sized (a full-batch buffer is ~75 MB for a VGG layer and
-is memory-bound), and each chunk's GEMM writes straight into the result. A 1x1, stride-1,
-unpadded convolution skips im2col: the input already is its column matrix.
+Shapes: input ``x`` (N, C, H, W), weight ``w`` (O, C // groups, KH, KW), output (N, O, OH, OW)
+with ``OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1`` (same for ``OW``).
+
+The work is cut into items of ``m`` whole samples (small images) or one sample's band of output
+rows (large images), sized so an item's column matrix stays in cache between the im2col that
+writes it and the GEMM that reads it (a whole-batch buffer is ~75 MB for a VGG layer, and
+filling it is memory-bound). Items run on a few Python threads with single-threaded BLAS
+(:mod:`._threads` says why); each item writes only its own part of the result:
+
+* forward: ``out[item] = W @ cols``;
+* weight gradient: ``dW += grad_out[item] @ cols^T``, summed per thread, then across threads;
+* input gradient: ``cols = W^T @ grad_out[item]``, then col2im adds it onto the item's samples
+  (items are whole samples here, so no two threads touch the same input pixel).
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
@@ -14,52 +22,73 @@ Example:
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ._im2col import col2im, im2col
+from ._threads import parallel_items
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
 
-# Bytes of column buffer per chunk: small enough to stay in the 32 MB L3 between the im2col
-# kernel and the GEMM that reads it, large enough that per-chunk call overhead is negligible.
-_CHUNK_BYTES = 4 << 20
+# Bytes of one item's column matrix: about the 512 KB L2 of a core here (tuned on
+# benchmarks/bench_ops.py); at least _MIN_COLUMNS columns so the GEMM is not too skinny.
+_ITEM_BYTES = 512 << 10
+_MIN_COLUMNS = 64
 
 
-class _Geometry:
-    """Every size of one convolution, as Python ints (keeps Numba to one specialization)."""
+class _Plan:
+    """Every size of one convolution as Python ints (one Numba specialization) and its items."""
 
     def __init__(self, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
-                 dilation: Pair, groups: int) -> None:
+                 dilation: Pair, groups: int, itemsize: int) -> None:
         self.n, self.c, self.h, self.w = (int(v) for v in x_shape)
-        self.o, cg, self.kh, self.kw = (int(v) for v in w_shape)
-        self.sh, self.sw = int(stride[0]), int(stride[1])
-        self.ph, self.pw = int(padding[0]), int(padding[1])
-        self.dh, self.dw = int(dilation[0]), int(dilation[1])
-        self.g = int(groups)
-        self.oh = (self.h + 2 * self.ph - self.dh * (self.kh - 1) - 1) // self.sh + 1
-        self.ow = (self.w + 2 * self.pw - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        self.o, cg, kh, kw = (int(v) for v in w_shape)
+        sh, sw = int(stride[0]), int(stride[1])
+        ph, pw = int(padding[0]), int(padding[1])
+        dh, dw = int(dilation[0]), int(dilation[1])
+        self.oh = (self.h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        self.ow = (self.w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         self.l = self.oh * self.ow  # output positions per sample
+        self.g = int(groups)
         self.og = self.o // self.g  # filters per group
-        self.k = cg * self.kh * self.kw  # GEMM inner size per group
-        self.rows = self.c * self.kh * self.kw  # column-matrix rows over all groups
-        self.direct = (self.kh == 1 and self.kw == 1 and self.sh == 1 and self.sw == 1
-                       and self.ph == 0 and self.pw == 0)
+        self.k = cg * kh * kw  # GEMM inner size per group
+        self.rows = self.c * kh * kw  # column-matrix rows over all groups
+        self.args = (kh, kw, sh, sw, ph, pw, dh, dw, self.ow)
+        columns = max(_MIN_COLUMNS, _ITEM_BYTES // (self.rows * itemsize))
+        if columns >= self.l:  # whole samples per item, but leave >= 2 items per thread
+            spread = -(-self.n // (2 * numba.get_num_threads()))
+            self.m, self.band = max(1, min(columns // self.l, spread)), self.oh
+        else:  # one sample per item, a band of output rows
+            self.m, self.band = 1, max(1, columns // self.ow)
+        self.samples = [(n0, min(self.m, self.n - n0)) for n0 in range(0, self.n, self.m)]
+        self.bands = [(r0, min(r0 + self.band, self.oh)) for r0 in range(0, self.oh, self.band)]
+        self.buf_size = self.rows * self.m * self.band * self.ow
 
-    def chunk(self, itemsize: int) -> int:
-        """Samples per chunk so that one chunk's columns fill about ``_CHUNK_BYTES``."""
-        per_sample = self.rows * self.l * itemsize
-        return max(1, min(self.n, _CHUNK_BYTES // max(per_sample, 1)))
+    def items(self) -> list[tuple[int, int, int, int]]:
+        """``(n0, m, r0, r1)`` for every sample group and row band."""
+        return [(n0, m, r0, r1) for n0, m in self.samples for r0, r1 in self.bands]
 
-    def kernel_args(self) -> tuple[int, ...]:
-        return (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw, self.dh, self.dw,
-                self.oh, self.ow)
+    def grad_block(self, go: np.ndarray, n0: int, m: int, r0: int, r1: int) -> np.ndarray:
+        """``grad_out`` of an item as (G, O/G, m*band): a strided view for one sample, else a copy."""
+        if m == 1:
+            return go[n0].reshape(self.g, self.og, self.l)[:, :, r0 * self.ow:r1 * self.ow]
+        block = go[n0:n0 + m].reshape(m, self.g, self.og, self.l).transpose(1, 2, 0, 3)
+        return np.ascontiguousarray(block).reshape(self.g, self.og, m * self.l)
+
+    def fill_cols(self, x: np.ndarray, buf: np.ndarray, n0: int, m: int, r0: int,
+                  r1: int) -> np.ndarray:
+        """im2col of an item into ``buf``; returns it as (G, K, m*band), K = C/G*KH*KW."""
+        width = (r1 - r0) * self.ow
+        cols = buf[:self.rows * m * width]
+        im2col(x, cols, n0, m, r0, r1, width, m * width, *self.args)
+        return cols.reshape(self.g, self.k, m * width)
 
 
-def _dtype_of(x: np.ndarray) -> np.dtype:
-    return np.dtype(np.float64) if x.dtype == np.float64 else np.dtype(np.float32)
+def _dtype_of(a: np.ndarray) -> np.dtype:
+    return np.dtype(np.float64) if a.dtype == np.float64 else np.dtype(np.float32)
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
@@ -70,78 +99,72 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
-    geo = _Geometry(x.shape, w.shape, stride, padding, dilation, groups)
-    wg = np.ascontiguousarray(w, dtype=dt).reshape(geo.g, geo.og, geo.k)
-    out = np.empty((geo.n, geo.o, geo.oh, geo.ow), dt)
-    b = None if bias is None else np.asarray(bias, dtype=dt).reshape(1, geo.o, 1, 1)
-    nb = geo.n if geo.direct else geo.chunk(dt.itemsize)
-    buf = None if geo.direct else np.empty(nb * geo.rows * geo.l, dt)
-    for n0 in range(0, geo.n, nb):
-        m = min(nb, geo.n - n0)
-        if geo.direct:
-            cols = x[n0:n0 + m].reshape(m, geo.g, geo.k, geo.l)
-        else:
-            im2col(x[n0:n0 + m], buf, geo.rows * geo.l, geo.l, *geo.kernel_args())
-            cols = buf[:m * geo.rows * geo.l].reshape(m, geo.g, geo.k, geo.l)
-        res = out[n0:n0 + m]
-        np.matmul(wg, cols, out=res.reshape(m, geo.g, geo.og, geo.l))
-        if b is not None:  # while the chunk is still in cache
-            res += b
+    p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
+    wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
+    b = None if bias is None else np.asarray(bias, dtype=dt)
+    out = np.empty((p.n, p.o, p.oh, p.ow), dt)
+    items = p.items()
+
+    def body(buf: np.ndarray, i: int) -> None:
+        n0, m, r0, r1 = items[i]
+        cols = p.fill_cols(x, buf, n0, m, r0, r1)
+        if m == 1:  # straight into the (strided, BLAS-compatible) output band
+            dst = out[n0].reshape(p.g, p.og, p.l)[:, :, r0 * p.ow:r1 * p.ow]
+            np.matmul(wg, cols, out=dst)
+        else:  # whole samples: (G, O/G, m*L) -> (m, G, O/G, L)
+            dst = out[n0:n0 + m].reshape(m, p.g, p.og, p.l).transpose(1, 2, 0, 3)
+            dst[...] = np.matmul(wg, cols).reshape(p.g, p.og, m, p.l)
+        if b is not None:  # while the block is still in cache
+            dst += b.reshape(p.g, p.og, 1) if m == 1 else b.reshape(p.g, p.og, 1, 1)
+
+    parallel_items(len(items), body, lambda: np.empty(p.buf_size, dt))
     return out
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,
                           padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its input, shape ``x_shape``.
-
-    Per chunk: ``cols = W^T @ grad_out`` (one GEMM per sample and group), then col2im sums the
-    columns back onto the input pixels they came from.
-    """
+    """Gradient of the convolution with respect to its input, shape ``x_shape``."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    geo = _Geometry(x_shape, w.shape, stride, padding, dilation, groups)
-    wt = np.ascontiguousarray(w, dtype=dt).reshape(geo.g, geo.og, geo.k).transpose(0, 2, 1)
-    dx = np.empty((geo.n, geo.c, geo.h, geo.w), dt)
-    if geo.direct:
-        np.matmul(wt, go.reshape(geo.n, geo.g, geo.og, geo.l),
-                  out=dx.reshape(geo.n, geo.g, geo.k, geo.l))
-        return dx
-    nb = geo.chunk(dt.itemsize)
-    buf = np.empty(nb * geo.rows * geo.l, dt)
-    for n0 in range(0, geo.n, nb):
-        m = min(nb, geo.n - n0)
-        cols = buf[:m * geo.rows * geo.l]
-        np.matmul(wt, go[n0:n0 + m].reshape(m, geo.g, geo.og, geo.l),
-                  out=cols.reshape(m, geo.g, geo.k, geo.l))
-        col2im(cols, dx[n0:n0 + m], geo.rows * geo.l, geo.l, *geo.kernel_args())
+    p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
+    wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
+    dx = np.empty((p.n, p.c, p.h, p.w), dt)
+
+    def body(buf: np.ndarray, i: int) -> None:
+        n0, m = p.samples[i]  # whole samples: this thread alone writes dx[n0:n0+m]
+        dx[n0:n0 + m] = 0
+        for r0, r1 in p.bands:
+            width = (r1 - r0) * p.ow
+            cols = buf[:p.rows * m * width]
+            np.matmul(wt, p.grad_block(go, n0, m, r0, r1), out=cols.reshape(p.g, p.k, -1))
+            col2im(cols, dx, n0, m, r0, r1, width, m * width, *p.args)
+
+    parallel_items(len(p.samples), body, lambda: np.empty(p.buf_size, dt))
     return dx
 
 
 def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, stride: Pair,
                            padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its weight, shape ``w_shape``.
-
-    Per chunk of ``m`` samples the columns are laid out rows-major, (C*KH*KW, m*L), and
-    ``grad_out`` is regrouped to (G, O/G, m*L), so each group needs one GEMM whose inner size
-    spans the whole chunk; chunk results are summed.
-    """
+    """Gradient of the convolution with respect to its weight, shape ``w_shape``."""
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    geo = _Geometry(x.shape, w_shape, stride, padding, dilation, groups)
-    dw = np.zeros((geo.g, geo.og, geo.k), dt)
-    nb = geo.chunk(dt.itemsize)
-    buf = None if geo.direct else np.empty(nb * geo.rows * geo.l, dt)
-    for n0 in range(0, geo.n, nb):
-        m = min(nb, geo.n - n0)
-        # (m, G, Og, L) -> (G, Og, m, L): the chunk's gradient with samples next to positions
-        g_rows = go[n0:n0 + m].reshape(m, geo.g, geo.og, geo.l).transpose(1, 2, 0, 3)
-        g_rows = np.ascontiguousarray(g_rows).reshape(geo.g, geo.og, m * geo.l)
-        if geo.direct:
-            cols = x[n0:n0 + m].reshape(m, geo.g, geo.k, geo.l).transpose(1, 2, 0, 3)
-            cols = np.ascontiguousarray(cols).reshape(geo.g, geo.k, m * geo.l)
-        else:
-            im2col(x[n0:n0 + m], buf, geo.l, m * geo.l, *geo.kernel_args())
-            cols = buf[:m * geo.rows * geo.l].reshape(geo.g, geo.k, m * geo.l)
-        dw += np.matmul(g_rows, cols.transpose(0, 2, 1))
+    p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
+    items = p.items()
+
+    def init() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.empty(p.buf_size, dt), np.zeros((p.g, p.og, p.k), dt),
+                np.empty((p.g, p.og, p.k), dt))
+
+    def body(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
+        buf, acc, tmp = state
+        n0, m, r0, r1 = items[i]
+        cols = p.fill_cols(x, buf, n0, m, r0, r1)
+        np.matmul(p.grad_block(go, n0, m, r0, r1), cols.transpose(0, 2, 1), out=tmp)
+        acc += tmp
+
+    states = parallel_items(len(items), body, init)
+    dw = states[0][1]
+    for _, acc, _ in states[1:]:
+        dw += acc
     return dw.reshape(tuple(int(v) for v in w_shape))

@@ -1,0 +1,143 @@
+"""Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch in one process.
+
+Prints a markdown table of median wall times (ms) over ``--reps`` repetitions after a JIT
+warm-up. Ours and PyTorch alternate inside every repetition, so load from other processes
+hits both alike and the ratio is more stable than either time. PyTorch is optional.
+
+    python benchmarks/bench_ops.py [--reps 10]
+"""
+from __future__ import annotations
+
+import os
+
+# Idle OpenBLAS/OpenMP threads that keep spinning after a GEMM slow the next Numba parallel
+# kernel about 2x: make them sleep. Must be set before numpy / numba are imported.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+os.environ.setdefault("GOMP_SPINCOUNT", "0")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tinygrad_cnn.backends.cpu import conv, pool  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # PyTorch is only a yardstick
+    torch = None
+
+Case = tuple[str, Callable[[], object], Callable[[], object] | None]
+
+
+def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case]:
+    """3x3, pad 1 convolution forward, and forward + input and weight gradients."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, hw, hw), dtype=np.float32)
+    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) * 0.05
+    go = rng.standard_normal((n, o, hw, hw), dtype=np.float32)
+    hyper = ((1, 1), (1, 1), (1, 1), 1)
+
+    def ours_fwd():
+        return conv.conv2d_forward(x, w, None, *hyper)
+
+    def ours_fwd_bwd():
+        conv.conv2d_forward(x, w, None, *hyper)
+        conv.conv2d_backward_input(go, w, x.shape, *hyper)
+        return conv.conv2d_backward_weight(go, x, w.shape, *hyper)
+
+    torch_fwd = torch_fwd_bwd = None
+    if torch is not None:
+        xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
+
+        def torch_fwd():
+            return torch.nn.functional.conv2d(xt, wt, None, 1, 1)
+
+        def torch_fwd_bwd():
+            torch.nn.functional.conv2d(xt, wt, None, 1, 1)
+            return torch.ops.aten.convolution_backward(
+                gt, xt, wt, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, True, False])
+
+    shape = f"{n}x{c}x{hw}x{hw}, {o} filters"
+    return [(f"conv 3x3 pad 1 ({shape}) forward", ours_fwd, torch_fwd),
+            (f"conv 3x3 pad 1 ({shape}) forward+backward", ours_fwd_bwd, torch_fwd_bwd)]
+
+
+def pool_cases(n: int = 32, c: int = 64, hw: int = 32) -> list[Case]:
+    """2x2 stride-2 max pooling forward + backward."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, c, hw, hw), dtype=np.float32)
+    go = rng.standard_normal((n, c, hw // 2, hw // 2), dtype=np.float32)
+
+    def ours():
+        _, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+        return pool.max_pool2d_backward(go, idx, x.shape)
+
+    theirs = None
+    if torch is not None:
+        xt, gt = torch.from_numpy(x), torch.from_numpy(go)
+
+        def theirs():
+            _, idx = torch.nn.functional.max_pool2d(xt, 2, 2, return_indices=True)
+            return torch.ops.aten.max_pool2d_with_indices_backward(
+                gt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, idx)
+
+    return [(f"max-pool 2x2 ({n}x{c}x{hw}x{hw}) forward+backward", ours, theirs)]
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(cases: list[Case], reps: int, warmup: int = 2) -> list[tuple[str, float, float | None]]:
+    """Median seconds of ours and PyTorch per case, timed alternately."""
+    rows = []
+    for name, ours, theirs in cases:
+        for _ in range(warmup):  # JIT compile / cache load, BLAS and allocator warm-up
+            ours()
+            if theirs is not None:
+                theirs()
+        t_ours, t_theirs = [], []
+        for _ in range(reps):
+            t_ours.append(_timed(ours))
+            if theirs is not None:
+                t_theirs.append(_timed(theirs))
+        rows.append((name, statistics.median(t_ours),
+                     statistics.median(t_theirs) if t_theirs else None))
+    return rows
+
+
+def table(rows: list[tuple[str, float, float | None]]) -> str:
+    lines = ["| op | ours (ms) | PyTorch CPU (ms) | ours / PyTorch |", "|---|---:|---:|---:|"]
+    for name, ours, theirs in rows:
+        if theirs is None:
+            lines.append(f"| {name} | {ours * 1e3:.1f} | - | - |")
+        else:
+            lines.append(f"| {name} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | "
+                         f"{ours / theirs:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=10, help="timed repetitions per op")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    args = parser.parse_args()
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    import numba
+    print(f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else
+             ", torch not installed") + f"; medians of {args.reps}\n")
+    print(table(run(conv_cases() + pool_cases(), args.reps)))
+
+
+if __name__ == "__main__":
+    main()
