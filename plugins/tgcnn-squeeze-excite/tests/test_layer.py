@@ -5,7 +5,7 @@ from importlib.metadata import entry_points
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("tgcnn_squeeze_excite", reason="tgcnn-squeeze-excite is not installed: "
@@ -52,6 +52,10 @@ def test_block_gradient_for_input_and_weights(n, channels, hidden, h, w, data):
     inputs = [data.draw(arrays(shape)) for shape in
               [(n, channels, h, w), (hidden, channels), (hidden,), (channels, hidden),
                (channels,)]]
+    x, w1, b1 = inputs[:3]
+    # ReLU has no derivative at 0: keep its inputs away from the kink (as max ties are
+    # avoided for max-pool)
+    assume(np.all(np.abs(x.mean(axis=(2, 3)) @ w1.T + b1) > 1e-3))
     gradcheck(squeeze_excite, inputs)
 
 
