@@ -71,7 +71,7 @@ def test_broken_plugin_warns_records_and_leaves_other_layers_working(fake_dist):
     fake_dist("fake-scale", GROUP, {"fake_scale_mod": GOOD})
     with pytest.warns(PluginWarning) as caught:
         loaded = layers.load_all()
-    message = str(caught[0].message)
+    message = next(str(w.message) for w in caught if "'Broken'" in str(w.message))
     assert "'Broken'" in message and "fake-broken 1.0" in message
     assert "ImportError: needs libfoo" in message
     assert "Scale" in loaded and "Conv2d" in loaded and "Broken" not in loaded
@@ -92,7 +92,7 @@ def test_available_with_load_records_failures(fake_dist):
         rows = layers.available(load=True)
     broken = next(r for r in rows if r.name == "Broken")
     assert "ZeroDivisionError" in broken.error
-    assert all(r.loaded for r in rows if r.name != "Broken")
+    assert all(r.loaded for r in rows if r.distribution.startswith("tinygrad-cnn"))
 
 
 def test_strict_mode_turns_a_broken_plugin_into_an_error(fake_dist, monkeypatch):
