@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 
-import numpy as np
 import pytest
 
 HERE = pathlib.Path(__file__).parent

@@ -76,8 +76,10 @@ def test_reference_is_a_convolution_and_its_adjoint(ref):
     gy = rng.standard_normal(y.shape)
     dx, dw = ref.conv2d_grads(x, w, gy, *geo)
     v, u = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
-    np.testing.assert_allclose(np.sum(dx * v), np.sum(ref.conv2d(v, w, None, *geo) * gy), rtol=1e-12)
-    np.testing.assert_allclose(np.sum(dw * u), np.sum(ref.conv2d(x, u, None, *geo) * gy), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(dx * v), np.sum(ref.conv2d(v, w, None, *geo) * gy),
+                               rtol=1e-12)
+    np.testing.assert_allclose(np.sum(dw * u), np.sum(ref.conv2d(x, u, None, *geo) * gy),
+                               rtol=1e-12)
 
 
 def test_weight_gradient_split_sum_is_used_and_exact(be, ref, monkeypatch):

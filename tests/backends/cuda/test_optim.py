@@ -7,7 +7,8 @@ FLOATS = [np.float32, np.float64]
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("momentum,dampening,wd,nesterov", [
-    (0.0, 0.0, 0.0, False), (0.9, 0.0, 1e-2, False), (0.9, 0.1, 0.0, False), (0.8, 0.0, 1e-3, True)])
+    (0.0, 0.0, 0.0, False), (0.9, 0.0, 1e-2, False), (0.9, 0.1, 0.0, False),
+    (0.8, 0.0, 1e-3, True)])
 def test_sgd_three_steps(be, ref, dtype, momentum, dampening, wd, nesterov):
     rng = np.random.default_rng(0)
     p = rng.standard_normal((3, 7)).astype(dtype)

@@ -32,15 +32,18 @@ ARGMAX = np.array([[[[6, 8], [16, 18]]]], np.int64)
 CASES = {
     "from_numpy": (X,), "to_numpy": (X,), "zeros": ((2, 3), F64), "full": ((3,), 2.5, F32),
     "astype": (X, F64), "copy": (X,), "all_finite": (X,),
-    "add": (X, r(3, 1, 5)), "sub": (X, r(5)), "mul": (r(4, 1), r(1, 3)), "div": (X, r(5, positive=True)),
+    "add": (X, r(3, 1, 5)), "sub": (X, r(5)), "mul": (r(4, 1), r(1, 3)),
+    "div": (X, r(5, positive=True)),
     "pow": (r(3, 4, positive=True), r(4, positive=True)), "maximum": (X, r(1, 3, 1, 1)),
     "scalar_op": (X, "**", 2.0, False), "neg": (X,), "exp": (X,), "log": (r(7, positive=True),),
     "sqrt": (r(7, positive=True),), "sigmoid": (X,), "tanh": (X,), "relu": (X,),
-    "relu_backward": (GY[:, :3], X), "leaky_relu": (X, 0.2), "leaky_relu_backward": (GY[:, :3], X, 0.2),
+    "relu_backward": (GY[:, :3], X), "leaky_relu": (X, 0.2),
+    "leaky_relu_backward": (GY[:, :3], X, 0.2),
     "eq": (np.array([1.0, 2.0, 3.0], F32), np.array([1.0, 0.0, 3.0], F32)),
     "sum": (X, (0, 2, 3), False), "max": (XU, (1,), True),
     "reshape": (X, (6, -1)), "permute": (X, (3, 1, 0, 2)), "broadcast_to": (r(3, 1), (2, 3, 4)),
-    "pad": (X, ((0, 0), (1, 0), (2, 1), (0, 3)), 0.5), "getitem": (X, (1, slice(None, None, -1), 2)),
+    "pad": (X, ((0, 0), (1, 0), (2, 1), (0, 3)), 0.5),
+    "getitem": (X, (1, slice(None, None, -1), 2)),
     "getitem_backward": (r(3, 5), (2, 3, 5, 5), (1, slice(None), 2)),
     "take_along_class": (LOGITS, TARGET), "matmul": (r(2, 9, 13), r(13, 10)),
     "conv2d_forward": (X, W, r(4), (1, 1), (1, 1), (1, 1), 1),
@@ -101,4 +104,5 @@ def test_matches_cpu_backend(be, ref, name):
             assert abs((got > 0).mean() - (want > 0).mean()) < 0.15
             continue
         t = ref.tol(got.dtype) if got.dtype.kind == "f" else {}
-        np.testing.assert_allclose(got, want, rtol=t.get("rtol", 0) * 10, atol=t.get("atol", 0) * 10)
+        np.testing.assert_allclose(got, want, rtol=t.get("rtol", 0) * 10,
+                                   atol=t.get("atol", 0) * 10)

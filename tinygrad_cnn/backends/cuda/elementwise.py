@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from ._common import float32, contiguous_strides, empty, flat, kernel, padded, scalar
+from ._common import contiguous_strides, empty, flat, float32, kernel, padded, scalar
 from .array import astype
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",

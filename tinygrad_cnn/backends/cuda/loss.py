@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from ._common import float32, empty, flat, kernel, scalar, size_of
+from ._common import empty, flat, float32, kernel, scalar, size_of
 from .array import from_numpy
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward",

@@ -22,6 +22,8 @@ from .movement import broadcast_to
 
 __all__ = ["matmul"]
 
+_MAX_GRID_Z = 65535  # the batch is the grid's z dimension
+
 
 def _batch_stride(batch: tuple[int, ...], full: tuple[int, ...], mat: int) -> int | None:
     """Stride between matrices of an operand with batch shape ``batch`` read as ``full``."""
@@ -60,6 +62,8 @@ def matmul(a: Any, b: Any) -> Any:
         b, sb = broadcast_to(b, batch + (K, N)), K * N
     out = empty(batch + (M, N), a.dtype)
     nbatch = size_of(batch)
+    if nbatch > _MAX_GRID_Z:
+        raise ValueError(f"matmul on cuda: at most {_MAX_GRID_Z} matrices per call, got {nbatch}")
     if out.size and K == 0:
         return zeros(out.shape, a.dtype)
     geo = (sa, sb) + (0,) * (_gemm.GEO - 2)

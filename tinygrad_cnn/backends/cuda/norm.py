@@ -19,7 +19,7 @@ from typing import Any
 
 from numba import cuda
 
-from ._common import float32, THREADS, empty, flat, kernel, scalar
+from ._common import THREADS, empty, flat, float32, kernel, scalar
 from .array import full
 
 __all__ = ["batch_norm_train_forward", "batch_norm_eval_forward", "batch_norm_backward"]

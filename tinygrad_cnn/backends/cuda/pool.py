@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from ._common import float32, empty, flat, kernel
+from ._common import empty, flat, float32, kernel
 from .array import zeros
 
 __all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
@@ -167,7 +167,8 @@ def _geo(x_shape, out_hw, kernel=(1, 1), stride=(1, 1), padding=(0, 0)):
 
 
 def _pooled_shape(x_shape, kernel, stride, padding):
-    return (int(x_shape[0]), int(x_shape[1]), _out_len(x_shape[2], kernel[0], stride[0], padding[0]),
+    return (int(x_shape[0]), int(x_shape[1]),
+            _out_len(x_shape[2], kernel[0], stride[0], padding[0]),
             _out_len(x_shape[3], kernel[1], stride[1], padding[1]))
 
 

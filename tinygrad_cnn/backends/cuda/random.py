@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import cuda, uint64
 
-from ._common import float32, SIMULATOR, empty, flat, kernel, scalar
+from ._common import SIMULATOR, empty, flat, float32, kernel, scalar
 
 __all__ = ["dropout_mask", "reference_mask"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from numba import cuda
 
 from ._common import (THREADS, coalesce, contiguous_strides, empty, flat, kernel, offset_of,
@@ -26,7 +25,8 @@ __all__ = ["sum", "max", "reduce_layout"]
 
 _SUM, _MAX = 0, 1
 _T8 = "UniTuple(int64, 8)"
-_SIG = f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, {_T8}, {_T8}, int64, int64, int64, {{t}})"
+_SIG = (f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, {_T8}, {_T8}, int64, int64, int64, "
+        "{t})")
 
 
 @cuda.jit(device=True)
