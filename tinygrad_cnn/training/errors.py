@@ -42,13 +42,22 @@ class TrainingInterrupted(TrainingError):
     """Training was interrupted (Ctrl-C); ``path`` holds a checkpoint to resume from.
 
     ``epoch``/``batch`` say how far training got (batches done in the unfinished epoch).
+    ``saved`` is False when the interrupt tore a batch apart: then nothing new was written
+    and ``path`` is the last checkpoint written before (or None).
 
     Example:
         >>> print(TrainingInterrupted("model.h5", 2, 10))
         interrupted at epoch 2 after batch 10; checkpoint saved to model.h5
+        >>> print(TrainingInterrupted("model.h5", 2, 10, saved=False))
+        interrupted at epoch 2 during batch 11; the last checkpoint is kept in model.h5
     """
 
-    def __init__(self, path: str | None, epoch: int, batch: int) -> None:
-        self.path, self.epoch, self.batch = path, epoch, batch
-        where = f"checkpoint saved to {path}" if path else "no checkpoint was saved"
-        super().__init__(f"interrupted at epoch {epoch} after batch {batch}; {where}")
+    def __init__(self, path: str | None, epoch: int, batch: int, saved: bool = True) -> None:
+        self.path, self.epoch, self.batch, self.saved = path, epoch, batch, saved
+        if saved:
+            where = f"checkpoint saved to {path}" if path else "no checkpoint was saved"
+            super().__init__(f"interrupted at epoch {epoch} after batch {batch}; {where}")
+        else:
+            where = f"the last checkpoint is kept in {path}" if path else \
+                "no checkpoint was written yet"
+            super().__init__(f"interrupted at epoch {epoch} during batch {batch + 1}; {where}")

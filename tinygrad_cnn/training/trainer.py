@@ -303,7 +303,7 @@ class Trainer:
                 # checkpoint on disk rather than save an inconsistent state
                 raise TrainingInterrupted(
                     str(self.checkpoint_path) if self._saved_epoch is not None else None,
-                    epoch, int(part["batches"])) from None
+                    epoch, int(part["batches"]), saved=False) from None
             raise self._interrupt(epoch) from None
         self._finish_epoch(epoch, lr, started, elapsed0)
 
