@@ -108,3 +108,14 @@ def test_result_dtype_follows_a(be):
     out = be.to_numpy(be.mul(a, b))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, [2, 2, 2])
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "maximum", "eq"])
+def test_int64_binary_ops(be, name):
+    a = np.array([[3, -1, 4], [1, 5, -9]], np.int64)
+    b = np.array([1, -1, 7], np.int64)
+    expect = BINARY[name](a, b)
+    out = be.to_numpy(getattr(be, name)(be.from_numpy(a), be.from_numpy(b)))
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, expect)
+    np.testing.assert_array_equal(be.to_numpy(be.scalar_op(be.from_numpy(a), "*", 3)), a * 3)

@@ -45,3 +45,13 @@ def test_max_propagates_nan_and_handles_all_negative(be):
 def test_long_sum_is_exact_in_float64(be):
     a = np.ones(1000)
     assert be.to_numpy(be.sum(be.from_numpy(a), (0,), False)) == 1000.0
+
+
+@pytest.mark.parametrize("axes", [(0,), (1,), (0, 1)])
+def test_int64_sum_and_max(be, axes):
+    a = (np.arange(12) * 7 % 5 - 9).reshape(3, 4).astype(np.int64)
+    d = be.from_numpy(a)
+    for name, fn in (("sum", np.sum), ("max", np.max)):
+        out = be.to_numpy(getattr(be, name)(d, axes, False))
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out, fn(a, axis=axes))

@@ -30,6 +30,8 @@ __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "ex
 _ADD, _SUB, _MUL, _DIV, _POW, _MAX, _EQ, _RELU_BW, _LEAKY_BW = range(9)
 # Unary op codes.
 _NEG, _EXP, _LOG, _SQRT, _SIGMOID, _TANH, _RELU, _LEAKY = range(8)
+# Binary and scalar ops also take int64 arrays (labels, counts); the rest is float-only.
+_TYPES = ("float32", "float64", "int64")
 _SCALAR_OPS = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "**": _POW, "max": _MAX}
 
 
@@ -81,7 +83,7 @@ def _apply1(op, x, param):
     return x if x > float32(0) else x * param
 
 
-@kernel("void({t}[::1], {t}[::1], {t}[::1], int64, {t})")
+@kernel("void({t}[::1], {t}[::1], {t}[::1], int64, {t})", dtypes=_TYPES)
 def _binary_flat(a, b, out, op, param):
     i = cuda.grid(1)
     if i < out.size:
@@ -89,7 +91,7 @@ def _binary_flat(a, b, out, op, param):
 
 
 @kernel("void({t}[::1], {t}[::1], {t}[::1], UniTuple(int64, 8), UniTuple(int64, 8), "
-        "UniTuple(int64, 8), int64, int64, {t})")
+        "UniTuple(int64, 8), int64, int64, {t})", dtypes=_TYPES)
 def _binary_bcast(a, b, out, shape, sa, sb, ndim, op, param):
     i = cuda.grid(1)
     if i < out.size:
@@ -104,7 +106,7 @@ def _binary_bcast(a, b, out, shape, sa, sb, ndim, op, param):
         out[i] = _apply2(op, a[ia], b[ib], param)
 
 
-@kernel("void({t}[::1], {t}[::1], int64, {t}, boolean)")
+@kernel("void({t}[::1], {t}[::1], int64, {t}, boolean)", dtypes=_TYPES)
 def _scalar(a, out, op, value, reverse):
     i = cuda.grid(1)
     if i < out.size:

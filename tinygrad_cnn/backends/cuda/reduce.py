@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from numba import cuda
 
 from ._common import (THREADS, coalesce, contiguous_strides, empty, flat, kernel, offset_of,
@@ -24,6 +26,7 @@ from .array import copy, full
 __all__ = ["sum", "max", "reduce_layout"]
 
 _SUM, _MAX = 0, 1
+_TYPES = ("float32", "float64", "int64")  # int64: counts and labels
 _T8 = "UniTuple(int64, 8)"
 _SIG = (f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, {_T8}, {_T8}, int64, int64, int64, "
         "{t})")
@@ -37,7 +40,7 @@ def _combine(op, acc, x):
     return x if (x > acc or x != x) else acc
 
 
-@kernel(_SIG)
+@kernel(_SIG, dtypes=_TYPES)
 def _reduce_thread(a, out, kshape, kstr, nk, rshape, rstr, nr, nred, op, init):
     o = cuda.grid(1)
     if o < out.size:
@@ -53,7 +56,7 @@ def _reduce_thread(a, out, kshape, kstr, nk, rshape, rstr, nr, nred, op, init):
         out[o] = acc
 
 
-@kernel(_SIG)
+@kernel(_SIG, dtypes=_TYPES)
 def _reduce_block(a, out, kshape, kstr, nk, rshape, rstr, nr, nred, op, init):
     part = cuda.shared.array(THREADS, dtype=a.dtype)
     o = cuda.blockIdx.x
@@ -124,4 +127,5 @@ def sum(a: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
 
 def max(a: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """Maximum over ``axes`` (NaN propagates, as in numpy)."""
-    return _reduce(a, axes, keepdims, _MAX, -math.inf)
+    lowest = -math.inf if a.dtype.kind == "f" else int(np.iinfo(a.dtype).min)
+    return _reduce(a, axes, keepdims, _MAX, lowest)
