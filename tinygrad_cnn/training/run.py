@@ -313,10 +313,12 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                                     "classes changed); resume with the same data")
     data.info = info  # keep the run's own normalisation, bit for bit
     trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, target)
-    trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state)
-    if config.epochs != stored.epochs and trainer.scheduler is not None:
+    same_length = config.epochs == stored.epochs
+    trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
+                       restore_scheduler=same_length)
+    if not same_length and trainer.scheduler is not None:
         # a longer (or shorter) run: the schedule is rebuilt for the new length and brought
-        # to the same epoch; the optimizer keeps its state
+        # to the same epoch (``_assemble`` built it before the optimizer state was loaded)
         trainer.scheduler = build_scheduler(config.schedule, trainer.optimizer, config.epochs)
         for _ in range(done):
             trainer.scheduler.step()

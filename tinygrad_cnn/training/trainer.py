@@ -162,10 +162,12 @@ class Trainer:
         return meta
 
     def load_state(self, metadata: Mapping[str, Any], optimizer_state: Mapping[str, Any] | None,
-                   scheduler_state: Mapping[str, Any] | None = None) -> None:
+                   scheduler_state: Mapping[str, Any] | None = None,
+                   restore_scheduler: bool = True) -> None:
         """Restore what :meth:`state_metadata` and a checkpoint's optimizer/scheduler state
         hold, so that :meth:`fit` continues exactly (the model's weights are loaded by
-        :func:`~tinygrad_cnn.checkpoint.load_checkpoint`).
+        :func:`~tinygrad_cnn.checkpoint.load_checkpoint`). ``restore_scheduler=False`` leaves
+        the schedule alone (a caller that rebuilt it for a different run length).
 
         Example:
             >>> ckpt = load_checkpoint("model.h5")                          # doctest: +SKIP
@@ -178,11 +180,11 @@ class Trainer:
         if optimizer_state is None:
             raise ValueError("the checkpoint has no optimizer state: it cannot be resumed; "
                              "start a new run")
-        if (scheduler_state is None) != (self.scheduler is None):
+        if restore_scheduler and (scheduler_state is None) != (self.scheduler is None):
             raise ValueError("the checkpoint's learning-rate schedule does not match this run's "
                              "(one has a schedule, the other none); resume with the same --schedule")
         self.optimizer.load_state_dict(optimizer_state)
-        if self.scheduler is not None:
+        if restore_scheduler and self.scheduler is not None:
             self.scheduler.load_state_dict(scheduler_state)
         self.loader.load_state_dict(metadata["loader_state"])
         tg_random.set_rng_state(copy.deepcopy(metadata["rng_state"]))
