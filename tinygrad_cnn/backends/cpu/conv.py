@@ -33,9 +33,10 @@ __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
 
-# Bytes of one item's column matrix: about the 512 KB L2 of a core here (tuned on
-# benchmarks/bench_ops.py); at least _MIN_COLUMNS columns so the GEMM is not too skinny.
-_ITEM_BYTES = 512 << 10
+# Bytes of one item's column matrix. Process CPU time of the 32x64x32x32 benchmark was lowest
+# for 2-3 MB (fewer, larger GEMMs and calls) against 0.25-1 MB or 8 MB; at least _MIN_COLUMNS
+# columns so the GEMM is not too skinny.
+_ITEM_BYTES = 2 << 20
 _MIN_COLUMNS = 64
 
 
@@ -59,10 +60,11 @@ class _Plan:
         self.args = (kh, kw, sh, sw, ph, pw, dh, dw, self.ow)
         columns = max(_MIN_COLUMNS, _ITEM_BYTES // (self.rows * itemsize))
         if columns >= self.l:  # whole samples per item, but leave >= 2 items per thread
-            spread = -(-self.n // (2 * numba.get_num_threads()))
-            self.m, self.band = max(1, min(columns // self.l, spread)), self.oh
-        else:  # one sample per item, a band of output rows
-            self.m, self.band = 1, max(1, columns // self.ow)
+            groups = max(-(-self.n // max(1, columns // self.l)), 2 * numba.get_num_threads())
+            self.m, self.band = -(-self.n // min(groups, self.n)), self.oh
+        else:  # one sample per item, a band of output rows; bands of (nearly) equal height
+            bands = -(-self.oh // max(1, columns // self.ow))
+            self.m, self.band = 1, -(-self.oh // bands)
         self.samples = [(n0, min(self.m, self.n - n0)) for n0 in range(0, self.n, self.m)]
         self.bands = [(r0, min(r0 + self.band, self.oh)) for r0 in range(0, self.oh, self.band)]
         self.buf_size = self.rows * self.m * self.band * self.ow
