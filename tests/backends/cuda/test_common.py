@@ -14,10 +14,11 @@ def test_every_kernel_declares_float32_and_float64_or_explicit_signatures():
         assert any("float32" in s for s in floats) and any("float64" in s for s in floats), k.name
 
 
-def test_launch_with_undeclared_argument_types_is_refused(be):
+def test_launch_with_undeclared_argument_types_is_refused(be, monkeypatch):
     # A Python float where the kernel expects the array's dtype would compile a second,
-    # float64-math specialization on a GPU; under the simulator the launch check refuses it.
+    # float64-math specialization on a GPU; the launch check (on under the simulator) refuses.
     from tinygrad_cnn.backends.cuda import elementwise
+    monkeypatch.setattr(_common, "CHECK_SIGNATURES", True)
     a = be.from_numpy(np.ones(4, np.float32))
     out = be.zeros((4,), np.float32)
     with pytest.raises(TypeError, match="_unary launched with"):
