@@ -22,3 +22,16 @@ def test_vector_operands():
     a, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
     gradcheck(lambda x, y: x @ y, [a, v])
     gradcheck(lambda x, y: y @ x, [a.T.copy(), v])
+
+
+@given(n=st.integers(1, 4), fin=st.integers(1, 5), fout=st.integers(1, 5), bias=st.booleans(),
+       lead=st.sampled_from([(), (2,)]), data=st.data())
+def test_linear(n, fin, fout, bias, lead, data):
+    import tinygrad_cnn.nn.functional as F
+    x = data.draw(arrays(lead + (n, fin)))
+    w = data.draw(arrays((fout, fin)))
+    inputs = [x, w] + ([data.draw(arrays((fout,)))] if bias else [])
+    expected = x @ w.T + (inputs[2] if bias else 0)
+    got = F.linear(*[tg.Tensor(a, dtype=np.float64) for a in inputs])
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-12)
+    gradcheck(F.linear, inputs)

@@ -87,8 +87,10 @@ class Backend(Protocol):
         """``a[i, target[i]]`` for a 2-D ``a`` and an int64 ``target`` of length ``a.shape[0]``."""
 
     # ---- matmul.py ----
-    def matmul(self, a: Array, b: Array) -> Array:
-        """``np.matmul`` semantics for 2-D and batched (…, M, K) @ (…, K, N)."""
+    def matmul(self, a: Array, b: Array, transpose_a: bool = False,
+               transpose_b: bool = False) -> Array:
+        """``np.matmul`` semantics for 2-D and batched (…, M, K) @ (…, K, N); the flags use an
+        operand's last two axes swapped without copying it (``x @ W.T`` in ``linear``)."""
 
     # ---- conv.py: NCHW input, OIHW weight (I = in_channels // groups) ----
     def conv2d_forward(self, x: Array, w: Array, bias: Array | None, stride: Pair,

@@ -21,6 +21,7 @@ from ..ops import loss as ls
 from ..ops import norm as nm
 from ..ops import pool as pl
 from ..ops.conv import Conv2d
+from ..ops.matmul import Linear
 from ..random import next_seed
 from ..tensor import FLOAT_DTYPES, Tensor, _normalize_axes
 
@@ -155,8 +156,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape[1]}")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    out = input.matmul(weight.T)
-    return out + bias if bias is not None else out
+    rows = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
+    out = Linear.apply(rows, weight, bias)
+    return out.reshape(input.shape[:-1] + (weight.shape[0],)) if input.ndim != 2 else out
 
 
 def relu(input: Tensor) -> Tensor:
