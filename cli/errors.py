@@ -64,7 +64,7 @@ def describe(exc: BaseException, command: str = "tgcnn") -> tuple[int, str] | No
                                       f"{_quote(exc.path)}")
         return EXIT_INTERRUPTED, f"{exc}; start the run again"
     if isinstance(exc, click.exceptions.UsageError):
-        return EXIT_USAGE, one_line(exc.format_message()) + hint
+        return EXIT_USAGE, one_line(exc.format_message()).rstrip(".") + hint
     if isinstance(exc, click.ClickException):
         return exc.exit_code, one_line(exc.format_message())
     if isinstance(exc, OptionError):

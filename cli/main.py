@@ -60,7 +60,12 @@ class TgcnnGroup(click.Group):
         saved_format = warnings.formatwarning
         warnings.formatwarning = _format_warning  # plugin warnings: one line each
         try:
-            rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
+            with warnings.catch_warnings():
+                # numpy's floating-point noise ("overflow encountered in ..."): a diverging run
+                # is reported once, by the trainer's NaN/Inf check
+                warnings.filterwarnings("ignore", category=RuntimeWarning,
+                                        message=".*encountered in")
+                rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
         except BaseException as exc:  # noqa: BLE001 - sorted below: known ones become one line
             if isinstance(exc, SystemExit):
                 raise
@@ -88,7 +93,7 @@ def _command_path(exc: BaseException, args: Any) -> str:
     return f"tgcnn {name}" if name in _COMMANDS else "tgcnn"
 
 
-@click.group(cls=TgcnnGroup, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("tgcnn", cls=TgcnnGroup, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=_version(), prog_name="tgcnn", message="%(prog)s, version %(version)s")
 def cli() -> None:
     """tgcnn: train, evaluate and inspect convolutional image classifiers (tinygrad-cnn)."""

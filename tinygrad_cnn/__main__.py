@@ -20,7 +20,7 @@ def load_cli() -> ModuleType:
 
     Example:
         >>> load_cli().cli.name
-        'cli'
+        'tgcnn'
     """
     try:
         return importlib.import_module("tinygrad_cnn_cli.main")

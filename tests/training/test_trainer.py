@@ -177,6 +177,19 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_checkpoint(make_trainer, 
     assert all(np.isfinite(a).all() for a in kept.state.values() if a.dtype.kind == "f")
 
 
+def test_broken_weights_after_the_last_batch_are_not_checkpointed(make_trainer, tmp_path):
+    path = tmp_path / "w.h5"
+
+    def poison(trainer):
+        trainer.model[6].bias.data[...] = np.inf
+
+    with pytest.raises(NonFiniteLossError) as info:
+        make_trainer(path, callbacks=[At(2, 6, poison)]).fit()  # 6 = the last batch
+    assert info.value.quantity == "weight 6.bias" and (info.value.epoch, info.value.batch) == (2, 6)
+    assert str(info.value).startswith("weight 6.bias became inf at epoch 2, batch 6")
+    assert read_checkpoint(path).metadata["epoch"] == 1
+
+
 def test_nan_in_first_epoch_has_no_checkpoint(make_trainer, tmp_path):
     trainer = make_trainer(tmp_path / "x.h5", lr=1e30)
     with pytest.raises(NonFiniteLossError) as info:

@@ -57,13 +57,13 @@ class TrainConfig:
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    schedule: str = "warmup-cosine:1"
+    schedule: str = "cosine"
     augment: bool = True
     val_split: float = 0.1
     seed: int = 0
     device: str = "cpu"
     out: str = "model.h5"
-    width: float = 0.25
+    width: float = 0.125
     head: str = "small"
     limit: int | None = None
     strict_plugins: bool = False

@@ -25,8 +25,8 @@ class NonFiniteLossError(TrainingError):
     """
 
     def __init__(self, epoch: int, batch: int, value: float, checkpoint: str | None,
-                 checkpoint_epoch: int | None = None) -> None:
-        self.epoch, self.batch, self.value = epoch, batch, value
+                 checkpoint_epoch: int | None = None, quantity: str = "loss") -> None:
+        self.epoch, self.batch, self.value, self.quantity = epoch, batch, value, quantity
         self.checkpoint, self.checkpoint_epoch = checkpoint, checkpoint_epoch
         what = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         if checkpoint is None:
@@ -34,7 +34,7 @@ class NonFiniteLossError(TrainingError):
         else:
             at = f" (epoch {checkpoint_epoch})" if checkpoint_epoch is not None else ""
             kept = f"the last good checkpoint{at} is kept in {checkpoint}"
-        super().__init__(f"loss became {what} at epoch {epoch}, batch {batch}; {kept}; "
+        super().__init__(f"{quantity} became {what} at epoch {epoch}, batch {batch}; {kept}; "
                          f"lower --lr or check the data for NaN/Inf values")
 
 

@@ -309,9 +309,22 @@ class Trainer:
             raise self._interrupt(epoch) from None
         self._finish_epoch(epoch, lr, started, elapsed0)
 
+    def _check_weights(self, epoch: int) -> None:
+        """The last step of an epoch can still break the weights (its loss was finite): check
+        them before validating and saving, so a broken model is never checkpointed."""
+        for name, p in self.model.named_parameters():
+            values = p.numpy()
+            if not np.isfinite(values).all():
+                bad = float(values[~np.isfinite(values)].flat[0])
+                saved = self._saved_epoch if self.checkpoint_path is not None else None
+                raise NonFiniteLossError(epoch, int(self._partial["batches"]), bad,
+                                         str(self.checkpoint_path) if saved is not None else None,
+                                         saved, quantity=f"weight {name}")
+
     def _finish_epoch(self, epoch: int, lr: float, started: float, elapsed0: float) -> None:
         part = self._partial
         train_time = float(part["time"])
+        self._check_weights(epoch)
         for cb in self.callbacks:
             cb.on_validation_start(self, epoch)
         val_loss = val_acc = None
@@ -320,6 +333,11 @@ class Trainer:
             result = evaluate(self.model, self.val[0], self.val[1], batch_size=self.eval_batch_size,
                               mean=mean, std=std)
             val_loss, val_acc = result.loss, result.accuracy
+            if not _finite(val_loss):  # finite but huge weights: do not checkpoint them
+                saved = self._saved_epoch if self.checkpoint_path is not None else None
+                raise NonFiniteLossError(epoch, int(part["batches"]), val_loss,
+                                         str(self.checkpoint_path) if saved is not None else None,
+                                         saved, quantity="validation loss")
         seen = max(int(part["seen"]), 1)
         record = epoch_record(epoch, part["loss_sum"] / seen, part["correct"] / seen, val_loss,
                               val_acc, lr, elapsed0 + time.perf_counter() - started,
