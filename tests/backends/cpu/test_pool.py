@@ -122,6 +122,40 @@ def test_max_pool_ties_pick_first_and_padding_never_wins():
     assert dx.sum() == out.size and dx[0, 0, 1, 1] == 1.0
 
 
+def ref_max_special(plane, kernel, stride, padding):
+    """PyTorch's loop for one plane: ``val > max or isnan(val)`` (the last NaN wins)."""
+    rows = _windows(plane.shape[0], kernel[0], stride[0], padding[0])
+    cols = _windows(plane.shape[1], kernel[1], stride[1], padding[1])
+    out = np.empty((len(rows), len(cols)))
+    idx = np.empty(out.shape, np.int64)
+    for i, (h0, h1, _) in enumerate(rows):
+        for j, (w0, w1, _) in enumerate(cols):
+            best, arg = -np.inf, h0 * plane.shape[1] + w0
+            for a in range(h0, h1):
+                for b in range(w0, w1):
+                    if plane[a, b] > best or np.isnan(plane[a, b]):
+                        best, arg = plane[a, b], a * plane.shape[1] + b
+            out[i, j], idx[i, j] = best, arg
+    return out, idx
+
+
+SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0, -1.0, 2.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(geo=pool_geometries(), dtype=DTYPES, data=st.data())
+def test_max_pool_nan_and_inf_follow_pytorch(geo, dtype, data):
+    # NaN wins its window (the last NaN), infinities and ties behave like PyTorch's CPU kernel.
+    n, c, h, w = geo["shape"]
+    x = np.array(data.draw(st.lists(SPECIAL, min_size=h * w, max_size=h * w)), dtype)
+    x = x.reshape(1, 1, h, w)
+    hyper = geo["kernel"], geo["stride"], geo["padding"]
+    out, idx = pool.max_pool2d_forward(x, *hyper)
+    want, want_idx = ref_max_special(x[0, 0].astype(np.float64), *hyper)
+    np.testing.assert_array_equal(out[0, 0], want)  # NaN == NaN for assert_array_equal
+    np.testing.assert_array_equal(idx[0, 0], want_idx)
+
+
 @settings(max_examples=40, deadline=None)
 @given(geo=pool_geometries(), dtype=DTYPES, include_pad=st.booleans(), seed=st.integers(0, 999))
 def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):
@@ -216,3 +250,16 @@ def test_non_contiguous_inputs_and_one_float32_specialization():
         f32 = [sig for sig in kernel.signatures
                if any(getattr(t, "dtype", None) == numba.float32 for t in sig)]
         assert len(f32) == 1, (kernel, kernel.signatures)
+
+
+def test_special_values_match_pytorch():
+    torch = pytest.importorskip("torch")
+    nan, inf = np.nan, np.inf
+    x = np.array([[1, nan, 2, nan], [3, 4, inf, 5], [-inf, -inf, 7, nan], [1, 2, 3, 4]],
+                 np.float32).reshape(1, 1, 4, 4)
+    for hyper in [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1)), ((2, 3), (1, 2), (1, 1))]:
+        out, idx = pool.max_pool2d_forward(x, *hyper)
+        want, want_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), *hyper,
+                                                        return_indices=True)
+        np.testing.assert_array_equal(out, want.numpy())
+        np.testing.assert_array_equal(idx, want_idx.numpy())
