@@ -24,3 +24,15 @@ def test_matmul(be, ref, sa, sb, dtype):
 def test_matmul_inner_mismatch_raises(be):
     with pytest.raises(ValueError):
         be.matmul(be.from_numpy(np.ones((2, 3))), be.from_numpy(np.ones((4, 2))))
+
+
+@pytest.mark.parametrize("ta,tb", [(False, True), (True, False), (True, True)])
+@pytest.mark.parametrize("sa,sb", [((13, 9), (9, 11)), ((2, 5, 7), (2, 7, 6)), ((2, 3, 4), (4, 2))])
+def test_matmul_with_transposed_operands(be, ref, ta, tb, sa, sb):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32)
+    stored_a = np.ascontiguousarray(np.swapaxes(a, -1, -2)) if ta else a
+    stored_b = np.ascontiguousarray(np.swapaxes(b, -1, -2)) if tb else b
+    out = be.to_numpy(be.matmul(be.from_numpy(stored_a), be.from_numpy(stored_b), ta, tb))
+    np.testing.assert_allclose(out, np.matmul(a, b), **ref.tol(np.float32))

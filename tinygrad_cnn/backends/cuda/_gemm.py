@@ -12,7 +12,9 @@ A and B pass through shared memory ``TILE`` values of k at a time. Each C elemen
 by exactly one thread (no races); a K range split over ``splits`` blocks writes partial sums
 into separate slices that the caller adds up.
 
-Geometry ``geo`` (17 ints): for ``MATMUL`` entries 0-1 are the batch strides of A and B;
+Geometry ``geo`` (17 ints): for ``MATMUL`` entries 0-1 are the batch strides of A and B,
+2-3 say whether A or B is stored transposed (read with its last two axes swapped, so
+``x @ W.T`` needs no copy) and 4-5 are M and K;
 for the convolutions it is ``(N, C, H, W, O, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw, groups,
 has_bias)`` with C, O the input and output channels of the whole layer.
 """
@@ -44,6 +46,8 @@ def _x_at(x, geo, n, c, oh, ow, kh, kw):
 @cuda.jit(device=True)
 def _load_a(mode, a, g, row, k, K, geo):
     if mode == MATMUL:
+        if geo[2] != 0:
+            return a[g * geo[0] + k * geo[4] + row]
         return a[g * geo[0] + row * K + k]
     khw = geo[7] * geo[8]
     og = geo[4] // geo[15]
@@ -64,6 +68,8 @@ def _load_a(mode, a, g, row, k, K, geo):
 @cuda.jit(device=True)
 def _load_b(mode, b, g, k, col, N, geo):
     if mode == MATMUL:
+        if geo[3] != 0:
+            return b[g * geo[1] + col * geo[5] + k]
         return b[g * geo[1] + k * N + col]
     khw = geo[7] * geo[8]
     cg = geo[1] // geo[15]

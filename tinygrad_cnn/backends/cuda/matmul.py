@@ -34,8 +34,9 @@ def _batch_stride(batch: tuple[int, ...], full: tuple[int, ...], mat: int) -> in
     return None
 
 
-def matmul(a: Any, b: Any) -> Any:
-    """``a @ b`` for 1-D, 2-D and batched ``(..., M, K) @ (..., K, N)`` operands.
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Any:
+    """``a @ b`` for 1-D, 2-D and batched ``(..., M, K) @ (..., K, N)`` operands; with
+    ``transpose_a``/``transpose_b`` an operand is read with its last two axes swapped.
 
     Example:
         >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
@@ -47,26 +48,28 @@ def matmul(a: Any, b: Any) -> Any:
         b = astype(b, a.dtype)
     squeeze_m, squeeze_n = a.ndim == 1, b.ndim == 1
     if squeeze_m:
-        a = a.reshape((1, a.shape[0]))
+        a, transpose_a = a.reshape((1, a.shape[0])), False
     if squeeze_n:
-        b = b.reshape((b.shape[0], 1))
-    (M, K), (K2, N) = a.shape[-2:], b.shape[-2:]
+        b, transpose_b = b.reshape((b.shape[0], 1)), False
+    (M, K) = a.shape[-1:-3:-1] if transpose_a else a.shape[-2:]
+    (K2, N) = b.shape[-1:-3:-1] if transpose_b else b.shape[-2:]
     if K != K2:
-        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}")
+        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
+                         f"(transposed: {transpose_a}, {transpose_b})")
     batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     sa = _batch_stride(a.shape[:-2], batch, M * K)
     if sa is None:
-        a, sa = broadcast_to(a, batch + (M, K)), M * K
+        a, sa = broadcast_to(a, batch + tuple(a.shape[-2:])), M * K
     sb = _batch_stride(b.shape[:-2], batch, K * N)
     if sb is None:
-        b, sb = broadcast_to(b, batch + (K, N)), K * N
+        b, sb = broadcast_to(b, batch + tuple(b.shape[-2:])), K * N
     out = empty(batch + (M, N), a.dtype)
     nbatch = size_of(batch)
     if nbatch > _MAX_GRID_Z:
         raise ValueError(f"matmul on cuda: at most {_MAX_GRID_Z} matrices per call, got {nbatch}")
     if out.size and K == 0:
         return zeros(out.shape, a.dtype)
-    geo = (sa, sb) + (0,) * (_gemm.GEO - 2)
+    geo = (sa, sb, int(transpose_a), int(transpose_b), M, K) + (0,) * (_gemm.GEO - 6)
     grid = (blocks_for(N, _gemm.BM), blocks_for(M, _gemm.BM), nbatch)
     _gemm.gemm.grid(grid, (TILE, TILE), _gemm.MATMUL, flat(a), flat(b), flat(out), flat(out),
                     M, N, K, K, 1, geo)
