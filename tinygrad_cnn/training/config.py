@@ -192,7 +192,8 @@ def build_optimizer(name: str, params: Iterable[Any], lr: float, momentum: float
     ``momentum`` is beta1.
 
     Example:
-        >>> type(build_optimizer("adamw", model.parameters(), 1e-3)).__name__
+        >>> from tinygrad_cnn import nn
+        >>> type(build_optimizer("adamw", nn.Linear(2, 2).parameters(), 1e-3)).__name__
         'AdamW'
     """
     from .. import optim
@@ -214,8 +215,12 @@ def build_scheduler(spec: str, optimizer: Any, epochs: int) -> Any:
     A warm-up as long as the run (or longer) is shortened to leave one cosine epoch.
 
     Example:
+        >>> from tinygrad_cnn import nn, optim
+        >>> opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
         >>> build_scheduler("none", opt, 5) is None
         True
+        >>> type(build_scheduler("warmup-cosine:1", opt, 5)).__name__
+        'SequentialLR'
     """
     from ..optim import lr_scheduler as S
 

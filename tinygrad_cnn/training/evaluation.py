@@ -32,6 +32,7 @@ def model_device(model: Module) -> str:
     """The device of the model's first parameter (``"cpu"`` for a model without any).
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> model_device(nn.Linear(2, 2))
         'cpu'
     """
@@ -69,6 +70,7 @@ def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
     """Yield ``(start, logits)`` for consecutive batches of ``x`` (N, C, H, W), in eval mode.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> [(s, l.shape) for s, l in batched_logits(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)),
         ...                                          np.zeros((3, 1, 2, 2)), batch_size=2)]
         [(0, (2, 2)), (2, (1, 2))]
@@ -139,6 +141,9 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, *, batch_size: int = 2
     """Mean cross-entropy loss, accuracy, per-class accuracy and confusion matrix on (x, y).
 
     Example:
+        >>> from tinygrad_cnn import nn
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        >>> x = np.random.rand(10, 1, 2, 2).astype(np.float32); y = np.arange(10) % 3
         >>> r = evaluate(model, x, y, classes=["a", "b", "c"])
         >>> r.num_examples, len(r.per_class_accuracy)
         (10, 3)
@@ -182,6 +187,9 @@ def predict(model: Module, images: np.ndarray, k: int = 5, *, batch_size: int = 
     """Top-``k`` classes with softmax probabilities for each image of (N, C, H, W), best first.
 
     Example:
+        >>> from tinygrad_cnn import nn
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        >>> x = np.random.rand(2, 1, 2, 2).astype(np.float32)
         >>> top = predict(model, x[:1], k=3, classes=["a", "b", "c"])
         >>> len(top[0]), abs(sum(p.probability for p in top[0]) - 1.0) < 1e-6
         (3, True)

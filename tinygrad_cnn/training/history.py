@@ -10,7 +10,7 @@ Example:
     >>> best_epoch(h)
     2
     >>> format_record(h[1])
-    'epoch 2: train loss 0.8000 acc 65.00% | val loss 0.9000 acc 65.00% | lr 0.1 | 2.0s, 100 img/s'
+    'epoch 2: train loss 0.8000 acc 70.00% | val loss 0.9000 acc 65.00% | lr 0.1 | 2.0s, 100 img/s'
 """
 from __future__ import annotations
 

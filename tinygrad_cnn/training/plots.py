@@ -25,6 +25,7 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write ``image`` to ``path`` as PNG atomically; returns the path.
 
     Example:
+        >>> import tempfile; tmp = Path(tempfile.mkdtemp())
         >>> save_png(Image.new("L", (4, 4)), tmp / "a.png").name
         'a.png'
     """
@@ -65,7 +66,7 @@ def grid_image(tiles: np.ndarray, ncols: int | None = None, tile_px: int = 64, g
 
     Example:
         >>> grid_image(np.zeros((4, 3, 3, 3)), ncols=2, tile_px=9, gap=1).size
-        (19, 19)
+        (21, 21)
     """
     tiles = np.asarray(tiles)
     if tiles.ndim == 4 and tiles.shape[1] == 1:
@@ -100,6 +101,7 @@ def save_grid(tiles: np.ndarray, path: str | os.PathLike[str], **kwargs: Any) ->
     """:func:`grid_image` written to ``path`` (atomically).
 
     Example:
+        >>> import tempfile; tmp = Path(tempfile.mkdtemp())
         >>> save_grid(np.random.rand(8, 4, 4), tmp / "maps.png").suffix
         '.png'
     """
@@ -212,6 +214,7 @@ def save_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[st
     """:func:`curves_image` written to ``path`` (atomically).
 
     Example:
+        >>> import tempfile; tmp = Path(tempfile.mkdtemp())
         >>> save_curves([{"train_loss": 1.0, "train_acc": 0.5}], tmp / "curves.png").name
         'curves.png'
     """

@@ -150,7 +150,7 @@ class Trainer:
         """The checkpoint metadata: the caller's metadata plus the trainer's own state.
 
         Example:
-            >>> sorted(k for k in trainer.state_metadata() if k in STATE_KEYS)[:3]
+            >>> sorted(k for k in trainer.state_metadata() if k in STATE_KEYS)[:3]  # doctest: +SKIP
             ['best_epoch', 'epoch', 'epochs']
         """
         meta = dict(self.metadata)
@@ -171,7 +171,8 @@ class Trainer:
 
         Example:
             >>> ckpt = load_checkpoint("model.h5")                          # doctest: +SKIP
-            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state, ckpt.scheduler_state)
+            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state,
+            ...                    ckpt.scheduler_state)                       # doctest: +SKIP
         """
         missing = [k for k in ("epoch", "history", "rng_state", "loader_state") if k not in metadata]
         if missing:
@@ -361,6 +362,12 @@ def fit(model: Module, optimizer: Any, loader: Any, *, epochs: int, **kwargs: An
     """Shortcut for ``Trainer(model, optimizer, loader, epochs=epochs, **kwargs).fit()``.
 
     Example:
+        >>> import numpy as np
+        >>> from tinygrad_cnn import nn, optim
+        >>> from tinygrad_cnn.data import DataLoader
+        >>> x = np.random.rand(16, 1, 2, 2).astype(np.float32); y = np.arange(16) % 2
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+        >>> opt = optim.SGD(model.parameters(), lr=0.1)
         >>> history = fit(model, opt, DataLoader(x, y, batch_size=8), epochs=1)
         >>> len(history)
         1

@@ -82,7 +82,7 @@ class ActivationMaps:
         Example:
             >>> a = ActivationMaps("x", np.arange(8.0).reshape(2, 2, 2), np.array([1.5, 5.5]),
             ...                    np.array([1, 0]))
-            >>> a.ranked(1)[0, 0, 0]
+            >>> float(a.ranked(1)[0, 0, 0])
             4.0
         """
         idx = self.order if limit is None else self.order[:int(limit)]
@@ -94,6 +94,7 @@ def activation_maps(model: Module, image: np.ndarray, layer: str) -> ActivationM
     output of ``layer``; a 1-D output (after ``Flatten``/``Linear``) gives 1x1 maps.
 
     Example:
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU())
         >>> a = activation_maps(model, np.ones((1, 5, 5), np.float32), "0")
         >>> a.layer, a.maps.shape[0]
         ('0', 4)
