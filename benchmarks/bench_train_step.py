@@ -53,7 +53,7 @@ def ours_step():
     return step
 
 
-def torch_step():
+def torch_step(device: str = "cpu"):
     """Return a function running one training step of the same network in PyTorch."""
     import torch
     from torch import nn
@@ -69,10 +69,10 @@ def torch_step():
             c = v
     model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5),
                           nn.Linear(512, CLASSES))
-    model.train()
+    model.to(device).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = _data()
-    xt, yt = torch.tensor(x), torch.tensor(y)
+    xt, yt = torch.tensor(x, device=device), torch.tensor(y, device=device)
 
     def step() -> float:
         opt.zero_grad()
