@@ -1,8 +1,9 @@
 """Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch in one process.
 
 Prints a markdown table of median wall times (ms) over ``--reps`` repetitions after a JIT
-warm-up. Ours and PyTorch alternate inside every repetition, so load from other processes
-hits both alike and the ratio is more stable than either time. PyTorch is optional.
+warm-up, their ratio, and the ratio of median process CPU times. Ours and PyTorch alternate
+inside every repetition, so load from other processes hits both alike and the ratios are more
+stable than either time. PyTorch is optional.
 
     python benchmarks/bench_ops.py [--reps 10]
 """
@@ -35,6 +36,21 @@ except ImportError:  # PyTorch is only a yardstick
 Case = tuple[str, Callable[[], object], Callable[[], object] | None]
 
 
+def _torch_conv(x: np.ndarray, w: np.ndarray, go: np.ndarray) -> tuple[Callable, Callable]:
+    """PyTorch's forward, and forward + input and weight gradients, on the same arrays."""
+    xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
+
+    def fwd():
+        return torch.nn.functional.conv2d(xt, wt, None, 1, 1)
+
+    def fwd_bwd():
+        torch.nn.functional.conv2d(xt, wt, None, 1, 1)
+        return torch.ops.aten.convolution_backward(
+            gt, xt, wt, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, True, False])
+
+    return fwd, fwd_bwd
+
+
 def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case]:
     """3x3, pad 1 convolution forward, and forward + input and weight gradients."""
     rng = np.random.default_rng(0)
@@ -51,18 +67,7 @@ def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case
         conv.conv2d_backward_input(go, w, x.shape, *hyper)
         return conv.conv2d_backward_weight(go, x, w.shape, *hyper)
 
-    torch_fwd = torch_fwd_bwd = None
-    if torch is not None:
-        xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
-
-        def torch_fwd():
-            return torch.nn.functional.conv2d(xt, wt, None, 1, 1)
-
-        def torch_fwd_bwd():
-            torch.nn.functional.conv2d(xt, wt, None, 1, 1)
-            return torch.ops.aten.convolution_backward(
-                gt, xt, wt, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, True, False])
-
+    torch_fwd, torch_fwd_bwd = _torch_conv(x, w, go) if torch is not None else (None, None)
     shape = f"{n}x{c}x{hw}x{hw}, {o} filters"
     return [(f"conv 3x3 pad 1 ({shape}) forward", ours_fwd, torch_fwd),
             (f"conv 3x3 pad 1 ({shape}) forward+backward", ours_fwd_bwd, torch_fwd_bwd)]
@@ -78,26 +83,34 @@ def pool_cases(n: int = 32, c: int = 64, hw: int = 32) -> list[Case]:
         _, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
         return pool.max_pool2d_backward(go, idx, x.shape)
 
-    theirs = None
-    if torch is not None:
-        xt, gt = torch.from_numpy(x), torch.from_numpy(go)
-
-        def theirs():
-            _, idx = torch.nn.functional.max_pool2d(xt, 2, 2, return_indices=True)
-            return torch.ops.aten.max_pool2d_with_indices_backward(
-                gt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, idx)
-
-    return [(f"max-pool 2x2 ({n}x{c}x{hw}x{hw}) forward+backward", ours, theirs)]
+    return [(f"max-pool 2x2 ({n}x{c}x{hw}x{hw}) forward+backward", ours,
+             _torch_pool(x, go) if torch is not None else None)]
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _torch_pool(x: np.ndarray, go: np.ndarray) -> Callable:
+    """PyTorch's max-pool forward (with indices) + backward on the same arrays."""
+    xt, gt = torch.from_numpy(x), torch.from_numpy(go)
+
+    def theirs():
+        _, idx = torch.nn.functional.max_pool2d(xt, 2, 2, return_indices=True)
+        return torch.ops.aten.max_pool2d_with_indices_backward(
+            gt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, idx)
+
+    return theirs
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run(cases: list[Case], reps: int, warmup: int = 2) -> list[tuple[str, float, float | None]]:
-    """Median seconds of ours and PyTorch per case, timed alternately."""
+Row = tuple[str, tuple[float, float], tuple[float, float] | None]
+
+
+def run(cases: list[Case], reps: int, warmup: int = 2) -> list[Row]:
+    """Median (wall, CPU) seconds of ours and of PyTorch per case, timed alternately."""
     rows = []
     for name, ours, theirs in cases:
         for _ in range(warmup):  # JIT compile / cache load, BLAS and allocator warm-up
@@ -109,19 +122,22 @@ def run(cases: list[Case], reps: int, warmup: int = 2) -> list[tuple[str, float,
             t_ours.append(_timed(ours))
             if theirs is not None:
                 t_theirs.append(_timed(theirs))
-        rows.append((name, statistics.median(t_ours),
-                     statistics.median(t_theirs) if t_theirs else None))
+        med = [tuple(statistics.median(col) for col in zip(*t)) if t else None
+               for t in (t_ours, t_theirs)]
+        rows.append((name, med[0], med[1]))
     return rows
 
 
-def table(rows: list[tuple[str, float, float | None]]) -> str:
-    lines = ["| op | ours (ms) | PyTorch CPU (ms) | ours / PyTorch |", "|---|---:|---:|---:|"]
+def table(rows: list[Row]) -> str:
+    """Markdown table; the CPU-time ratio is steadier than the wall-time one on a busy machine."""
+    lines = ["| op | ours (ms) | PyTorch CPU (ms) | ours / PyTorch | CPU time ours / PyTorch |",
+             "|---|---:|---:|---:|---:|"]
     for name, ours, theirs in rows:
         if theirs is None:
-            lines.append(f"| {name} | {ours * 1e3:.1f} | - | - |")
+            lines.append(f"| {name} | {ours[0] * 1e3:.1f} | - | - | - |")
         else:
-            lines.append(f"| {name} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | "
-                         f"{ours / theirs:.2f} |")
+            lines.append(f"| {name} | {ours[0] * 1e3:.1f} | {theirs[0] * 1e3:.1f} | "
+                         f"{ours[0] / theirs[0]:.2f} | {ours[1] / theirs[1]:.2f} |")
     return "\n".join(lines)
 
 

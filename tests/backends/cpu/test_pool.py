@@ -37,7 +37,8 @@ def _avg_windows(shape, kernel, stride, padding, include_pad):
     h, w = shape[2:]
     for i, (h0, h1, ph) in enumerate(_windows(h, kernel[0], stride[0], padding[0])):
         for j, (w0, w1, pw) in enumerate(_windows(w, kernel[1], stride[1], padding[1])):
-            yield i, j, slice(h0, h1), slice(w0, w1), ph * pw if include_pad else (h1 - h0) * (w1 - w0)
+            div = ph * pw if include_pad else (h1 - h0) * (w1 - w0)
+            yield i, j, slice(h0, h1), slice(w0, w1), div
 
 
 def _adaptive_windows(shape, output_size):
@@ -90,7 +91,8 @@ def test_references_by_hand():
 # ---------------------------------------------------------------- geometry, valid by construction
 @st.composite
 def pool_geometries(draw):
-    """Kernel, stride, padding <= kernel//2 (PyTorch's rule), then an input size giving >= 1 output."""
+    """Kernel, stride, padding <= kernel//2 (PyTorch's rule), then an input size that gives at
+    least one output."""
     k, s, p, size = [], [], [], []
     for _ in range(2):
         k.append(draw(st.integers(1, 4)))
@@ -185,7 +187,8 @@ def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):
     hyper = geo["kernel"], geo["stride"], geo["padding"]
     out = pool.avg_pool2d_forward(x, *hyper, include_pad)
     assert out.dtype == dtype
-    np.testing.assert_allclose(out, ref_avg(x.astype(np.float64), *hyper, include_pad), **TOL[dtype])
+    want = ref_avg(x.astype(np.float64), *hyper, include_pad)
+    np.testing.assert_allclose(out, want, **TOL[dtype])
     g = rng.standard_normal(out.shape)
     dx = pool.avg_pool2d_backward(g.astype(dtype), x.shape, *hyper, include_pad)
     wins = _avg_windows(x.shape, *hyper, include_pad)

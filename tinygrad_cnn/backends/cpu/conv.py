@@ -60,8 +60,8 @@ class _Plan:
         self.args = (kh, kw, sh, sw, ph, pw, dh, dw, self.ow)
         columns = max(_MIN_COLUMNS, _ITEM_BYTES // (self.rows * itemsize))
         if columns >= self.l:  # whole samples per item, but leave >= 2 items per thread
-            groups = max(-(-self.n // max(1, columns // self.l)), 2 * numba.get_num_threads())
-            self.m, self.band = -(-self.n // min(groups, self.n)), self.oh
+            n_items = max(-(-self.n // max(1, columns // self.l)), 2 * numba.get_num_threads())
+            self.m, self.band = -(-self.n // min(n_items, self.n)), self.oh
         else:  # one sample per item, a band of output rows; bands of (nearly) equal height
             bands = -(-self.oh // max(1, columns // self.ow))
             self.m, self.band = 1, -(-self.oh // bands)
@@ -74,7 +74,7 @@ class _Plan:
         return [(n0, m, r0, r1) for n0, m in self.samples for r0, r1 in self.bands]
 
     def grad_block(self, go: np.ndarray, n0: int, m: int, r0: int, r1: int) -> np.ndarray:
-        """``grad_out`` of an item as (G, O/G, m*band): a strided view for one sample, else a copy."""
+        """An item's ``grad_out`` as (G, O/G, m*band): a strided view for one sample, else a copy."""
         if m == 1:
             return go[n0].reshape(self.g, self.og, self.l)[:, :, r0 * self.ow:r1 * self.ow]
         block = go[n0:n0 + m].reshape(m, self.g, self.og, self.l).transpose(1, 2, 0, 3)
