@@ -74,7 +74,7 @@ class _Plan:
         return [(n0, m, r0, r1) for n0, m in self.samples for r0, r1 in self.bands]
 
     def grad_block(self, go: np.ndarray, n0: int, m: int, r0: int, r1: int) -> np.ndarray:
-        """An item's ``grad_out`` as (G, O/G, m*band): a strided view for one sample, else a copy."""
+        """An item's ``grad_out`` as (G, O/G, m*band): a view for one sample, else a copy."""
         if m == 1:
             return go[n0].reshape(self.g, self.og, self.l)[:, :, r0 * self.ow:r1 * self.ow]
         block = go[n0:n0 + m].reshape(m, self.g, self.og, self.l).transpose(1, 2, 0, 3)
