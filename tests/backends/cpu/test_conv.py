@@ -168,6 +168,23 @@ def test_work_split_into_items(monkeypatch, geo, item_bytes):
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_default_items_split_a_large_image_into_bands(stride):
+    # 64 channels x 3x3 = 576 column rows: a 40x40 output needs two or more row bands per sample.
+    size = 40 * stride - (stride - 1)
+    geo = dict(n=2, c=64, o=8, groups=2, kernel=(3, 3), stride=(stride, stride), padding=(1, 1),
+               dilation=(1, 1), size=(size, size), bias=True)
+    x, w, b, go = _arrays(geo, np.float32, 5)
+    hyper = _hyper(geo)
+    assert len(conv._Plan(x.shape, w.shape, *hyper[:3], 2, 4).bands) >= 2
+    scale = ref_forward(np.abs(x), np.abs(w), np.abs(b), *hyper) + 1
+    _close(conv.conv2d_forward(x, w, b, *hyper), ref_forward(x, w, b, *hyper), scale, np.float32)
+    dx, dw = ref_backward(go, x, w, *hyper)
+    dx_scale, dw_scale = ref_backward(np.abs(go), np.abs(x), np.abs(w), *hyper)
+    _close(conv.conv2d_backward_input(go, w, x.shape, *hyper), dx, dx_scale + 1, np.float32)
+    _close(conv.conv2d_backward_weight(go, x, w.shape, *hyper), dw, dw_scale + 1, np.float32)
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_pointwise_convolution(groups):
     # 1x1 / stride 1 / no padding: a plain per-pixel matmul; dilation must not matter.
