@@ -3,7 +3,8 @@
 Every kernel ``prange``s over the ``N*C`` planes: a plane owns its output window values in the
 forward pass and its input-gradient plane in the backward pass, so scatters never race.
 Windows follow PyTorch: ``start = o*stride - pad`` clipped to the image, max pooling pads with
-``-inf`` (a padded cell never wins), average pooling pads with zeros.
+``-inf`` (a padded cell never wins) and lets a NaN win its window, average pooling pads with
+zeros.
 
 Example:
     >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
@@ -123,7 +124,7 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
     """Max pooling of ``x`` (N, C, H, W); returns ``(out, argmax)``.
 
     ``argmax`` (int64, shape of ``out``) is the flat index ``h * W + w`` of the winning input
-    inside its plane, the first one on ties.
+    inside its plane, the first one on ties; a NaN wins its window (the last NaN, as PyTorch).
     """
     x = _float(x)
     n, c, h, w = x.shape
