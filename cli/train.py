@@ -126,7 +126,10 @@ def _print_plan(config: TrainConfig, data: Any) -> None:
                f"{len(data.y_test)} test images, {shape}, {len(i.classes)} classes")
     for note in i.notes:
         click.echo(f"note: {note}")
-    click.echo(f"model {config.model} (width {config.width:g}), {config.optimizer} lr "
+    from tinygrad_cnn.training.config import is_model_file
+
+    sized = "" if is_model_file(config.model) else f" (width {config.width:g}, {config.head} head)"
+    click.echo(f"model {config.model}{sized}, {config.optimizer} lr "
                f"{config.lr:g}, schedule {config.schedule}, {config.epochs} epochs of batch "
                f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
 

@@ -115,3 +115,33 @@ def test_ctrl_c_saves_exits_130_and_resume_matches_uninterrupted(tmp_path):
     for k in a:
         assert np.array_equal(a[k], b[k]), k
     assert read_checkpoint(tmp_path / "int.h5").metadata["epoch"] == 3
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    """Under a pseudo-terminal each epoch shows a bar with running loss, accuracy and images/s,
+    then the same one-line summary as without a terminal."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_cnn", "train", *TINY,
+                             "--batch-size", "4", "--out", "tty.h5"], cwd=tmp_path,
+                            env=subprocess_env({"COLUMNS": "160"}), stdout=slave, stderr=slave,
+                            stdin=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "epoch 1/1" in text and "img/s" in text and "loss " in text and "acc " in text
+    assert "[#" in text or "#" in text  # the bar itself
+    assert "epoch 1: train loss" in text

@@ -104,9 +104,19 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     if len(splits.classes) != k:
         raise DataError(f"{spec}: {len(splits.classes)} classes but the model has {k}; evaluate "
                         f"on data with the training classes")
+    if _named(splits.classes) and _named(loaded.info.classes) and \
+            list(splits.classes) != list(loaded.info.classes):
+        raise DataError(f"{spec}: classes {', '.join(splits.classes[:4])}... differ from the "
+                        f"model's {', '.join(loaded.info.classes[:4])}...; evaluate on data with "
+                        f"the training classes, in the same order")
     if len(y) == 0:
         raise DataError(f"{spec}: the test split is empty; add test images")
     return x, y, list(loaded.info.classes)
+
+
+def _named(classes: Sequence[str]) -> bool:
+    """Whether class names are real names rather than the indices a nameless dataset gets."""
+    return any(not str(c).isdigit() for c in classes)
 
 
 def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: int | None = None,
