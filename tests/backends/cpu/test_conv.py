@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tinygrad_cnn.backends.cpu import _im2col, conv
+from tinygrad_cnn.backends.cpu import _im2col, _threads, conv
 
 
 # ---------------------------------------------------------------- float64 numpy reference
@@ -247,3 +247,31 @@ def test_non_contiguous_inputs_and_one_float32_specialization():
         f32 = [sig for sig in kernel.signatures
                if any(getattr(t, "dtype", None) == numba.float32 for t in sig)]
         assert len(f32) == 1, (kernel, kernel.signatures)
+
+
+# ---------------------------------------------------------------- the thread helper conv runs on
+def test_parallel_items_runs_each_item_once_and_returns_thread_states():
+    seen = []
+    states = _threads.parallel_items(50, lambda state, i: (seen.append(i), state.append(i)), list)
+    assert sorted(seen) == list(range(50))
+    assert sorted(i for state in states for i in state) == list(range(50))
+    assert 1 <= len(states) <= max(1, numba.get_num_threads())
+
+
+def test_parallel_items_raises_worker_errors_and_restores_blas_threads():
+    blas = _threads._find_blas()
+    before = blas[0]() if blas else None
+    inside = []
+
+    def body(_, i):
+        if blas:
+            inside.append(blas[0]())
+        if i == 3:
+            raise ValueError("item 3")
+
+    with pytest.raises(ValueError, match="item 3"):
+        _threads.parallel_items(8, body)
+    if blas:
+        assert blas[0]() == before
+        if numba.get_num_threads() > 1:  # several workers: each GEMM single-threaded
+            assert set(inside) == {1}
