@@ -16,7 +16,8 @@ Examples:
 """
 
 
-@click.command("eval", epilog=EXAMPLES)
+@click.command("eval", epilog=EXAMPLES,
+               short_help="Loss, accuracy, per-class accuracy, confusion matrix.")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", default=None, callback=data_callback,
               help="Dataset whose test split to use (default: the one the model was trained "

@@ -26,7 +26,8 @@ def _rows(kind: str, strict: bool) -> list:
         return models.available_models(load=True, strict=strict or None)
 
 
-@click.command("layers", epilog=EXAMPLES)
+@click.command("layers", epilog=EXAMPLES,
+               short_help="Registered layers, model builders and broken plugins.")
 @click.option("--strict-plugins", is_flag=True, default=False,
               help="Exit with an error when any installed plugin is broken.")
 @click.option("--json", "as_json", is_flag=True,

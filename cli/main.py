@@ -69,6 +69,10 @@ class TgcnnGroup(click.Group):
         except BaseException as exc:  # noqa: BLE001 - sorted below: known ones become one line
             if isinstance(exc, SystemExit):
                 raise
+            no_args = getattr(click.exceptions, "NoArgsIsHelpError", None)
+            if no_args is not None and isinstance(exc, no_args):  # bare `tgcnn`: show the help
+                click.echo(exc.ctx.get_help())
+                sys.exit(EXIT_OK)
             command = _command_path(exc, args)
             known = describe(exc, command)
             if known is None:

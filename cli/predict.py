@@ -15,7 +15,7 @@ Examples:
 """
 
 
-@click.command("predict", epilog=EXAMPLES)
+@click.command("predict", epilog=EXAMPLES, short_help="Top-k classes of image files.")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--top-k", "-k", type=click.IntRange(min=1), default=3, show_default=True,

@@ -68,7 +68,7 @@ def _chw(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-@click.command("summary", epilog=EXAMPLES)
+@click.command("summary", epilog=EXAMPLES, short_help="Per-layer table of a model.")
 @click.argument("model", metavar="MODEL|CHECKPOINT")
 @click.option("--input-size", type=InputSize(), default=None,
               help="Input C,H,W (or H,W for colour); default: the checkpoint's, or 3,224,224.")

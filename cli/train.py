@@ -40,7 +40,7 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
     return {k: v for k, v in params.items() if k not in skip and explicit(ctx, k)}
 
 
-@click.command("train", epilog=EXAMPLES)
+@click.command("train", epilog=EXAMPLES, short_help="Train a model (default: the main job).")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), is_eager=True,
               expose_value=False, callback=config_callback,
               help="JSON/YAML file of options (names as below); the command line wins.")

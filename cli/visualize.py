@@ -17,7 +17,8 @@ Examples:
 """
 
 
-@click.command("visualize", epilog=EXAMPLES)
+@click.command("visualize", epilog=EXAMPLES,
+               short_help="PNGs of activation maps and first-layer filters.")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("image", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--layer", default=None,

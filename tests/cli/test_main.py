@@ -23,6 +23,11 @@ def test_version_and_help(invoke):
     assert "Examples:" in result.stdout
 
 
+def test_bare_command_shows_help(invoke):
+    result = invoke()
+    assert result.exit_code == 0 and result.stdout.startswith("Usage: tgcnn")
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_help_with_an_example(invoke, name):
     result = invoke(name, "--help")
