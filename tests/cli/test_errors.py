@@ -28,7 +28,7 @@ def bad(tmp_path_factory, trained):
     raw = trained.read_bytes()
     p["truncated"] = d / "truncated.h5"
     p["truncated"].write_bytes(raw[:len(raw) // 2])
-    for name in ("newer", "architecture", "plugin"):
+    for name in ("newer", "architecture", "plugin", "state"):
         p[name] = d / f"{name}.h5"
         shutil.copy(trained, p[name])
     with h5py.File(p["newer"], "a") as f:
@@ -44,6 +44,11 @@ def bad(tmp_path_factory, trained):
         del f["model/config"], f["model/plugins"]
         f["model/config"] = json.dumps(config)
         f["model/plugins"] = json.dumps(plugins)
+    with h5py.File(p["state"], "a") as f:
+        meta = json.loads(f["metadata/json"][()])
+        meta["loader_state"]["position"] = 999
+        del f["metadata/json"]
+        f["metadata/json"] = json.dumps(meta)
     p["plain"] = d / "plain.h5"
     save_checkpoint(p["plain"], nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10)))
     p["keep"] = d / "keep.h5"
@@ -107,6 +112,7 @@ TRAIN_FAILURES = [
     (["--data", "mnist:{gz}"], "train-images-idx3-ubyte"),
     (["--data", "folder:{mixed}"], "10x10"), (["--data", "npz:{labels}"], "out of range"),
     (["--resume", "{text}"], "not an HDF5 file"), (["--resume", "{truncated}"], "truncated"),
+    (["--resume", "{state}"], "training state cannot be restored"),
     ([*TINY, "--lr", "1e30", "--no-augment"], "loss became"),
 ]
 

@@ -314,8 +314,14 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     data.info = info  # keep the run's own normalisation, bit for bit
     trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, target)
     same_length = config.epochs == stored.epochs
-    trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
-                       restore_scheduler=same_length)
+    try:
+        trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
+                           restore_scheduler=same_length)
+    except (ValueError, KeyError, TypeError, IndexError) as err:
+        from ..checkpoint import CheckpointError
+
+        raise CheckpointError(" ".join(f"{checkpoint}: its training state cannot be restored "
+                                       f"({err}); start a new run".split())) from None
     if not same_length and trainer.scheduler is not None:
         # a longer (or shorter) run: the schedule is rebuilt for the new length and brought
         # to the same epoch (``_assemble`` built it before the optimizer state was loaded)

@@ -116,13 +116,14 @@ def activation_maps(model: Module, image: np.ndarray, layer: str) -> ActivationM
     finally:
         model.train(was_training)
     if not captured:
-        raise ValueError(f"layer {layer!r} did not run in the forward pass of the model")
+        raise LayerNotFound(f"layer {layer!r} did not run in the forward pass of the model; "
+                            f"choose another layer")
     out = captured[-1][0]
     if out.ndim == 1:
         out = out[:, None, None]
     elif out.ndim != 3:
-        raise ValueError(f"layer {layer!r} produced shape {captured[-1].shape}; expected "
-                         f"(1, C, H, W) or (1, F)")
+        raise LayerNotFound(f"layer {layer!r} produced shape {captured[-1].shape}, not maps "
+                            f"(1, C, H, W) or features (1, F); choose another layer")
     scores = out.reshape(out.shape[0], -1).mean(axis=1)
     order = np.argsort(-scores, kind="stable")
     return ActivationMaps(layer, out, scores, order)
