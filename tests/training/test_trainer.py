@@ -158,6 +158,19 @@ def test_torn_batch_keeps_the_last_checkpoint(make_trainer, uninterrupted, tmp_p
     _same_weights(uninterrupted.model, resumed.model)
 
 
+def test_interrupt_during_validation_keeps_the_last_checkpoint(make_trainer, tmp_path):
+    class KillInValidation(Callback):
+        def on_validation_start(self, trainer, epoch):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "v.h5"
+    with pytest.raises(TrainingInterrupted) as info:
+        make_trainer(path, callbacks=[KillInValidation()]).fit()
+    assert not info.value.saved and info.value.path == str(path)
+    assert read_checkpoint(path).metadata["epoch"] == 1
+
+
 def test_nan_loss_stops_with_epoch_and_batch_and_keeps_checkpoint(make_trainer, tmp_path):
     path = tmp_path / "nan.h5"
 

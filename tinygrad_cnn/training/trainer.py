@@ -230,7 +230,8 @@ class Trainer:
 
         def handler(signum: int, frame: Any) -> None:
             if self._stop_requested:  # second Ctrl-C: stop now
-                signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)
+                restore = previous if callable(previous) else signal.default_int_handler
+                signal.signal(signal.SIGINT, restore)
                 raise KeyboardInterrupt
             self.request_stop()
 
@@ -249,6 +250,11 @@ class Trainer:
         try:
             while self.epoch < self.epochs:
                 self._run_epoch()
+        except KeyboardInterrupt:
+            # outside a batch (validation, saving): the last checkpoint written is intact
+            raise TrainingInterrupted(
+                str(self.checkpoint_path) if self._saved_epoch is not None else None,
+                self.epoch + 1, int(self._partial["batches"]), saved=False) from None
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
