@@ -52,8 +52,8 @@ def _load(target: str, input_size: tuple[int, ...] | None, num_classes: int, wid
                                      f"a JSON/YAML model file or a checkpoint",
                                      param_hint="MODEL")
         if input_size is None:
-            raise click.UsageError(f"a model file does not say its input size; pass "
-                                   f"--input-size C,H,W (e.g. 3,32,32)")
+            raise click.UsageError("a model file does not say its input size; pass "
+                                   "--input-size C,H,W (e.g. 3,32,32)")
         return models.from_file(path), _chw(input_size)
     builder = models.get_builder(target)
     shape = _chw(input_size or (3, 224, 224))
