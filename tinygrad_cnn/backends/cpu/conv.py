@@ -28,6 +28,9 @@ import numpy as np
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
+# Fixed, not the thread count: the weight gradient's summation order must not depend on it.
+_WEIGHT_GRAD_LANES = 4
+
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
 
 Pair = tuple[int, int]
@@ -147,26 +150,33 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
 
 def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, stride: Pair,
                            padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its weight, shape ``w_shape``."""
+    """Gradient of the convolution with respect to its weight, shape ``w_shape``.
+
+    Work items are dealt round-robin onto a fixed number of lanes, each lane summing its items
+    in order into its own partial, and the partials are added in lane order: the result is
+    bit-identical from run to run whatever the thread timing (same seed, same weights).
+    """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
+    lanes = min(len(items), _WEIGHT_GRAD_LANES)
+    partials = np.zeros((lanes, p.g, p.og, p.k), dt)
 
-    def init() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (np.empty(p.buf_size, dt), np.zeros((p.g, p.og, p.k), dt),
-                np.empty((p.g, p.og, p.k), dt))
+    def init() -> tuple[np.ndarray, np.ndarray]:
+        return np.empty(p.buf_size, dt), np.empty((p.g, p.og, p.k), dt)
 
-    def body(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
-        buf, acc, tmp = state
-        n0, m, r0, r1 = items[i]
-        cols = p.fill_cols(x, buf, n0, m, r0, r1)
-        np.matmul(p.grad_block(go, n0, m, r0, r1), cols.transpose(0, 2, 1), out=tmp)
-        acc += tmp
+    def body(state: tuple[np.ndarray, np.ndarray], lane: int) -> None:
+        buf, tmp = state
+        for i in range(lane, len(items), lanes):
+            n0, m, r0, r1 = items[i]
+            cols = p.fill_cols(x, buf, n0, m, r0, r1)
+            np.matmul(p.grad_block(go, n0, m, r0, r1), cols.transpose(0, 2, 1), out=tmp)
+            partials[lane] += tmp
 
-    states = parallel_items(len(items), body, init)
-    dw = states[0][1]
-    for _, acc, _ in states[1:]:
-        dw += acc
+    parallel_items(lanes, body, init)
+    dw = partials[0]
+    for lane in range(1, lanes):
+        dw += partials[lane]
     return dw.reshape(tuple(int(v) for v in w_shape))
