@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _timed(fn: Callable[[], object], sync: Callable[[], None], repeats: int) -> float:
-    fn()
-    fn()
+def _timed(fn: Callable[[], object], sync: Callable[[], None], repeats: int,
+           warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
     sync()
     times = []
     for _ in range(repeats):
@@ -36,7 +37,13 @@ def _timed(fn: Callable[[], object], sync: Callable[[], None], repeats: int) -> 
     return statistics.median(times)
 
 
-def ours(repeats: int) -> dict[str, float]:
+# (batch, channels, side) of the conv/pool benchmarks, batch and width of the VGG-11 step;
+# --smoke shrinks them so the script's code can be checked under the CUDA simulator.
+FULL = {"conv": (32, 64, 32), "step_batch": 32, "width": 1.0, "warmup": 2}
+SMOKE = {"conv": (2, 4, 8), "step_batch": 1, "width": 0.0625, "warmup": 0}
+
+
+def ours(repeats: int, sizes: dict = FULL) -> dict[str, float]:
     from numba import cuda
 
     import tinygrad_cnn as tg
@@ -45,10 +52,11 @@ def ours(repeats: int) -> dict[str, float]:
     from tinygrad_cnn.optim import SGD
 
     rng = np.random.default_rng(0)
-    x = tg.Tensor(rng.standard_normal((32, 64, 32, 32)), device="cuda", requires_grad=True)
-    w = tg.Tensor(rng.standard_normal((64, 64, 3, 3)) * 0.05, device="cuda", requires_grad=True)
-    g = tg.Tensor(rng.standard_normal((32, 64, 32, 32)), device="cuda")
-    gp = tg.Tensor(rng.standard_normal((32, 64, 16, 16)), device="cuda")
+    n, c, side = sizes["conv"]
+    x = tg.Tensor(rng.standard_normal((n, c, side, side)), device="cuda", requires_grad=True)
+    w = tg.Tensor(rng.standard_normal((c, c, 3, 3)) * 0.05, device="cuda", requires_grad=True)
+    g = tg.Tensor(rng.standard_normal((n, c, side, side)), device="cuda")
+    gp = tg.Tensor(rng.standard_normal((n, c, side // 2, side // 2)), device="cuda")
 
     def conv_fb():
         F.conv2d(x, w, padding=1).backward(g)
@@ -57,10 +65,12 @@ def ours(repeats: int) -> dict[str, float]:
         F.max_pool2d(x, 2).backward(gp)
 
     tg.manual_seed(0)
-    model = vgg11(num_classes=10, input_size=32, head="small", hidden=512).to("cuda")
+    model = vgg11(num_classes=10, input_size=32, head="small", hidden=512,
+                  width=sizes["width"]).to("cuda")
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
-    xb = tg.Tensor(rng.standard_normal((32, 3, 32, 32)), device="cuda")
-    yb = tg.Tensor(rng.integers(0, 10, 32), device="cuda")
+    batch = sizes["step_batch"]
+    xb = tg.Tensor(rng.standard_normal((batch, 3, 32, 32)), device="cuda")
+    yb = tg.Tensor(rng.integers(0, 10, batch), device="cuda")
 
     def step():
         opt.zero_grad()
@@ -69,13 +79,18 @@ def ours(repeats: int) -> dict[str, float]:
         opt.step()
         return loss.item()
 
+    warm = sizes["warmup"]
     with tg.no_grad():
-        fwd = _timed(lambda: F.conv2d(x, w, padding=1), cuda.synchronize, repeats)
-    return {"conv_f": fwd, "conv_fb": _timed(conv_fb, cuda.synchronize, repeats),
-            "pool_fb": _timed(pool_fb, cuda.synchronize, repeats),
-            "step": _timed(step, cuda.synchronize, max(5, repeats // 2)),
-            "device": cuda.get_current_device().name.decode() if isinstance(
-                cuda.get_current_device().name, bytes) else str(cuda.get_current_device().name)}
+        fwd = _timed(lambda: F.conv2d(x, w, padding=1), cuda.synchronize, repeats, warm)
+    return {"conv_f": fwd, "conv_fb": _timed(conv_fb, cuda.synchronize, repeats, warm),
+            "pool_fb": _timed(pool_fb, cuda.synchronize, repeats, warm),
+            "step": _timed(step, cuda.synchronize, max(1, repeats // 2), warm),
+            "device": _device_name(cuda)}
+
+
+def _device_name(cuda) -> str:
+    name = getattr(cuda.get_current_device(), "name", "CUDA simulator")
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def torch_peer(repeats: int) -> dict[str, float]:
@@ -103,11 +118,15 @@ def torch_peer(repeats: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the script under NUMBA_ENABLE_CUDASIM=1")
     parser.add_argument("--cpu-step", type=float, default=None,
                         help="seconds of our VGG-11 step on the 2-core CPU, for the speed-up column")
     args = parser.parse_args()
-    a = ours(args.repeats)
+    a = ours(args.repeats, SMOKE if args.smoke else FULL)
     try:
+        if args.smoke:
+            raise RuntimeError("skipped in --smoke mode")
         b = torch_peer(args.repeats)
     except Exception as exc:  # no torch, or torch without CUDA: report ours alone
         print(f"PyTorch peer unavailable: {exc}")

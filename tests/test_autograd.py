@@ -87,3 +87,18 @@ def test_custom_function_extends_autodiff():
     x = Tensor([2.0], requires_grad=True)
     Cube.apply(x).sum().backward()
     assert x.grad.item() == 12.0
+
+
+def test_a_second_backward_through_a_freed_graph_is_an_error():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.sum().backward()
+
+
+def test_tensor_copies_its_input_like_torch_tensor():
+    data = np.zeros(3, np.float32)
+    t = Tensor(data, requires_grad=True)
+    t.data += 1
+    assert data.tolist() == [0, 0, 0]

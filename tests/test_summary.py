@@ -78,3 +78,9 @@ def test_vgg16_at_224():
     shapes = [r.output_shape for r in result.rows if r.type == "MaxPool2d"]
     assert shapes == [(64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14, 14), (512, 7, 7)]
     assert result.output_shape == (1000,)
+
+
+def test_summary_of_a_model_without_parameters():
+    from tinygrad_cnn import nn
+    result = tg.summary(nn.Sequential(nn.ReLU(), nn.MaxPool2d(2)), (1, 4, 4))
+    assert result.rows[-1].output_shape[-2:] == (2, 2)

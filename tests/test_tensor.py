@@ -105,3 +105,19 @@ def test_manual_seed_repeats_random_draws():
 def test_zero_dimensional_data_stays_zero_dimensional():
     for value in (np.array(0), np.array(True), 2.0, np.float64(1.5)):
         assert Tensor(value).shape == ()
+
+
+def test_integer_tensors_divide_to_float_like_pytorch():
+    t = Tensor([1, 2, 3])
+    assert (t / 2).dtype == np.float32 and (t / 2).tolist() == [0.5, 1.0, 1.5]
+    assert (t * 2).dtype == np.int64
+    assert (t + 0.5).dtype == np.float32
+
+
+def test_power_of_a_non_positive_base_has_pytorchs_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (0.0 ** x).sum().backward()          # PyTorch: 0, not 0 * log(0)
+    assert x.grad.tolist() == [0.0, 0.0]
+    x.zero_grad()
+    ((-2.0) ** x).sum().backward()       # log of a negative base: NaN
+    assert np.isnan(x.grad.numpy()).all()

@@ -108,6 +108,9 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
         if id(node) in visited:
             continue
         visited.add(id(node))
+        if node._graph_freed:
+            raise RuntimeError("backward(): trying to backward through the graph a second time "
+                               "(it is freed after backward); compute the output again")
         stack.append((node, True))
         if node._ctx is not None:
             for parent in node._ctx.parents:
@@ -150,12 +153,14 @@ def run_backward(root: "Tensor", grad: Any) -> None:
                 key = id(parent)
                 grads[key] = pg if key not in grads else \
                     get_backend(parent.device).add(grads[key], pg)
-    # Free the graph: intermediate results drop their contexts and saved arrays.
+    # Free the graph: intermediate results drop their contexts and saved arrays, and remember
+    # it, so that a second backward through them is an error rather than a silent no-op.
     for node in order:
         if node._ctx is not None:
             node._ctx.saved = ()
             node._ctx.parents = ()
             node._ctx = None
+            node._graph_freed = True
 
 
 @contextlib.contextmanager

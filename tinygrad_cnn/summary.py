@@ -161,7 +161,7 @@ def summary(model: Any, input_shape: Sequence[int], *, verbose: bool = True,
     params = list(model.parameters())
     floats = [p for p in params if p.dtype.kind == "f"]
     device = floats[0].device if floats else "cpu"
-    dt = np.dtype(dtype) if dtype is not None else (floats[0].dtype if floats else np.float32)
+    dt = np.dtype(dtype) if dtype is not None else (floats[0].dtype if floats else np.dtype(np.float32))
 
     names = {id(m): name for name, m in model.named_modules()}
     seen: set[int] = set()

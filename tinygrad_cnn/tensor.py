@@ -26,16 +26,18 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """Host copy of ``data``: floats become float32 and integers int64 unless ``dtype`` is given."""
+    """A host copy of ``data`` (never a view: like ``torch.tensor``, later in-place updates
+    must not reach the caller's array); floats become float32 and integers int64 unless
+    ``dtype`` is given."""
     if dtype is not None:
         return np.array(data, dtype=np.dtype(dtype), order="C")
     arr = np.asarray(data)
     if arr.dtype.kind == "f":
-        return np.asarray(arr, dtype=np.float32, order="C")
+        return np.array(arr, dtype=np.float32, order="C")
     if arr.dtype.kind in "iu":
-        return np.asarray(arr, dtype=np.int64, order="C")
+        return np.array(arr, dtype=np.int64, order="C")
     if arr.dtype.kind == "b":
-        return np.asarray(arr, order="C")
+        return np.array(arr, order="C")
     raise TypeError(f"Tensor: cannot hold data of dtype {arr.dtype}; expected numbers "
                     f"(float, int or bool)")
 
@@ -65,6 +67,7 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # numpy operands defer to Tensor's reflected operators
+    _graph_freed = False       # set on intermediate results once backward has freed their graph
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str = "cpu") -> None:
@@ -194,8 +197,10 @@ class Tensor:
             a, b = _promote(self, other)
             return fn.apply(b, a) if reverse else fn.apply(a, b)
         if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
-            base = self if self.dtype in FLOAT_DTYPES or isinstance(other, (int, np.integer)) \
-                else self.float()
+            # integer tensors stay integer only for + - * ** by an int, as in PyTorch
+            keep = self.dtype in FLOAT_DTYPES or (isinstance(other, (int, np.integer))
+                                                  and op in ("+", "-", "*", "**"))
+            base = self if keep else self.float()
             return ew.ScalarOp.apply(base, op=op, value=float(other), reverse=reverse)
         other_t = Tensor(other, device=self.device)
         return self._binary(other_t, fn, op, reverse)

@@ -190,3 +190,11 @@ def test_errors_in_a_subprocess(bad):
     proc = run_tgcnn("train", "--lr", "-1", "--out", bad["keep"])
     assert proc.returncode == 2 and "--lr" in one_error_line(proc.stderr)
     assert bad["keep"].read_bytes() == b"previous checkpoint"
+
+
+def test_batch_norm_on_single_image_batches_is_one_line(tmp_path):
+    from .helpers import one_error_line, run_tgcnn
+    proc = run_tgcnn("train", "--limit", "20", "--batch-size", "1", "--epochs", "1", "--out",
+                     "m.h5", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "more than one value per channel" in one_error_line(proc.stderr)

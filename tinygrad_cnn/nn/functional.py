@@ -198,10 +198,9 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 
 def _check_target(input: Tensor, target: Any, op: str) -> Tensor:
     """Validate integer class targets for (N, C, ...) input; return them as an int64 tensor."""
-    if isinstance(target, Tensor):
-        labels = target
-    else:
-        labels = Tensor(np.asarray(target), device=input.device)
+    # host targets are checked before they are uploaded: no device round trip per step
+    host = None if isinstance(target, Tensor) else np.asarray(target)
+    labels = target if host is None else Tensor._wrap(host, "cpu")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
     if input.ndim < 2:
@@ -210,13 +209,13 @@ def _check_target(input: Tensor, target: Any, op: str) -> Tensor:
     if labels.shape != expected:
         raise ValueError(f"{op}: target shape {labels.shape} does not match input {input.shape}: "
                          f"expected {expected}")
-    host = labels.numpy()
+    values = labels.numpy() if host is None else host
     classes = input.shape[1]
-    if host.size and (host.min() < 0 or host.max() >= classes):
-        bad = int(host.min()) if host.min() < 0 else int(host.max())
+    if values.size and (values.min() < 0 or values.max() >= classes):
+        bad = int(values.min()) if values.min() < 0 else int(values.max())
         raise ValueError(f"{op}: target {bad} is out of range for {classes} classes "
                          f"(expected 0..{classes - 1})")
-    return labels
+    return labels if host is None else Tensor(host, dtype=np.int64, device=input.device)
 
 
 def _classes_last(input: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:

@@ -112,7 +112,11 @@ class ScalarOp(Function):
         if op == "**":
             if not rev:
                 return be.mul(grad, be.scalar_op(be.scalar_op(a, "**", c - 1.0), "*", c))
-            return be.mul(grad, be.scalar_op(out, "*", math.log(c)))   # d(c**a) = ln(c) c**a
+            # d(c**a) = ln(c) c**a; PyTorch gives 0 for c == 0 and NaN for c < 0
+            if c == 0.0:
+                return be.scalar_op(grad, "*", 0.0)
+            log_c = math.log(c) if c > 0 else math.nan
+            return be.mul(grad, be.scalar_op(out, "*", log_c))
         if op == "max":
             return be.mul(grad, be.scalar_op(be.eq(out, a), "*", 1.0))
         raise ValueError(f"unknown scalar op {op!r}")

@@ -218,7 +218,10 @@ def _assemble(config: TrainConfig, data: PreparedData, model: Module,
     loader = DataLoader(data.x_train, data.y_train, batch_size=config.batch_size, shuffle=True,
                         seed=np.random.SeedSequence([config.seed, 1]),
                         normalise=(data.info.mean, data.info.std), augment=config.augment,
-                        flip=config.augment and data.info.hflip_ok)
+                        flip=config.augment and data.info.hflip_ok,
+                        # batch norm in training needs two values per channel: a trailing
+                        # batch of one image would fail (PyTorch's loaders drop it too)
+                        drop_last=len(data.y_train) % config.batch_size == 1)
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
                                 config.momentum, config.weight_decay)
     scheduler = build_scheduler(config.schedule, optimizer, config.epochs)

@@ -42,7 +42,7 @@ from .. import random as tg_random
 from ..nn import functional as F
 from ..nn.module import Module
 from ..tensor import Tensor
-from .errors import NonFiniteLossError, TrainingInterrupted
+from .errors import NonFiniteLossError, TrainingError, TrainingInterrupted
 from .evaluation import evaluate, model_device
 from .history import best_epoch, epoch_record
 from .plots import curves_path, save_curves
@@ -282,8 +282,12 @@ class Trainer:
                 batch_in_progress = True
                 batch = int(part["batches"]) + 1
                 x = Tensor(np.ascontiguousarray(xb, dtype=self._dtype), device=self._device)
-                logits = self.model(x)
-                loss = F.cross_entropy(logits, yb)
+                try:
+                    logits = self.model(x)
+                    loss = F.cross_entropy(logits, yb)
+                except (ValueError, TypeError) as exc:  # the ops' shape/dtype checks
+                    raise TrainingError(f"the model cannot train on this data (epoch {epoch}, "
+                                        f"batch {batch}): {exc}") from None
                 value = float(loss.item())
                 if not _finite(value):
                     saved = self._saved_epoch if self.checkpoint_path is not None else None

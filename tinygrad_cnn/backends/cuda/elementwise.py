@@ -78,7 +78,7 @@ def _apply1(op, x, param):
     if op == _TANH:
         return math.tanh(x)
     if op == _RELU:
-        return x if x > float32(0) else float32(0)
+        return x if (x > float32(0) or x != x) else float32(0)   # NaN passes, as on the CPU
     # _LEAKY
     return x if x > float32(0) else x * param
 
