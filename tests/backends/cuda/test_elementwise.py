@@ -119,3 +119,8 @@ def test_int64_binary_ops(be, name):
     assert out.dtype == np.int64
     np.testing.assert_array_equal(out, expect)
     np.testing.assert_array_equal(be.to_numpy(be.scalar_op(be.from_numpy(a), "*", 3)), a * 3)
+
+
+def test_relu_passes_nan_like_the_cpu(be):
+    out = be.to_numpy(be.relu(be.from_numpy(np.array([np.nan, -1.0, 2.0], np.float32))))
+    assert np.isnan(out[0]) and out[1] == 0 and out[2] == 2
