@@ -50,10 +50,11 @@ def layers_command(strict_plugins: bool, as_json: bool) -> None:
     for title, rows in (("layers", layer_rows), ("model builders", model_rows)):
         click.echo(f"{title} ({len(rows)}):")
         width = max((len(r.name) for r in rows), default=4)
+        where = max((len(r.value) for r in rows), default=5)
         for r in rows:
             dist = f"{r.distribution or '?'} {r.version or ''}".strip()
             status = "ok" if r.loaded and not r.error else "FAILED"
-            click.echo(f"  {r.name:<{width}}  {dist:<32}  {status}")
+            click.echo(f"  {r.name:<{width}}  {r.value:<{where}}  {dist:<28}  {status}")
     if failures:
         click.echo(f"failed plugins ({len(failures)}):")
         for name, message in failures.items():

@@ -4,12 +4,15 @@ Ops in :mod:`tinygrad_cnn.ops` are written once against these functions; a backe
 module that defines every name in :data:`KERNEL_NAMES` with the signature documented in
 :class:`Backend`. Arrays are the backend's own type (``numpy.ndarray`` on the CPU, a Numba
 device array on CUDA); shapes are tuples of Python ints, dtypes are ``numpy.float32`` or
-``numpy.float64`` for data and ``numpy.int64`` for indices. Functions return new arrays and
-never keep references to their inputs, except the ``*_step`` optimizer updates, which
-update their first arguments in place. Inputs may be assumed valid: the op layer checks
-shapes and dtypes and raises readable errors before a kernel is called.
+``numpy.float64`` for data and ``numpy.int64`` for indices. Functions never modify their
+inputs, except the ``*_step`` optimizer updates, which update their first arguments in place;
+a result may share memory with an input (a reshape may be a view, ``to_numpy`` on the CPU is
+the array itself), so callers treat arrays as immutable and only the optimizer writes into
+parameters. Inputs may be assumed valid: the op layer checks shapes and dtypes and raises
+readable errors before a kernel is called.
 
 Example:
+    >>> import numpy as np
     >>> from tinygrad_cnn.backends import get_backend
     >>> be = get_backend("cpu")
     >>> be.to_numpy(be.relu(be.from_numpy(np.array([-1.0, 2.0], np.float32))))
@@ -70,7 +73,7 @@ class Backend(Protocol):
     def sum(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array: ...
     def max(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array: ...
 
-    # ---- movement.py: all results are new C-contiguous arrays ----
+    # ---- movement.py: C-contiguous results (reshape may return a view) ----
     def reshape(self, a: Array, shape: Shape) -> Array: ...
     def permute(self, a: Array, axes: tuple[int, ...]) -> Array: ...
     def broadcast_to(self, a: Array, shape: Shape) -> Array: ...

@@ -98,7 +98,7 @@ def check_device(device: str) -> str:
         get_backend(name)
     except (ValueError, RuntimeError, ImportError) as err:
         msg = " ".join(str(err).split())
-        raise OptionError("device", f"{device} is not usable ({msg}); use --device cpu") from None
+        raise OptionError("device", f"{device} is not usable ({msg})") from None
     return name
 
 

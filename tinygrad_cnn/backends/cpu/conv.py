@@ -28,7 +28,9 @@ import numpy as np
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
-# Fixed, not the thread count: the weight gradient's summation order must not depend on it.
+# Fixed, not the thread count: the weight gradient's summation order must not depend on thread
+# timing. (Work items are sized from the thread count, so bit-identical results hold for one
+# thread count: the same machine and NUMBA_NUM_THREADS.)
 _WEIGHT_GRAD_LANES = 4
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]

@@ -58,11 +58,13 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected a {self._layout} input, got shape {x.shape}")
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
-            seen = int(self.num_batches_tracked.item()) + 1
-            self.num_batches_tracked.data = get_backend(self.num_batches_tracked.device).from_numpy(
-                np.array(seen, np.int64))
+            counter = self.num_batches_tracked
+            be = get_backend(counter.device)
+            # counted on the device (no host round trip); read back only for the cumulative
+            # average of momentum=None, which needs the count itself
+            counter.data = be.scalar_op(counter.data, "+", 1)
             if self.momentum is None:  # cumulative moving average, as PyTorch
-                factor = 1.0 / seen
+                factor = 1.0 / int(counter.item())
         use_batch_stats = self.training or not self.track_running_stats
         running = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
         return F.batch_norm(x, *running, self.weight, self.bias, training=use_batch_stats,
