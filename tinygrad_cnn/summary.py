@@ -179,20 +179,16 @@ def summary(model: Any, input_shape: Sequence[int], *, verbose: bool = True,
         rows.append(LayerRow(names.get(id(module), "?"), type(module).__name__, out_shape,
                              owned, layer_macs(module, in_shape, out_shape)))
 
-    modes = {id(m): m.training for m in model.modules()}
     handles = [m.register_forward_hook(record) for m in model.modules()
                if not any(True for _ in m.children())
                or any(True for _ in m.parameters(recurse=False))]
     try:
-        model.eval()
         x = Tensor(np.zeros((1, *example), dtype=dt), dtype=dt, device=device)
-        with no_grad():
+        with model.evaluating(), no_grad():
             model(x)
     finally:
         for handle in handles:
             handle.remove()
-        for m in model.modules():
-            object.__setattr__(m, "training", modes[id(m)])
 
     itemsize = dt.itemsize
     state_bytes = sum(t.numel() * t.dtype.itemsize for t in [*params, *model.buffers()])

@@ -239,3 +239,13 @@ def test_parameter_from_tensor_shares_data_and_dtype():
     assert p.data is t.data and p.dtype == np.float64 and p.requires_grad
     frozen = Parameter(np.zeros(2), requires_grad=False)
     assert not frozen.requires_grad
+
+
+def test_evaluating_restores_each_submodule_mode():
+    from tinygrad_cnn import nn as tnn
+    model = tnn.Sequential(tnn.Dropout(0.5), tnn.BatchNorm2d(2))
+    model.train()
+    model[1].eval()
+    with model.evaluating():
+        assert not any(m.training for m in model.modules())
+    assert model.training and model[0].training and not model[1].training

@@ -16,6 +16,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
@@ -350,6 +351,27 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode: dropout is off and batch-norm uses its running statistics."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator["Module"]:
+        """Evaluation mode inside the block; afterwards every submodule gets back its own mode.
+
+        Example:
+            >>> from tinygrad_cnn.nn import Dropout
+            >>> model = Dropout(0.5)
+            >>> with model.evaluating():
+            ...     model.training
+            False
+            >>> model.training
+            True
+        """
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for module, mode in modes:
+                object.__setattr__(module, "training", mode)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Freeze (``False``) or unfreeze every parameter."""

@@ -82,19 +82,14 @@ def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     norm = _normaliser(x.shape[1], mean, std)
     device = model_device(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            for start in range(0, len(x), int(batch_size)):
-                xb = x[start:start + int(batch_size)].astype(np.float32)
-                if norm is not None:
-                    xb -= norm[0]
-                    xb *= norm[1]
-                out = model(Tensor(xb, device=device))
-                yield start, np.asarray(out.numpy(), dtype=np.float64)
-    finally:
-        model.train(was_training)
+    with model.evaluating(), no_grad():
+        for start in range(0, len(x), int(batch_size)):
+            xb = x[start:start + int(batch_size)].astype(np.float32)
+            if norm is not None:
+                xb -= norm[0]
+                xb *= norm[1]
+            out = model(Tensor(xb, device=device))
+            yield start, np.asarray(out.numpy(), dtype=np.float64)
 
 
 @dataclass

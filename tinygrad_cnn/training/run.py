@@ -172,17 +172,13 @@ def check_fits(model: Module, info: DataInfo) -> None:
 
     k = len(info.classes)
     shape = tuple(info.input_shape)
-    was = model.training
-    model.eval()
     try:
-        with no_grad():
+        with model.evaluating(), no_grad():
             out = model(Tensor(np.zeros((1, *shape), np.float32)))
     except (ValueError, TypeError, RuntimeError, IndexError) as err:
         msg = " ".join(str(err).split())
         raise OptionError("model", f"the model does not accept {shape[0]}x{shape[1]}x{shape[2]} "
                                    f"images of the data: {msg}") from None
-    finally:
-        model.train(was)
     if tuple(out.shape) != (1, k):
         raise OptionError("model", f"the model outputs shape {tuple(out.shape[1:])} per image but the "
                                    f"data has {k} classes; make its last layer output {k} values")

@@ -108,13 +108,8 @@ def activation_maps(model: Module, image: np.ndarray, layer: str) -> ActivationM
     def hook(module: Module, inputs: tuple, output: Tensor) -> None:
         captured.append(np.array(output.numpy(), copy=True))
 
-    was_training = model.training
-    model.eval()
-    try:
-        with target.register_forward_hook(hook), no_grad():
-            model(Tensor(image[None], device=model_device(model)))
-    finally:
-        model.train(was_training)
+    with model.evaluating(), target.register_forward_hook(hook), no_grad():
+        model(Tensor(image[None], device=model_device(model)))
     if not captured:
         raise LayerNotFound(f"layer {layer!r} did not run in the forward pass of the model; "
                             f"choose another layer")
