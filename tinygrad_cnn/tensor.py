@@ -11,6 +11,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -352,7 +353,8 @@ class Tensor:
         axes = _normalize_axes(dim, self.ndim, "var")
         count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
         centred = self - self.mean(axes, keepdim=True)
-        return (centred * centred).sum(axes, keepdim=keepdim) * (1.0 / max(count - int(unbiased), 1))
+        dof = count - int(unbiased)          # no degrees of freedom: NaN, as in PyTorch
+        return (centred * centred).sum(axes, keepdim=keepdim) * (1.0 / dof if dof > 0 else math.nan)
 
     # ---- shape ----
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":

@@ -31,6 +31,9 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a PNG is as readable as any new file
     try:
         with os.fdopen(fd, "wb") as fh:
             image.save(fh, format="PNG")
