@@ -176,3 +176,17 @@ def default_bias_(bias: Tensor, fan_in: int) -> Tensor:
     """PyTorch's default bias init for Conv2d/Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return uniform_(bias, -bound, bound)
+
+
+def default_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default init of Conv2d and Linear: Kaiming-uniform weight (a = sqrt(5)) and
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) bias.
+
+    Example:
+        >>> from tinygrad_cnn import nn
+        >>> layer = nn.Linear(4, 2)
+        >>> default_weight_and_bias_(layer.weight, layer.bias)
+    """
+    kaiming_uniform_(weight, a=5 ** 0.5)
+    if bias is not None:
+        default_bias_(bias, calculate_fan_in_and_fan_out(weight)[0])

@@ -37,9 +37,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default initialisation (see the class docstring)."""
-        init.kaiming_uniform_(self.weight, a=5 ** 0.5)
-        if self.bias is not None:
-            init.default_bias_(self.bias, self.in_features)
+        init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
