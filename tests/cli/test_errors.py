@@ -163,7 +163,7 @@ def test_bad_checkpoints(invoke, bad, images, name, text):
 @pytest.mark.parametrize("args,code,text", [
     (["eval", "/no/such.h5"], 2, "does not exist"),
     (["eval", "{trained}", "--data", "digits"], 1, "expects 3x32x32"),
-    (["eval", "{plain}"], 2, "does not record the data"),
+    (["eval", "{plain}"], 1, "does not record the data"),
     (["eval", "{trained}", "--batch-size", "0"], 2, "--batch-size"),
     (["predict", "{trained}", "/no/such.png"], 2, "does not exist"),
     (["predict", "{trained}"], 2, "Missing argument"),

@@ -53,20 +53,21 @@ class LoadedModel:
 
 def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel:
     """Load a checkpoint for inference (evaluation mode); raises ``CheckpointError`` for a bad
-    file and :class:`OptionError` for a checkpoint without data information.
+    file, also for a checkpoint without data information.
 
     Example:
         >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
         ['square', 'circle']
     """
-    from ..checkpoint import load_checkpoint
+    from ..checkpoint import CheckpointError, load_checkpoint
 
     ckpt = load_checkpoint(path, device=device)
     try:
         info = DataInfo.from_metadata(ckpt.metadata)
     except (KeyError, TypeError, ValueError) as err:
-        raise OptionError("checkpoint", f"{path} does not record the data it was trained on "
-                                        f"(missing {err}); it was not written by tgcnn train") from None
+        raise CheckpointError(f"{path} does not record the data it was trained on (missing "
+                              f"{err}): it was not written by tgcnn train; train it with "
+                              f"tgcnn train or save it with that metadata") from None
     ckpt.model.eval()
     return LoadedModel(ckpt.model, info, dict(ckpt.metadata), Path(path))
 

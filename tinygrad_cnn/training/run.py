@@ -254,7 +254,7 @@ def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: flo
          resumed_from: int | None) -> TrainResult:
     history = trainer.fit()
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
-        trainer.save()  # nothing left to train (resume of a finished run to a lower --epochs)
+        trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
     test = None
     if len(data.y_test):
         test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
