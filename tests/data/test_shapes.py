@@ -1,5 +1,4 @@
 """The built-in shapes dataset: deterministic, balanced, fast, and each class is what it claims."""
-import time
 
 import numpy as np
 import pytest
@@ -91,10 +90,3 @@ def test_shape_geometry(name, inside, outside):
     dy = np.array([p[1] for p in pts], np.float32)[None, None]
     d = _sdf(CLASSES.index(name), dx, dy, one(8), one(2), one(4), one(0), np.zeros((1, 1, 1), int))[0, 0]
     assert np.all(d[:len(inside)] < 0) and np.all(d[len(inside):] > 0)
-
-
-def test_generation_is_fast():
-    generate_shapes(100, seed=0)
-    t = time.perf_counter()
-    generate_shapes(3000, seed=0)
-    assert time.perf_counter() - t < 2.0
