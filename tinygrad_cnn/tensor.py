@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .autograd import Function, is_grad_enabled, run_backward
+from .autograd import Function, run_backward
 from .backends import get_backend, normalize_device
 from .ops import elementwise as ew
 from .ops import movement as mv
@@ -495,7 +495,3 @@ def _host_index(index: Any) -> Any:
         return np.asarray(index)
     return index
 
-
-def grad_enabled_for(*tensors: Tensor) -> bool:
-    """Whether an op on ``tensors`` would record a graph now."""
-    return is_grad_enabled() and any(t.requires_grad for t in tensors)
