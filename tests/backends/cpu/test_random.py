@@ -48,5 +48,14 @@ def test_one_float32_specialisation():
     for shape in [(3,), (2, 5), (2, 3, 4, 5)]:
         rnd.dropout_mask(shape, 0.25, np.float32, 0)
         rnd.dropout_mask(shape, 0, np.dtype("float32"), 1)  # int p, dtype object
-    sigs = [s for s in rnd._threshold_kernel.signatures if s[0].dtype == numba.float32]
-    assert len(sigs) == 1, rnd._threshold_kernel.signatures
+    sigs = [s for s in rnd._hash_mask.signatures if s[0].dtype == numba.float32]
+    assert len(sigs) == 1, rnd._hash_mask.signatures
+
+
+def test_cpu_mask_equals_the_cuda_kernels_mask_for_the_same_seed():
+    """One hash on both devices (numpy reference of the CUDA kernel; no GPU needed)."""
+    from tinygrad_cnn.backends.cpu.random import dropout_mask
+    from tinygrad_cnn.backends.cuda.random import reference_mask
+    for p, seed, dtype in ((0.5, 0, np.float32), (0.1, 12345, np.float64), (0.9, 2**40, np.float32)):
+        np.testing.assert_array_equal(dropout_mask((3, 7, 5), p, dtype, seed),
+                                      reference_mask((3, 7, 5), p, dtype, seed))

@@ -1,7 +1,5 @@
-"""Random masks on the CPU (dropout).
-
-Uniform draws come from numpy's ``Generator(PCG64(seed))`` so a mask depends on the seed
-alone (not on thread count); a ``prange`` kernel turns them into the scaled keep-mask.
+"""Dropout masks on the CPU from the counter-based hash of :mod:`.._dropout_hash`: the same
+seed gives the same mask here and on CUDA, whatever the thread count.
 
 Example:
     >>> m = dropout_mask((2, 3), 0.5, np.float32, seed=0)
@@ -13,17 +11,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._dropout_hash import BITS, GOLDEN, M1, M2, mask_params
+
 __all__ = ["dropout_mask"]
 
 
 @njit(cache=True, parallel=True)
-def _threshold_kernel(u, p, scale, out):
+def _hash_mask(out, key, threshold, keep, golden, m1, m2, shift):
     zero = out.dtype.type(0)
-    keep = out.dtype.type(scale)
-    thresh = u.dtype.type(p)
-    for i in prange(u.size):
-        # u is uniform on [0, 1): u < p with probability p.
-        out[i] = zero if u[i] < thresh else keep
+    kept = out.dtype.type(keep)
+    one = np.uint64(1)
+    for i in prange(out.size):       # each element owns itself
+        z = key + (np.uint64(i) + one) * golden
+        z = (z ^ (z >> np.uint64(30))) * m1
+        z = (z ^ (z >> np.uint64(27))) * m2
+        z = z ^ (z >> np.uint64(31))
+        out[i] = kept if (z >> shift) >= threshold else zero
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype, seed: int) -> np.ndarray:
@@ -41,9 +44,8 @@ def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype, seed: int) -
     """
     dt = np.float64 if np.dtype(dtype) == np.float64 else np.float32
     shape = tuple(int(s) for s in shape)
-    p = float(p)
-    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-    u = np.random.Generator(np.random.PCG64(int(seed))).random(shape, dtype=dt).reshape(-1)
-    out = np.empty(u.size, dt)
-    _threshold_kernel(u, p, scale, out)
+    key, threshold, keep = mask_params(p, seed)
+    out = np.empty(int(np.prod(shape, dtype=np.int64)), dt)
+    _hash_mask(out, np.uint64(key), np.uint64(threshold), float(keep), np.uint64(GOLDEN),
+               np.uint64(M1), np.uint64(M2), np.uint64(64 - BITS))
     return out.reshape(shape)
