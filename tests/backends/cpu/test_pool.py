@@ -266,8 +266,7 @@ def test_non_contiguous_inputs_and_one_float32_specialization():
         np.testing.assert_allclose(ad, ref_adaptive(x.astype(np.float64), (3, 2)), rtol=1e-5,
                                    atol=1e-6)
         pool.adaptive_avg_pool2d_backward(np.asfortranarray(ad), x.shape)
-    kernels = [pool._max_fwd, pool._max_bwd, pool._avg_fwd, pool._avg_bwd, pool._adaptive_fwd,
-               pool._adaptive_bwd]
+    kernels = [pool._max_fwd, pool._max_bwd, pool._window_avg_fwd, pool._window_avg_bwd]
     for kernel in kernels:
         f32 = [sig for sig in kernel.signatures
                if any(getattr(t, "dtype", None) == numba.float32 for t in sig)]

@@ -145,39 +145,46 @@ def max_pool2d_backward(grad_out: np.ndarray, argmax: np.ndarray, x_shape: Shape
     return dx
 
 
-@njit(cache=True, inline="always")
-def _avg_window(i, s, p, k, size, include_pad):
-    """Clipped ``[start, end)`` of window ``i`` and its divisor factor along one axis."""
-    start = i * s - p
-    end = min(start + k, size + p)  # PyTorch clips the window to the padded image first
+def _avg_windows(out_size: int, s: int, p: int, k: int, size: int,
+                 include_pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clipped ``[start, end)`` of every window along one axis and its divisor factor."""
+    start = np.arange(out_size, dtype=np.int64) * s - p
+    end = np.minimum(start + k, size + p)  # PyTorch clips the window to the padded image first
     padded = end - start
-    start = max(start, 0)
-    end = min(end, size)
+    start, end = np.maximum(start, 0), np.minimum(end, size)
     return start, end, padded if include_pad else end - start
 
 
+def _adaptive_windows(out_size: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows ``[floor(i*size/out), ceil((i+1)*size/out))`` and their sizes."""
+    i = np.arange(out_size, dtype=np.int64)
+    start = (i * size) // out_size
+    end = ((i + 1) * size + out_size - 1) // out_size
+    return start, end, end - start
+
+
+# Average and adaptive average pooling share these kernels: both average over separable
+# windows, given per output row (hs, he, fh) and column (ws, we, fw); the divisor is fh * fw.
 @njit(parallel=True, cache=True)
-def _avg_fwd(x, out, kh, kw, sh, sw, ph, pw, include_pad):
-    n_, c_, h_, w_ = x.shape
+def _window_avg_fwd(x, out, hs, he, fh, ws, we, fw):
+    n_, c_ = x.shape[0], x.shape[1]
     oh_, ow_ = out.shape[2], out.shape[3]
     for p in prange(n_ * c_):
         n = p // c_
         c = p - n * c_
         plane = x[n, c]
         for i in range(oh_):
-            hs, he, fh = _avg_window(i, sh, ph, kh, h_, include_pad)
             for j in range(ow_):
-                ws, we, fw = _avg_window(j, sw, pw, kw, w_, include_pad)
                 acc = x.dtype.type(0)
-                for a in range(hs, he):
-                    for b in range(ws, we):
+                for a in range(hs[i], he[i]):
+                    for b in range(ws[j], we[j]):
                         acc += plane[a, b]
-                div = fh * fw  # computed in the data dtype, as PyTorch does
+                div = fh[i] * fw[j]  # computed in the data dtype, as PyTorch does
                 out[n, c, i, j] = acc / x.dtype.type(div) if div > 0 else acc
 
 
 @njit(parallel=True, cache=True)
-def _avg_bwd(grad, dx, kh, kw, sh, sw, ph, pw, include_pad):
+def _window_avg_bwd(grad, dx, hs, he, fh, ws, we, fw):
     n_, c_, h_, w_ = dx.shape
     oh_, ow_ = grad.shape[2], grad.shape[3]
     for p in prange(n_ * c_):
@@ -188,15 +195,13 @@ def _avg_bwd(grad, dx, kh, kw, sh, sw, ph, pw, include_pad):
             for b in range(w_):
                 plane[a, b] = 0
         for i in range(oh_):
-            hs, he, fh = _avg_window(i, sh, ph, kh, h_, include_pad)
             for j in range(ow_):
-                ws, we, fw = _avg_window(j, sw, pw, kw, w_, include_pad)
-                div = fh * fw
+                div = fh[i] * fw[j]
                 g = grad[n, c, i, j]
                 if div > 0:
                     g = g / grad.dtype.type(div)
-                for a in range(hs, he):
-                    for b in range(ws, we):
+                for a in range(hs[i], he[i]):
+                    for b in range(ws[j], we[j]):
                         plane[a, b] += g
 
 
@@ -207,8 +212,10 @@ def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     x = _float(x)
     n, c, h, w = x.shape
     kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    out = np.empty((n, c, _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)), x.dtype)
-    _avg_fwd(x, out, kh, kw, sh, sw, ph, pw, bool(count_include_pad))
+    oh, ow = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
+    out = np.empty((n, c, oh, ow), x.dtype)
+    _window_avg_fwd(x, out, *_avg_windows(oh, sh, ph, kh, h, bool(count_include_pad)),
+                    *_avg_windows(ow, sw, pw, kw, w, bool(count_include_pad)))
     return out
 
 
@@ -218,62 +225,19 @@ def avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape, kernel: Pair, stri
     grad = _float(grad_out)
     kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
     dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    _avg_bwd(grad, dx, kh, kw, sh, sw, ph, pw, bool(count_include_pad))
+    h, w = dx.shape[2], dx.shape[3]
+    _window_avg_bwd(grad, dx, *_avg_windows(grad.shape[2], sh, ph, kh, h, bool(count_include_pad)),
+                    *_avg_windows(grad.shape[3], sw, pw, kw, w, bool(count_include_pad)))
     return dx
-
-
-@njit(cache=True, inline="always")
-def _adaptive_window(i, size, out_size):
-    """PyTorch's adaptive window: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
-    return (i * size) // out_size, ((i + 1) * size + out_size - 1) // out_size
-
-
-@njit(parallel=True, cache=True)
-def _adaptive_fwd(x, out):
-    n_, c_, h_, w_ = x.shape
-    oh_, ow_ = out.shape[2], out.shape[3]
-    for p in prange(n_ * c_):
-        n = p // c_
-        c = p - n * c_
-        plane = x[n, c]
-        for i in range(oh_):
-            hs, he = _adaptive_window(i, h_, oh_)
-            for j in range(ow_):
-                ws, we = _adaptive_window(j, w_, ow_)
-                acc = x.dtype.type(0)
-                for a in range(hs, he):
-                    for b in range(ws, we):
-                        acc += plane[a, b]
-                out[n, c, i, j] = acc / x.dtype.type((he - hs) * (we - ws))
-
-
-@njit(parallel=True, cache=True)
-def _adaptive_bwd(grad, dx):
-    n_, c_, h_, w_ = dx.shape
-    oh_, ow_ = grad.shape[2], grad.shape[3]
-    for p in prange(n_ * c_):
-        n = p // c_
-        c = p - n * c_
-        plane = dx[n, c]
-        for a in range(h_):
-            for b in range(w_):
-                plane[a, b] = 0
-        for i in range(oh_):
-            hs, he = _adaptive_window(i, h_, oh_)
-            for j in range(ow_):
-                ws, we = _adaptive_window(j, w_, ow_)
-                g = grad[n, c, i, j] / grad.dtype.type((he - hs) * (we - ws))
-                for a in range(hs, he):
-                    for b in range(ws, we):
-                        plane[a, b] += g
 
 
 def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Pair) -> np.ndarray:
     """Average ``x`` (N, C, H, W) over PyTorch's adaptive windows to (N, C, *output_size)."""
     x = _float(x)
-    n, c = x.shape[:2]
-    out = np.empty((n, c, int(output_size[0]), int(output_size[1])), x.dtype)
-    _adaptive_fwd(x, out)
+    n, c, h, w = x.shape
+    oh, ow = int(output_size[0]), int(output_size[1])
+    out = np.empty((n, c, oh, ow), x.dtype)
+    _window_avg_fwd(x, out, *_adaptive_windows(oh, h), *_adaptive_windows(ow, w))
     return out
 
 
@@ -281,5 +245,6 @@ def adaptive_avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape) -> np.nda
     """Spread each output gradient evenly over its adaptive window (overlaps add up)."""
     grad = _float(grad_out)
     dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    _adaptive_bwd(grad, dx)
+    _window_avg_bwd(grad, dx, *_adaptive_windows(grad.shape[2], dx.shape[2]),
+                    *_adaptive_windows(grad.shape[3], dx.shape[3]))
     return dx
