@@ -1,5 +1,5 @@
 """The ``tgcnn`` click group: ``train``, ``eval``, ``predict``, ``summary``, ``visualize``,
-``layers``.
+``layers``, ``lab``.
 
 Errors: every user mistake ends in one line on stderr (``Error: ...``) and exit code 2 (bad
 usage) or 1 (failure); Ctrl-C exits 130. Set ``TGCNN_DEBUG=1`` to see tracebacks.
@@ -20,6 +20,7 @@ import click
 
 from .errors import EXIT_OK, describe, one_line
 from .evaluate import eval_command
+from .lab import lab_command
 from .layers import layers_command
 from .predict import predict_command
 from .summary import summary_command
@@ -35,6 +36,7 @@ Examples:
   tgcnn visualize model.h5 image.png --layer features.0
   tgcnn summary vgg16
   tgcnn layers
+  tgcnn lab sobel                      # a claim of the CNN notes as a small experiment
 """
 
 
@@ -105,7 +107,7 @@ def cli() -> None:
 
 _COMMANDS = {"train": train_command, "eval": eval_command, "predict": predict_command,
              "summary": summary_command, "visualize": visualize_command,
-             "layers": layers_command}
+             "layers": layers_command, "lab": lab_command}
 for _name, _command in _COMMANDS.items():
     cli.add_command(_command, _name)
 
