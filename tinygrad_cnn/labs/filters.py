@@ -3,8 +3,8 @@ first-layer filter responds to -- its weights, the test-image patch that activat
 which of eight oriented edges (four orientations, both polarities) excites it most.
 
 Example:
-    >>> edge_image(0, 8)[0, :, 0].tolist()
-    [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0]
+    >>> [NAMES[a] for a in ORIENTATIONS[:3]]
+    ['horizontal', 'diagonal /', 'vertical']
 """
 from __future__ import annotations
 
@@ -21,16 +21,25 @@ from .result import LabResult, Table
 #: edge orientations (degrees of the edge line; 90 = vertical edge, bright on the left at 0 polarity)
 ORIENTATIONS = (0, 45, 90, 135)
 NAMES = {0: "horizontal", 45: "diagonal /", 90: "vertical", 135: "diagonal \\"}
+#: half-width of the probes' ramp: wider than a 5x5 filter's half-diagonal (2.83 pixels)
+RAMP = 3.0
 
 
-def edge_image(angle: int, size: int = 32) -> np.ndarray:
-    """A grey (3, size, size) step edge through the centre: +1 on one side of a line at
-    ``angle`` degrees (0 horizontal: +1 above; 90 vertical: +1 on the left), -1 on the other
-    (the module example reads angle 0 down a column)."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
+def edge_image(angle: int, size: int = 32, ramp: float = RAMP) -> np.ndarray:
+    """A grey (3, size, size) step edge through the centre along a line at ``angle`` degrees
+    (0 horizontal: bright above; 90 vertical: bright on the left), from +1 to -1 over a linear
+    ramp ``2 * ramp`` pixels wide -- so a small filter inside the ramp sees the same gradient at
+    every orientation, without the staircase of a hard digital diagonal.
+
+    Example:
+        >>> edge_image(0, 8, ramp=1.0)[0, :, 0].tolist()
+        [1.0, 1.0, 1.0, 0.5, -0.5, -1.0, -1.0, -1.0]
+    """
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) - (size - 1) / 2
     t = np.deg2rad(angle)
-    side = np.where(-yy * np.cos(t) - xx * np.sin(t) > 0, 1.0, -1.0)
-    return np.repeat(side[None].astype(np.float32), 3, axis=0)
+    distance = -yy * np.cos(t) - xx * np.sin(t)
+    side = np.clip(distance / ramp, -1.0, 1.0).astype(np.float32)
+    return np.repeat(side[None], 3, axis=0)
 
 
 def run(out: str | os.PathLike[str], seed: int = 0, epochs: int = 8, n_train: int = 2000

@@ -40,6 +40,8 @@ def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     (see the module example)."""
     out = np.zeros_like(x)
     h, w = x.shape[-2:]
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
     src = x[..., max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
     out[..., max(0, dy):max(0, dy) + src.shape[-2], max(0, dx):max(0, dx) + src.shape[-1]] = src
     return out
