@@ -56,7 +56,8 @@ def test_budgets_are_similar_and_findings_follow_the_numbers(small):
     assert abs(params["MLP"] - params["CNN (flatten head)"]) <= 0.05 * params["CNN (flatten head)"]
     flat = small.data["curves"]["CNN (flatten head)"]
     mlp = small.data["curves"]["MLP"]
-    clearly = flat[-1] / flat[0] - mlp[-1] / mlp[0] >= translation.ROBUST_MARGIN
+    clearly = (np.mean(flat[1:]) / flat[0] - np.mean(mlp[1:]) / mlp[0]
+               >= translation.ROBUST_MARGIN)
     text = " ".join(small.findings)
     assert ("flatten head is clearly more" in text) == clearly
     assert ("flatten head is NOT much more" in text) == (not clearly)
