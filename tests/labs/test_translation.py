@@ -68,3 +68,20 @@ def test_bad_settings_are_refused(tmp_path):
         translation.run(tmp_path, max_shift=-1)
     with pytest.raises(OptionError, match="limit"):
         translation.run(tmp_path, limit=0)
+
+
+def test_runs_on_mnist_files_with_a_margin_canvas(tmp_path):
+    from tinygrad_cnn.data import write_idx
+    from tinygrad_cnn.data.idx import FILES
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for split, n in (("train", 40), ("test", 20)):
+        write_idx(folder / FILES[f"{split}_x"], rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / FILES[f"{split}_y"], (np.arange(n) % 10).astype(np.uint8))
+    r = translation.run(tmp_path / "out", data=f"mnist:{folder}", epochs=1, max_shift=1)
+    xte, yte = r.data["test"]
+    assert xte.shape == (20, 1, 30, 30) and r.data["n_train"] == 40
+    assert (tmp_path / "out" / "translation.png").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES.values())  # nothing written beside the input

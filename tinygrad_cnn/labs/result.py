@@ -8,8 +8,8 @@ Example:
      a     b
      1   2.5
     10  0.25
-    >>> t.markdown().splitlines()[1]
-    '|---:|---:|'
+    >>> Table("", ["name", "n"], [["a", 1]]).markdown().splitlines()[1]   # text left, numbers right
+    '|---|---:|'
 """
 from __future__ import annotations
 
@@ -55,9 +55,12 @@ class Table:
         return "\n".join(line.rstrip() for line in lines)
 
     def markdown(self) -> str:
-        """The table as GitHub Markdown (no title; see the module example)."""
+        """The table as GitHub Markdown (no title; see the module example); a column of numbers
+        is right-aligned, any other left-aligned."""
+        numeric = [all(isinstance(r[i], (int, float)) or r[i] == "" for r in self.rows)
+                   for i in range(len(self.columns))]
         lines = ["| " + " | ".join(self.columns) + " |",
-                 "|" + "|".join("---:" for _ in self.columns) + "|"]
+                 "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in self._cells()]
         return "\n".join(lines)
 

@@ -87,7 +87,7 @@ def run(out: str | os.PathLike[str], seed: int = 0, data: str = "digits") -> Lab
         Table("output map 4x4 (6 - 3 + 1 = 4 without padding)",
               [f"c{j}" for j in range(4)], output.tolist()),
         Table(f"edge kernels on a '{label}' from {data} ({digit.shape[0]}x{digit.shape[1]}, "
-              f"padding 1)", ["kernel", "mean |response|", "max", "min"], digit_rows),
+              f"padding 1)", ["kernel", "mean abs response", "max", "min"], digit_rows),
     ]
     strongest = max(digit_rows, key=lambda row: row[1])[0]
     findings = [
