@@ -84,4 +84,5 @@ def test_runs_on_mnist_files_with_a_margin_canvas(tmp_path):
     xte, yte = r.data["test"]
     assert xte.shape == (20, 1, 30, 30) and r.data["n_train"] == 40
     assert (tmp_path / "out" / "translation.png").is_file()
-    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES.values())  # nothing written beside the input
+    # nothing was written beside the input
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES.values())

@@ -44,7 +44,12 @@ class LabInfo:
         return [p for p in params if p != "out"]
 
     def module(self) -> Any:
-        """The lab's module, imported on first use."""
+        """The lab's module, imported on first use.
+
+        Example:
+            >>> LABS["sobel"].module().__name__
+            'tinygrad_cnn.labs.sobel'
+        """
         return importlib.import_module(f"{__name__}.{self.name}")
 
 

@@ -32,7 +32,14 @@ def cosine_matrix(features: np.ndarray) -> np.ndarray:
 
 def run(out: str | os.PathLike[str], seed: int = 0, epochs: int = 8, n_train: int = 2000,
         index: int = 0) -> LabResult:
-    """Train, capture the maps of test image ``index``, write ``activations.png`` into ``out``."""
+    """Train, capture the maps of test image ``index``, write ``activations.png`` into ``out``.
+
+    Example:
+        >>> import tempfile
+        >>> r = run(tempfile.mkdtemp(), epochs=1, n_train=20)
+        >>> [row[1] for row in r.tables[0].rows]
+        ['8x16x16', '16x8x8', '32x8x8']
+    """
     trained = shapes_model.train(seed, epochs, n_train)
     if isinstance(index, bool) or int(index) != index or not 0 <= index < len(trained.y_test):
         raise OptionError("index", f"must be a test image index in 0..{len(trained.y_test) - 1}"

@@ -43,7 +43,13 @@ def output_folder(out: str | os.PathLike[str]) -> Path:
 
 
 def save_picture(image: Image.Image, out: str | os.PathLike[str], name: str) -> Path:
-    """Write ``image`` as ``<out>/<name>.png`` (atomically) and return its path."""
+    """Write ``image`` as ``<out>/<name>.png`` (atomically) and return its path.
+
+    Example:
+        >>> import tempfile
+        >>> save_picture(Image.new("RGB", (2, 2)), tempfile.mkdtemp(), "x").name
+        'x.png'
+    """
     return save_png(image, output_folder(out) / f"{name}.png")
 
 

@@ -23,7 +23,12 @@ WHITE, BLACK, HIGHLIGHT = (255, 255, 255), (0, 0, 0), (220, 40, 40)
 
 
 def font(size: int = 12) -> Any:
-    """Pillow's default font at ``size`` (the bitmap font on old Pillow)."""
+    """Pillow's default font at ``size`` (the bitmap font on old Pillow).
+
+    Example:
+        >>> font(12).getlength("abc") > 0
+        True
+    """
     try:
         return ImageFont.load_default(size=size)
     except TypeError:
@@ -78,7 +83,12 @@ def vstack(images: Sequence[Image.Image], gap: int = 12) -> Image.Image:
 
 
 def pad(image: Image.Image, margin: int = 10) -> Image.Image:
-    """``image`` with a white margin all round."""
+    """``image`` with a white margin all round.
+
+    Example:
+        >>> pad(Image.new("RGB", (4, 4)), 3).size
+        (10, 10)
+    """
     out = Image.new("RGB", (image.size[0] + 2 * margin, image.size[1] + 2 * margin), WHITE)
     out.paste(image.convert("RGB"), (margin, margin))
     return out

@@ -18,7 +18,7 @@ from . import draw, shapes_model
 from .common import forward, save_picture
 from .result import LabResult, Table
 
-#: edge orientations (degrees of the edge line; 90 = vertical edge, bright on the left at 0 polarity)
+#: edge orientations, degrees of the edge line (90: a vertical edge, bright on the left at +)
 ORIENTATIONS = (0, 45, 90, 135)
 NAMES = {0: "horizontal", 45: "diagonal /", 90: "vertical", 135: "diagonal \\"}
 #: half-width of the probes' ramp: wider than a 5x5 filter's half-diagonal (2.83 pixels)
@@ -44,7 +44,14 @@ def edge_image(angle: int, size: int = 32, ramp: float = RAMP) -> np.ndarray:
 
 def run(out: str | os.PathLike[str], seed: int = 0, epochs: int = 8, n_train: int = 2000
         ) -> LabResult:
-    """Train, probe the first conv layer, write ``filters.png`` into ``out``."""
+    """Train, probe the first conv layer, write ``filters.png`` into ``out``.
+
+    Example:
+        >>> import tempfile
+        >>> r = run(tempfile.mkdtemp(), epochs=1, n_train=20)
+        >>> len(r.tables[0].rows), r.picture.name
+        (8, 'filters.png')
+    """
     trained = shapes_model.train(seed, epochs, n_train)
     name, weights = conv_filters(trained.model)
     first = trained.model.get_submodule(name)

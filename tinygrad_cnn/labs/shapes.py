@@ -24,7 +24,7 @@ from .common import save_picture
 from .result import LabResult, Table
 
 
-def blocks(rows: list[Any]) -> list[dict[str, Any]]:
+def _blocks(rows: list[Any]) -> list[dict[str, Any]]:
     """Group a VGG summary's layer rows into Conv-1..Conv-5 (each ends at its max-pool) and
     the classifier layers; each group has its name, layer types, output shape, parameters and
     multiply-accumulates."""
@@ -55,7 +55,7 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def picture(size: int, groups: list[dict[str, Any]]) -> Image.Image:
+def _picture(size: int, groups: list[dict[str, Any]]) -> Image.Image:
     """Every block's output as a box: height ~ spatial size, width ~ channels."""
     f = draw.font(11)
     boxes = [("input", (3, size, size))] + [(g["name"], g["shape"]) for g in groups
@@ -79,7 +79,7 @@ def run(out: str | os.PathLike[str], seed: int = 0, size: int = 224) -> LabResul
     with skip_init():  # shapes do not depend on the weights
         model = vgg16(input_size=size)
     result = tg.summary(model, (3, size, size), verbose=False)
-    groups = blocks(result.rows)
+    groups = _blocks(result.rows)
     rows = [[g["name"], " ".join(dict.fromkeys(g["layers"])), _shape(g["shape"]),
              _values(g["shape"]), g["params"], g["macs"]]
             for g in groups]
@@ -94,7 +94,7 @@ def run(out: str | os.PathLike[str], seed: int = 0, size: int = 224) -> LabResul
         f"{_values(convs[-1]['shape']):,}; {result.total_params:,} parameters, "
         f"{result.total_macs:,} multiply-accumulates per image",
     ]
-    path = save_picture(draw.pad(picture(size, groups)), out, "shapes")
+    path = save_picture(draw.pad(_picture(size, groups)), out, "shapes")
     return LabResult("shapes", "Shapes lab: data through VGG-16 (notes 2.1)", [table], findings,
                      path, {"blocks": groups, "total_params": result.total_params})
 

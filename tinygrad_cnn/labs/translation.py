@@ -101,7 +101,15 @@ def _subset(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int
 
 def shifted_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, s: int, scale: float
                      ) -> float:
-    """Mean test accuracy of ``model`` over the four shifts by ``s`` pixels (one for s = 0)."""
+    """Mean test accuracy of ``model`` over the four shifts by ``s`` pixels (one for s = 0);
+    ``scale`` is the value of a white pixel (images are divided by it).
+
+    Example:
+        >>> x = np.zeros((4, 1, 4, 4), np.uint8); x[:2, :, :, :2] = 255   # class 0: left half
+        >>> y = np.array([0, 0, 1, 1]); model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+        >>> 0.0 <= shifted_accuracy(model, x, y, 1, 255.0) <= 1.0
+        True
+    """
     moves = [(0, 0)] if s == 0 else [(dy * s, dx * s) for dy, dx in DIRECTIONS]
     c = x.shape[1]
     accs = [evaluate(model, shift(x, dy, dx), y, mean=[0.0] * c, std=[scale] * c).accuracy
@@ -112,7 +120,14 @@ def shifted_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, s: int, sca
 def run(out: str | os.PathLike[str], seed: int = 0, data: str = "digits", epochs: int = 15,
         max_shift: int = 4, limit: int | None = None) -> LabResult:
     """Train the three models on ``data`` (at most ``limit`` training and test images), test
-    them on shifted held-out images; write ``translation.png`` into ``out``."""
+    them on shifted held-out images; write ``translation.png`` into ``out``.
+
+    Example:
+        >>> import tempfile
+        >>> r = run(tempfile.mkdtemp(), epochs=1, max_shift=1, limit=60)
+        >>> [row[0] for row in r.tables[1].rows], r.data["n_test"]
+        ([0, 1], 60)
+    """
     for name, value, low in (("epochs", epochs, 1), ("max_shift", max_shift, 0)):
         if isinstance(value, bool) or int(value) != value or value < low:
             raise OptionError(name, f"must be an integer >= {low}, got {value!r}")
