@@ -20,6 +20,8 @@ import click
 
 from .errors import EXIT_OK, describe, one_line
 from .evaluate import eval_command
+from .export_cmd import export_command
+from .import_cmd import import_command
 from .layers import layers_command
 from .predict import predict_command
 from .summary import summary_command
@@ -105,7 +107,7 @@ def cli() -> None:
 
 _COMMANDS = {"train": train_command, "eval": eval_command, "predict": predict_command,
              "summary": summary_command, "visualize": visualize_command,
-             "layers": layers_command}
+             "layers": layers_command, "import": import_command, "export": export_command}
 for _name, _command in _COMMANDS.items():
     cli.add_command(_command, _name)
 
