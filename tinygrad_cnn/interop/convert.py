@@ -82,12 +82,14 @@ def import_weights(weights: str | os.PathLike[str], model_name: str,
     normalisation recorded, so eval, predict and fine-tuning accept it)."""
     from ..checkpoint import save_checkpoint
     from ..models import get_builder
+    from ..nn.init import skip_init
     from .state import load_into
 
     args = dict(builder_args or {})
     state = load_weights(weights)  # read and checked before the model is built
     try:
-        model = get_builder(model_name)(**args)
+        with skip_init():  # every weight is about to be loaded: drawing them is wasted time
+            model = get_builder(model_name)(**args)
     except (TypeError, ValueError) as err:
         raise InteropError(f"cannot build {model_name} with {args}: {one_line(err)}") from None
     load_into(model, state, str(weights))

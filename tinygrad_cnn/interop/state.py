@@ -58,6 +58,13 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items[:_SHOWN]) + more
 
 
+class _Spec:
+    """Shape and dtype of a model entry (without copying its data)."""
+
+    def __init__(self, shape: tuple, dtype: np.dtype) -> None:
+        self.shape, self.dtype = tuple(shape), dtype
+
+
 def load_into(model: Any, state: Mapping[str, np.ndarray], label: str = "the file") -> Any:
     """Load ``state`` into ``model`` strictly: missing, unexpected and mis-shaped names are
     listed in one :class:`InteropError` and nothing is changed. Float arrays are cast to the
@@ -70,7 +77,7 @@ def load_into(model: Any, state: Mapping[str, np.ndarray], label: str = "the fil
         >>> m.weight.numpy().tolist()
         [[1.0, 1.0]]
     """
-    own = model.state_dict()
+    own = {k: _Spec(t.shape, np.dtype(t.dtype)) for k, t in model._state_tensors().items()}
     state = dict(state)
     for name in own:
         if name.endswith("num_batches_tracked") and name not in state:

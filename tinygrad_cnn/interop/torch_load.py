@@ -75,7 +75,7 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_: Any) 
                                           strides=tuple(s * item for s in stride)).copy()
     if storage.bfloat16:  # bfloat16 is the top half of a float32
         out = (out.astype("<u4") << 16).view("<f4")
-    return out.astype(out.dtype.newbyteorder("="))
+    return out.astype(out.dtype.newbyteorder("="), copy=False)
 
 
 def _rebuild_parameter(data: Any, *_: Any) -> Any:
