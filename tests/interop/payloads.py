@@ -41,9 +41,10 @@ def import_payload(path: Path, module: str) -> Path:
     return zip_with_pickle(path, data)
 
 
-def huge_tensor(path: Path, size: tuple[int, ...], numel: int, stored: int) -> Path:
-    """One float32 tensor of ``size`` over a storage that declares ``numel`` elements and
-    holds ``stored``."""
+def huge_tensor(path: Path, size: tuple[int, ...], numel: int, stored: int,
+                stride: int = 1) -> Path:
+    """One float32 tensor of ``size`` (every stride ``stride``) over a storage that declares
+    ``numel`` elements and holds ``stored``."""
     pk = _Pickle()
     pk.ordered_dict()
     pk.out += b"("
@@ -58,7 +59,7 @@ def huge_tensor(path: Path, size: tuple[int, ...], numel: int, stored: int) -> P
     pk.out += b"tQ"
     pk.int(0)
     pk.ints(size)
-    pk.ints((1,) * len(size))
+    pk.ints((stride,) * len(size))
     pk.out += b"\x89"
     pk.ordered_dict()
     pk.out += b"tRu."

@@ -95,13 +95,14 @@ def test_no_module_is_imported(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("size,numel,stored", [
-    ((10 ** 12,), 4, 4),            # a view far past its storage
-    ((4,), 10 ** 12, 4),            # a storage declaring a terabyte, holding 16 bytes
-    ((2 ** 40, 2 ** 40), 4, 4),
-], ids=["view", "storage", "2d"])
-def test_huge_declared_size_refused_before_allocating(tmp_path, size, numel, stored):
-    path = huge_tensor(tmp_path / "huge.pt", size, numel, stored)
+@pytest.mark.parametrize("size,numel,stored,stride", [
+    ((10 ** 12,), 4, 4, 1),         # a view far past its storage
+    ((4,), 10 ** 12, 4, 1),         # a storage declaring a terabyte, holding 16 bytes
+    ((2 ** 40, 2 ** 40), 4, 4, 1),
+    ((10 ** 12,), 4, 4, 0),         # stride 0: inside the storage, a terabyte once copied
+], ids=["view", "storage", "2d", "stride0"])
+def test_huge_declared_size_refused_before_allocating(tmp_path, size, numel, stored, stride):
+    path = huge_tensor(tmp_path / "huge.pt", size, numel, stored, stride)
     with pytest.raises(InteropError) as info:
         load_torch(path)
     assert "\n" not in str(info.value) and "huge.pt" in str(info.value)
@@ -124,6 +125,17 @@ def test_byte_flipped_file(torch, tmp_path, member):
     flip(path, member_data_offset(path, f"w/{member}") + 5)
     with pytest.raises(InteropError, match="w.pt"):
         load_torch(path)
+
+
+def test_compressed_storage_is_refused(tmp_path):
+    import zipfile
+    path = huge_tensor(tmp_path / "w.pt", (4,), 4, 4)
+    packed = tmp_path / "packed.pt"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    with pytest.raises(InteropError, match="compressed"):
+        load_torch(packed)
 
 
 def test_not_a_state_dict(tmp_path, torch):

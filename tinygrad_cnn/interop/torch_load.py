@@ -63,6 +63,10 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_: Any) 
         raise InteropError(f"a tensor declares offset {offset!r}, size {size!r}, stride "
                            f"{stride!r}; expected non-negative integers")
     numel = storage.array.size
+    count = int(np.prod(size, dtype=object)) if size else 1
+    if count > max(numel, 1):  # stride-0 (expanded) views would multiply the memory needed
+        raise InteropError(f"a tensor of size {list(size)} ({count} elements) is declared over "
+                           f"a storage of only {numel} elements")
     if 0 not in size:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= numel:
@@ -148,6 +152,9 @@ def _zip_reader(zf: zipfile.ZipFile, file_size: int, prefix: str, big_endian: bo
             info = zf.getinfo(name)
         except KeyError:
             raise InteropError(f"storage {key!r} is missing from the archive ({name})") from None
+        if info.compress_type != zipfile.ZIP_STORED:  # torch.save never compresses
+            raise InteropError(f"storage {key!r} is compressed; torch.save stores storages "
+                               "uncompressed (the file was not written by torch.save)")
         want = numel * kind.dtype.itemsize
         if numel < 0 or info.file_size != want or info.compress_size > file_size:
             raise InteropError(f"storage {key!r} declares {numel} {kind.name} elements "
@@ -170,6 +177,9 @@ def _load_zip(path: str, file_size: int) -> Any:
             else "little"
         if order not in ("little", "big"):
             raise InteropError(f"unknown byte order {order!r} (expected little or big)")
+        if zf.getinfo(pkls[0]).file_size > 64 * max(file_size, 1):
+            raise InteropError("data.pkl declares more bytes than a compressed pickle of this "
+                               "file could hold")
         reader = _zip_reader(zf, file_size, prefix, order == "big")
         return _Unpickler(io.BytesIO(zf.read(pkls[0])), reader).load()
 
