@@ -27,7 +27,8 @@ real_batch, torchvision_vgg = _judges.real_batch, _judges.torchvision_vgg
 flip, huge_tensor = _payloads.flip, _payloads.huge_tensor
 member_data_offset, shell_payload = _payloads.member_data_offset, _payloads.shell_payload
 
-torch = pytest.importorskip("torch", reason="the PyTorch checks need torch: pip install -e '.[test]'")
+torch = pytest.importorskip("torch", reason="the PyTorch checks need torch: "
+                                            "pip install -e '.[test]'")
 TOL = 1e-4
 
 

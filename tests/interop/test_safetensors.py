@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("safetensors", reason="pip install -e '.[interop]'")
 
-from tinygrad_cnn.interop import (InteropError, load_safetensors, safetensors_metadata,  # noqa: E402
-                                  save_safetensors)
+from tinygrad_cnn.interop import (InteropError, load_safetensors,  # noqa: E402
+                                  safetensors_metadata, save_safetensors)
 from tinygrad_cnn.models import vgg11_bn  # noqa: E402
 
 

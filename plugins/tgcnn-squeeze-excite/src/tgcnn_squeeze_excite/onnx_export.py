@@ -23,12 +23,12 @@ from .layer import SqueezeExcite  # noqa: F401 (the layer this exports; used by 
 
 def export_squeeze_excite(g: Any, layer: Any, x: str, sample: Any) -> str:
     """Add ``x * sigmoid(fc2(relu(fc1(mean_hw(x)))))`` to the graph ``g``; returns its output."""
+    def linear(x_name: str, name: str, fc: Any) -> str:
+        return g.node("Gemm", [x_name, g.weight(f"{name}.weight", fc.weight.numpy()),
+                               g.weight(f"{name}.bias", fc.bias.numpy())], transB=1)
+
     squeezed = g.node("Flatten", [g.node("GlobalAveragePool", [x])], axis=1)
-    hidden = g.node("Relu", [g.node("Gemm", [squeezed, g.weight("fc1.weight", layer.fc1.weight.numpy()),
-                                             g.weight("fc1.bias", layer.fc1.bias.numpy())],
-                                    transB=1)])
-    scales = g.node("Sigmoid", [g.node("Gemm", [hidden, g.weight("fc2.weight", layer.fc2.weight.numpy()),
-                                                g.weight("fc2.bias", layer.fc2.bias.numpy())],
-                                       transB=1)])
+    hidden = g.node("Relu", [linear(squeezed, "fc1", layer.fc1)])
+    scales = g.node("Sigmoid", [linear(hidden, "fc2", layer.fc2)])
     axes = g.constant("axes", np.array([2, 3], np.int64))
     return g.node("Mul", [x, g.node("Unsqueeze", [scales, axes])])
