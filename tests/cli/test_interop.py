@@ -234,3 +234,10 @@ def test_export_of_a_plugin_layer_without_exporter_names_it(invoke, tmp_path):
     assert result.exit_code == 1
     assert "layer SobelEdges (0) has no ONNX exporter" in one_error_line(result.stderr)
     assert not (tmp_path / "s.onnx").exists()
+
+
+def test_import_checks_the_output_before_reading(invoke, files, bad):
+    result = invoke("import", bad["evil_pt"], *SMALL_ARGS, "--out", f"{bad['file']}/m.h5")
+    assert result.exit_code == 2
+    assert "--out" in one_error_line(result.stderr)
+    assert not bad["marker"].exists()

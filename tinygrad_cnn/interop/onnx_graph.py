@@ -130,10 +130,14 @@ def build_onnx(model: Any, input_shape: Sequence[int], *, doc: str = "",
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise InteropError(f"input_shape must be (channels, height, width), got {input_shape!r}")
+    devices = {str(p.device) for p in model.parameters()}
+    if devices - {"cpu"}:
+        raise InteropError(f"the model is on {', '.join(sorted(devices))}; export reads its "
+                           "weights on the CPU: call model.to('cpu') first")
     g = OnnxGraph()
     sample = Tensor(np.zeros((1, *shape), np.float32))
     with model.evaluating(), no_grad():
-        out, result = export_layer(g, model.to("cpu"), INPUT, sample, "")
+        out, result = export_layer(g, model, INPUT, sample, "")
     g.nodes.append(onnx.helper.make_node("Identity", [out], [OUTPUT], name="output"))
     f32 = onnx.TensorProto.FLOAT
     inp = onnx.helper.make_tensor_value_info(INPUT, f32, [BATCH, *shape])
