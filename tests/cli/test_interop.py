@@ -124,6 +124,9 @@ def test_imported_checkpoint_predicts_and_fine_tunes(files, invoke, tmp_path):
     result = invoke("predict", files["h5"], png)
     assert result.exit_code == 0, result.output
     assert "class" in result.output
+    result = invoke("visualize", files["h5"], png, "--layer", "features.0", "--out",
+                    tmp_path / "maps.png")
+    assert result.exit_code == 0 and (tmp_path / "maps.png").is_file(), result.output
     out = tmp_path / "tuned.h5"
     result = invoke("train", "--init", files["h5"], "--epochs", "1", "--limit", "32",
                     "--batch-size", "16", "--lr", "1e-12", "--no-augment", "--out", out)
