@@ -136,6 +136,8 @@ def _print_plan(config: TrainConfig, data: Any) -> None:
     click.echo(f"model {config.model}{sized}, {config.optimizer} lr "
                f"{config.lr:g}, schedule {config.schedule}, {config.epochs} epochs of batch "
                f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
+    if config.init:
+        click.echo(f"starting from {config.init} (its model and weights replace --model)")
 
 
 def _print_result(result: Any) -> None:

@@ -244,3 +244,13 @@ def test_import_checks_the_output_before_reading(invoke, files, bad):
     assert result.exit_code == 2
     assert "--out" in one_error_line(result.stderr)
     assert not bad["marker"].exists()
+
+
+def test_init_from_a_model_that_does_not_fit_the_data(invoke, files, bad):
+    pytest.importorskip("sklearn")
+    result = invoke("train", "--init", files["h5"], "--data", "digits", "--epochs", "1",
+                    "--limit", "16", "--out", bad["keep"])
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result.stderr)
+    assert "--init" in line and "1x8x8" in line, line
+    assert bad["keep"].read_bytes() == b"previous checkpoint"
