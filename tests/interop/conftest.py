@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .judges import IMAGENET_MEAN, IMAGENET_STD, real_batch, torchvision_vgg  # noqa: F401
+from .judges import real_batch, torchvision_vgg
 
 
 @pytest.fixture(scope="session")
