@@ -1,5 +1,5 @@
 """The ``tgcnn`` click group: ``train``, ``eval``, ``predict``, ``summary``, ``visualize``,
-``layers``, ``lab``.
+``layers``, ``lab``, ``import``, ``export``.
 
 Errors: every user mistake ends in one line on stderr (``Error: ...``) and exit code 2 (bad
 usage) or 1 (failure); Ctrl-C exits 130. Set ``TGCNN_DEBUG=1`` to see tracebacks.
@@ -20,6 +20,8 @@ import click
 
 from .errors import EXIT_OK, describe, one_line
 from .evaluate import eval_command
+from .export_cmd import export_command
+from .import_cmd import import_command
 from .lab import lab_command
 from .layers import layers_command
 from .predict import predict_command
@@ -107,7 +109,8 @@ def cli() -> None:
 
 _COMMANDS = {"train": train_command, "eval": eval_command, "predict": predict_command,
              "summary": summary_command, "visualize": visualize_command,
-             "layers": layers_command, "lab": lab_command}
+             "layers": layers_command, "lab": lab_command, "import": import_command,
+             "export": export_command}
 for _name, _command in _COMMANDS.items():
     cli.add_command(_command, _name)
 

@@ -21,6 +21,7 @@ Examples:
   tgcnn train --model vgg11_bn --width 0.5 --data cifar10:~/data/cifar-10-batches-bin
   tgcnn train --resume model.h5 --epochs 12    # continue a run exactly
   tgcnn train --config run.yaml                # options from a file
+  tgcnn train --init imported.h5 --lr 0.01      # fine-tune an imported model
 """
 
 
@@ -78,6 +79,9 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               show_default=True, help="Checkpoint file (HDF5); the curves PNG goes beside it.")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="CHECKPOINT", help="Continue the run saved in CHECKPOINT exactly.")
+@click.option("--init", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="CHECKPOINT", help="Start from CHECKPOINT's model and weights "
+                                         "(fine-tuning, e.g. after tgcnn import).")
 @click.option("--width", type=click.FloatRange(min=0, min_open=True), default=_D.width,
               show_default=True, help="Channel-width multiplier of the model builder.")
 @click.option("--head", type=click.Choice(["small", "imagenet"]), default=_D.head,
@@ -132,6 +136,8 @@ def _print_plan(config: TrainConfig, data: Any) -> None:
     click.echo(f"model {config.model}{sized}, {config.optimizer} lr "
                f"{config.lr:g}, schedule {config.schedule}, {config.epochs} epochs of batch "
                f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
+    if config.init:
+        click.echo(f"starting from {config.init} (its model and weights replace --model)")
 
 
 def _print_result(result: Any) -> None:

@@ -78,6 +78,8 @@ def clear_cache() -> None:
     """Forget what was discovered and loaded (after installing or removing a plugin); model
     builders are forgotten too."""
     LAYERS.clear_cache()
+    from .exporters import EXPORTERS
+    EXPORTERS.clear_cache()
     from .. import models
     models.BUILDERS.clear_cache()
 

@@ -47,6 +47,8 @@ class TrainConfig:
     ``model`` is a builder name (``vgg11_bn``) or a JSON/YAML model file; ``width`` and
     ``head`` go to builders that take them. ``limit`` keeps only the first N training and N
     test images (quick trials, tests). ``val_split`` is carved out of the training split.
+    ``init`` names a checkpoint (e.g. from ``tgcnn import``) whose model and weights replace
+    the freshly built ``model`` (fine-tuning).
     """
 
     model: str = "vgg11_bn"
@@ -67,6 +69,7 @@ class TrainConfig:
     head: str = "small"
     limit: int | None = None
     strict_plugins: bool = False
+    init: str | None = None  # start from this checkpoint's model and weights (fine-tuning)
 
     def validate(self) -> "TrainConfig":
         """Check every value; returns ``self`` (raises :class:`OptionError`).

@@ -145,6 +145,8 @@ def build_model(config: TrainConfig, info: DataInfo) -> Module:
     c, h, w = info.input_shape
     k = len(info.classes)
     tg.manual_seed(config.seed)  # the initial weights follow the seed
+    if config.init:
+        return _initial_model(config.init, info)
     if is_model_file(config.model):
         path = Path(config.model)
         if not path.is_file():
@@ -157,6 +159,21 @@ def build_model(config: TrainConfig, info: DataInfo) -> Module:
                   "head": config.head}
         model = builder(**builder_kwargs(builder, wanted))
     check_fits(model, info)
+    return model
+
+
+def _initial_model(path: str, info: DataInfo) -> Module:
+    """The model saved in checkpoint ``path`` with its weights (``--init``), checked against
+    the data."""
+    from ..checkpoint import load_checkpoint
+
+    if not Path(path).is_file():
+        raise OptionError("init", f"{path} does not exist; pass a checkpoint file")
+    model = load_checkpoint(path, device="cpu").model
+    try:
+        check_fits(model, info)
+    except OptionError as err:
+        raise OptionError("init", f"{path}: {err.detail}") from None
     return model
 
 
