@@ -1,0 +1,67 @@
+"""``tgcnn`` under ``mpiexec``: detect the job, join it, keep ranks other than 0 quiet, and
+make a failure on any rank end them all (see :mod:`tinygrad_cnn.distributed.faults`).
+
+Example:
+    >>> mpi_world_size({"PMI_SIZE": "4"}), mpi_world_size({})
+    (4, 1)
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Iterator, Mapping
+
+import click
+
+from .errors import describe
+
+#: (size, rank) variables set by the launchers of MPICH (hydra), Open MPI and PMIx
+_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+
+
+def _first_int(env: Mapping[str, str], names: tuple[str, ...], default: int) -> int:
+    for name in names:
+        value = env.get(name, "")
+        if value.strip().isdigit():
+            return int(value)
+    return default
+
+
+def mpi_world_size(env: Mapping[str, str] | None = None) -> int:
+    """The number of processes ``mpiexec`` started (1 when not started by it)."""
+    return _first_int(os.environ if env is None else env, _SIZE_VARS, 1)
+
+
+@contextlib.contextmanager
+def job(command: str, device: str = "cpu") -> Iterator[Any]:
+    """Run a command's body as one process of an MPI job, or plainly outside one. Yields the
+    process group (None outside a job). Rank 0 prints ``distributed: N processes (MPI: ...)``;
+    the other ranks print nothing."""
+    size = mpi_world_size()
+    if size <= 1:
+        yield None
+        return
+    try:
+        from tinygrad_cnn import distributed as dist
+    except ImportError as err:
+        if _first_int(os.environ, _RANK_VARS, 0) != 0:
+            sys.exit(1)
+        raise click.ClickException(f"started by mpiexec with {size} processes but {err}") from None
+    dist.init_process_group("mpi")
+    g = dist.group()
+    threads = dist.use_threads(dist.threads_per_process(g.local_size))
+    quiet = open(os.devnull, "w") if not g.is_main else None
+    try:
+        with contextlib.ExitStack() as stack:
+            if quiet is not None:
+                stack.enter_context(contextlib.redirect_stdout(quiet))
+                stack.enter_context(contextlib.redirect_stderr(quiet))
+            stack.enter_context(dist.abort_on_error(lambda exc: describe(exc, command)))
+            click.echo(f"distributed: {g.size} processes (MPI: {dist.mpi_library()}), "
+                       f"{threads} thread{'s' if threads > 1 else ''} each")
+            yield g
+    finally:
+        if quiet is not None:
+            quiet.close()
