@@ -80,11 +80,11 @@ def worker(n: int, case: str, out: str | os.PathLike[str], *extra: object, timeo
     return mpiexec(n, sys.executable, WORKER, case, out, *extra, timeout=timeout, extra_env=e)
 
 
-def tgcnn(n: int, *args: object, timeout: float = 120, cwd: str | os.PathLike[str] | None = None
-          ) -> subprocess.CompletedProcess:
+def tgcnn(n: int, *args: object, timeout: float = 120, cwd: str | os.PathLike[str] | None = None,
+          extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``mpiexec -n N python -m tinygrad_cnn ARGS`` (``n == 0``: one plain process)."""
     if n == 0:
         return subprocess.run([sys.executable, "-m", "tinygrad_cnn", *map(str, args)],
-                              cwd=cwd, env=env(), capture_output=True, text=True,
+                              cwd=cwd, env=env(extra_env), capture_output=True, text=True,
                               timeout=timeout)
     return mpiexec(n, sys.executable, "-m", "tinygrad_cnn", *args, timeout=timeout, cwd=cwd)

@@ -139,7 +139,7 @@ def note_world_change(saved: Any, batch_size: int) -> None:
     now = world_size()
     if saved is not None and int(saved) != now:
         warnings.warn(f"the run was saved by {int(saved)} process(es) and resumes with {now}: "
-                      f"the global batch of {batch_size} and the schedule are unchanged, so it "
-                      f"trains the same model, equal to an uninterrupted run up to float "
-                      f"rounding (bit for bit only with the same number of processes)",
-                      stacklevel=2)
+                      f"the global batch of {batch_size} and the schedule are unchanged; the "
+                      f"continuation equals an uninterrupted run bit for bit only with the same "
+                      f"number of processes (float rounding, per-process batch-norm "
+                      f"statistics)", stacklevel=2)
