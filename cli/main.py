@@ -81,7 +81,9 @@ class TgcnnGroup(click.Group):
                 import traceback
                 traceback.print_exc()
             code, message = known
-            click.echo(f"Error: {message}", err=True)
+            from .mpi import is_main_process
+            if is_main_process():  # under mpiexec every rank fails alike: rank 0 reports
+                click.echo(f"Error: {message}", err=True)
             sys.exit(code)
         finally:
             warnings.formatwarning = saved_format

@@ -34,6 +34,16 @@ def mpi_world_size(env: Mapping[str, str] | None = None) -> int:
     return _first_int(os.environ if env is None else env, _SIZE_VARS, 1)
 
 
+def is_main_process(env: Mapping[str, str] | None = None) -> bool:
+    """Whether this process prints: not started by ``mpiexec``, or its rank 0.
+
+    Example:
+        >>> is_main_process({"PMI_SIZE": "2", "PMI_RANK": "1"}), is_main_process({})
+        (False, True)
+    """
+    return _first_int(os.environ if env is None else env, _RANK_VARS, 0) == 0
+
+
 @contextlib.contextmanager
 def job(command: str, device: str = "cpu") -> Iterator[Any]:
     """Run a command's body as one process of an MPI job, or plainly outside one. Yields the
@@ -46,7 +56,7 @@ def job(command: str, device: str = "cpu") -> Iterator[Any]:
     try:
         from tinygrad_cnn import distributed as dist
     except ImportError as err:
-        if _first_int(os.environ, _RANK_VARS, 0) != 0:
+        if not is_main_process():
             sys.exit(1)
         raise click.ClickException(f"started by mpiexec with {size} processes but {err}") from None
     dist.init_process_group("mpi")

@@ -1,0 +1,60 @@
+"""Failures never hang a job: an exception on one rank ends every rank with one line, a NaN
+seen by one rank stops all cleanly, kill -9 of a rank ends the job, and a consistent error
+(a bad option) is reported once with its usual exit code."""
+import os
+import signal
+import time
+
+from .conftest import Job, WORKER, requires_mpi, tgcnn, worker
+
+pytestmark = requires_mpi
+
+
+def _errors(stderr):
+    return [ln for ln in stderr.splitlines() if ln.startswith("Error:")]
+
+
+def test_exception_on_one_rank_ends_every_rank(tmp_path):
+    started = time.monotonic()
+    r = worker(2, "fail_on_one_rank", tmp_path / "x", timeout=60)
+    elapsed = time.monotonic() - started
+    assert r.returncode != 0
+    assert elapsed < 30, elapsed
+    errors = _errors(r.stderr)
+    assert errors == ["Error: bad data in batch 2 (test) (process 1 of 2; ending all 2 "
+                      "processes)"], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_nan_on_one_rank_stops_all_ranks_cleanly(tmp_path):
+    r = worker(2, "nan_on_one_rank", tmp_path / "x", timeout=60)
+    assert r.returncode == 1, r.stderr
+    errors = _errors(r.stderr)
+    assert len(errors) == 1 and "loss" in errors[0].lower() and "nan" in errors[0].lower()
+    assert "MPI_Abort" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_kill_9_of_one_rank_ends_the_job(tmp_path):
+    job = Job(2, [os.sys.executable, WORKER, "hang_forever", tmp_path / "x"],
+              extra_env={"NUMBA_NUM_THREADS": "1"})
+    pids = {}
+    deadline = time.monotonic() + 60
+    while len(pids) < 2 and time.monotonic() < deadline:
+        line = job.proc.stdout.readline()
+        if line.startswith("pid "):
+            _, pid, _, rank = line.split()
+            pids[int(rank)] = int(pid)
+    assert len(pids) == 2, "the ranks did not start"
+    os.kill(pids[1], signal.SIGKILL)
+    started = time.monotonic()
+    r = job.wait(60)  # fails the test if mpiexec is still running after 60 s
+    assert r.returncode != 0
+    assert time.monotonic() - started < 60
+
+
+def test_consistent_error_is_reported_once_with_its_exit_code(tmp_path):
+    r = tgcnn(2, "train", "--model", "no_such_model", "--limit", "16", cwd=tmp_path, timeout=90)
+    assert r.returncode == 2, r.stderr
+    errors = _errors(r.stderr)
+    assert len(errors) == 1 and "no_such_model" in errors[0]
+    assert "MPI_Abort" not in r.stderr and "Traceback" not in r.stderr
