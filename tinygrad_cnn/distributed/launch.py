@@ -27,8 +27,11 @@ def use_threads(n: int) -> int:
     ``NUMBA_NUM_THREADS`` caps it); returns the count in force.
 
     Example:
+        >>> import numba; before = numba.get_num_threads()
         >>> use_threads(1)
         1
+        >>> use_threads(before) == before
+        True
     """
     import numba
 
