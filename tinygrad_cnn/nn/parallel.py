@@ -24,6 +24,7 @@ Example (a world of one process):
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator, Mapping
 
 import numpy as np
@@ -111,6 +112,8 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_requests", [])
         object.__setattr__(self, "_launched", 0)
         object.__setattr__(self, "_handles", [])
+        #: seconds spent on gradient reduction (copies, MPI calls, waiting), summed over steps
+        object.__setattr__(self, "comm_seconds", 0.0)
         if g.size > 1:
             self._handles.extend(p.register_post_accumulate_grad_hook(self._grad_ready)
                                  for p in trainable)
@@ -143,6 +146,7 @@ class DistributedDataParallel(Module):
 
     # ---- the reduction ----
     def _grad_ready(self, p: Tensor) -> None:
+        started = time.perf_counter()
         bucket = self.buckets[self._where[id(p)]]
         bucket.pending -= 1
         g = self.process_group
@@ -155,12 +159,15 @@ class DistributedDataParallel(Module):
         if self._requests and self._launched < len(self.buckets):
             from mpi4py import MPI
             MPI.Request.Testall(self._requests)  # lets MPI progress while backward runs
+        object.__setattr__(self, "comm_seconds",
+                           self.comm_seconds + time.perf_counter() - started)
         if self._launched == len(self.buckets):
             self._finish()
 
     def _finish(self) -> None:
         from mpi4py import MPI
 
+        started = time.perf_counter()
         MPI.Request.Waitall(self._requests)
         n = self.process_group.size
         for b in self.buckets:
@@ -169,6 +176,8 @@ class DistributedDataParallel(Module):
             b.pending = len(b.params)
         self._requests.clear()
         object.__setattr__(self, "_launched", 0)
+        object.__setattr__(self, "comm_seconds",
+                           self.comm_seconds + time.perf_counter() - started)
 
     def _check_finished(self) -> None:
         """A backward that left some parameters without a gradient never finished its
