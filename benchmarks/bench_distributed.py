@@ -14,6 +14,9 @@ per measurement and a summary.
 
 Run: ``python benchmarks/bench_distributed.py [--steps 8] [--rounds 2] [--model vgg11]``
 (needs the ``mpi`` extra).
+
+``--project STEP_S BYTES BUCKETS`` prints, without measuring, the ring-allreduce projection
+of benchmarks/RESULTS.md from such measurements (:func:`projection`).
 """
 from __future__ import annotations
 
@@ -108,6 +111,38 @@ def _run(cmd: list[str], threads: int) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+#: link speeds (Gbit/s), machine counts and per-message latency of the projection
+LINKS_GBIT = (10, 25, 100)
+MACHINES = (2, 4, 8, 16, 32, 64)
+LATENCY_S = 25e-6
+
+
+def projection(step_s: float, nbytes: int, buckets: int, machines: int, gbit: float,
+               latency_s: float = LATENCY_S) -> float:
+    """Scaling efficiency of ``machines`` machines, each computing ``step_s`` per step on its
+    own batch, with a ring allreduce of ``nbytes`` gradient bytes in ``buckets`` reductions
+    after backward (no overlap): each machine sends and receives 2(N-1)/N of the bytes and
+    each reduction takes 2(N-1) latency-bound steps.
+
+    Example:
+        >>> round(projection(1.0, 125_000_000, 1, 2, 1.0, 0.0), 3)  # 1 Gbit/s, 125 MB: 1 s
+        0.5
+    """
+    n = int(machines)
+    comm = 2 * (n - 1) / n * nbytes * 8 / (gbit * 1e9) + 2 * (n - 1) * buckets * latency_s
+    return step_s / (step_s + comm)
+
+
+def projection_table(step_s: float, nbytes: int, buckets: int) -> str:
+    """The projection as a markdown table: rows = machines, columns = link speeds."""
+    head = "| machines | " + " | ".join(f"{g} Gbit/s" for g in LINKS_GBIT) + " |"
+    rows = [head, "|---|" + "---|" * len(LINKS_GBIT)]
+    for n in MACHINES:
+        cells = [f"{100 * projection(step_s, nbytes, buckets, n, g):.0f} %" for g in LINKS_GBIT]
+        rows.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=8)
@@ -117,8 +152,14 @@ def main() -> None:
     ap.add_argument("--bucket-mb", type=float, default=25,
                     help="DistributedDataParallel's bucket_cap_mb")
     ap.add_argument("--only-mpi", action="store_true", help="skip the single process")
+    ap.add_argument("--project", nargs=3, type=float, metavar=("STEP_S", "BYTES", "BUCKETS"),
+                    help="print the ring-allreduce projection from these measurements")
     ap.add_argument("--role", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.project:
+        step_s, nbytes, buckets = args.project
+        print(projection_table(step_s, int(nbytes), int(buckets)))
+        return
     if args.role:
         role(args.model, args.steps, args.warmup, args.bucket_mb)
         return

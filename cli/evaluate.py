@@ -37,7 +37,7 @@ def eval_command(checkpoint: str, data: str | None, seed: int | None, limit: int
     names, input size and normalisation."""
     from .mpi import job
 
-    with job("tgcnn eval", device) as group:  # under mpiexec: each rank evaluates a shard
+    with job("tgcnn eval", announce_on_stderr=as_json) as group:  # under mpiexec: each rank evaluates a shard
         _evaluate(checkpoint, data, seed, limit, batch_size, device, as_json, group)
 
 

@@ -45,10 +45,11 @@ def is_main_process(env: Mapping[str, str] | None = None) -> bool:
 
 
 @contextlib.contextmanager
-def job(command: str, device: str = "cpu") -> Iterator[Any]:
+def job(command: str, announce_on_stderr: bool = False) -> Iterator[Any]:
     """Run a command's body as one process of an MPI job, or plainly outside one. Yields the
-    process group (None outside a job). Rank 0 prints ``distributed: N processes (MPI: ...)``;
-    the other ranks print nothing."""
+    process group (None outside a job). Rank 0 prints ``distributed: N processes (MPI: ...)``
+    (on stderr with ``announce_on_stderr``, keeping stdout machine-readable); the other ranks
+    print nothing."""
     size = mpi_world_size()
     if size <= 1:
         yield None
@@ -70,7 +71,8 @@ def job(command: str, device: str = "cpu") -> Iterator[Any]:
                 stack.enter_context(contextlib.redirect_stderr(quiet))
             stack.enter_context(dist.abort_on_error(lambda exc: describe(exc, command)))
             click.echo(f"distributed: {g.size} processes (MPI: {dist.mpi_library()}), "
-                       f"{threads} thread{'s' if threads > 1 else ''} each")
+                       f"{threads} thread{'s' if threads > 1 else ''} each",
+                       err=announce_on_stderr)
             yield g
     finally:
         if quiet is not None:

@@ -97,7 +97,7 @@ def train_command(ctx: click.Context, **params: Any) -> None:
     from .progress import ConsoleReporter
 
     checkpoint = params.pop("resume")
-    with job("tgcnn train", params["device"]) as group:  # under mpiexec: data-parallel
+    with job("tgcnn train") as group:  # under mpiexec: data-parallel
         _train(ctx, params, checkpoint, ConsoleReporter() if group is None or group.is_main
                else None)
 

@@ -73,8 +73,8 @@ def test_eval_under_mpiexec_is_bit_identical(trained, single_eval, n):
     folder, _ = trained
     many = tgcnn(n, "eval", "m.h5", "--json", "--batch-size", "16", cwd=folder)
     assert many.returncode == 0, many.stderr
-    assert many.stdout.splitlines()[0].startswith(f"distributed: {n} processes")
-    assert json.loads(many.stdout.splitlines()[1]) == single_eval[1]
+    assert many.stderr.startswith(f"distributed: {n} processes")  # stdout: the JSON alone
+    assert json.loads(many.stdout) == single_eval[1]
 
 
 def _wait_for(job, prefix, timeout=90):
@@ -92,7 +92,7 @@ def _wait_for(job, prefix, timeout=90):
 
 
 def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
-    args = ["train", "--epochs", "6", *TINY]
+    args = ["train", "--epochs", "4", *TINY]
     full = tgcnn(2, *args, "--out", "full.h5", cwd=tmp_path)
     assert full.returncode == 0, full.stderr
     job = Job(2, [os.environ.get("PYTHON", __import__("sys").executable), "-m", "tinygrad_cnn",
@@ -119,4 +119,4 @@ def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
     from tinygrad_cnn.checkpoint import load_checkpoint
 
     meta = load_checkpoint(tmp_path / "cut1.h5").metadata
-    assert meta["epoch"] == 6 and meta["world_size"] == 1
+    assert meta["epoch"] == 4 and meta["world_size"] == 1
