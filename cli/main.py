@@ -65,7 +65,9 @@ class TgcnnGroup(click.Group):
                 # is reported once, by the trainer's NaN/Inf check
                 warnings.filterwarnings("ignore", category=RuntimeWarning,
                                         message=".*encountered in")
-                rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
+                from .mpi import guard  # under mpiexec: a failure on any rank ends them all
+                with guard(lambda exc: describe(exc, _command_path(exc, args))):
+                    rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
         except BaseException as exc:  # noqa: BLE001 - sorted below: known ones become one line
             if isinstance(exc, SystemExit):
                 raise

@@ -2,10 +2,14 @@
 seen by one rank stops all cleanly, kill -9 of a rank ends the job, and a consistent error
 (a bad option) is reported once with its usual exit code."""
 import os
+import re
 import signal
+import sys
 import time
 
-from .conftest import Job, WORKER, requires_mpi, tgcnn, worker
+import numpy as np
+
+from .conftest import Job, WORKER, mpiexec, requires_mpi, tgcnn, worker
 
 pytestmark = requires_mpi
 
@@ -35,15 +39,16 @@ def test_nan_on_one_rank_stops_all_ranks_cleanly(tmp_path):
 
 
 def test_kill_9_of_one_rank_ends_the_job(tmp_path):
-    job = Job(2, [os.sys.executable, WORKER, "hang_forever", tmp_path / "x"],
+    job = Job(2, [sys.executable, WORKER, "hang_forever", tmp_path / "x"],
               extra_env={"NUMBA_NUM_THREADS": "1"})
-    pids = {}
+    pids, text = {}, ""
     deadline = time.monotonic() + 60
     while len(pids) < 2 and time.monotonic() < deadline:
         line = job.proc.stdout.readline()
-        if line.startswith("pid "):
-            _, pid, _, rank = line.split()
-            pids[int(rank)] = int(pid)
+        text += line  # the ranks' lines may arrive interleaved
+        pids = {int(rank): int(pid) for pid, rank in re.findall(r"pid (\d+) rank (\d+)", text)}
+        if not line:
+            break
     assert len(pids) == 2, "the ranks did not start"
     os.kill(pids[1], signal.SIGKILL)
     started = time.monotonic()
@@ -58,3 +63,21 @@ def test_consistent_error_is_reported_once_with_its_exit_code(tmp_path):
     errors = _errors(r.stderr)
     assert len(errors) == 1 and "no_such_model" in errors[0]
     assert "MPI_Abort" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_data_on_one_machine_ends_the_job(tmp_path):
+    """Rank 1 sees other data (as a machine missing the file would) and fails while parsing its
+    options; rank 0 is already training: the job ends with rank 1's one line."""
+    x = np.random.default_rng(0).integers(0, 255, (64, 3, 8, 8)).astype(np.uint8)
+    np.savez(tmp_path / "good.npz", x=x, y=np.arange(64) % 4)
+    common = ["--epochs", "50", "--width", "0.125", "--out", "r.h5"]
+    me = [sys.executable, "-m", "tinygrad_cnn", "train"]
+    started = time.monotonic()
+    r = mpiexec(1, *me, "--data", "npz:good.npz", *common, ":", "-n", "1", *me, "--data",
+                "npz:missing.npz", *common, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert time.monotonic() - started < 30
+    errors = _errors(r.stderr)
+    assert len(errors) == 1 and "missing.npz does not exist" in errors[0]
+    assert errors[0].endswith("(process 1 of 2; ending all 2 processes)")
+    assert "Traceback" not in r.stderr and not (tmp_path / "r.h5").exists()
