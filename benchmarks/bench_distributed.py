@@ -96,7 +96,8 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
         out = {"model": model_name, "processes": world, "threads": numba.get_num_threads(),
                "step_s": round(med, 4), "images_per_s": round(BATCH / med, 1)}
         if ddp is not None:
-            out.update(bucket_cap_mb=bucket_mb, allreduce_s_per_step=round(statistics.median(comm), 4),
+            out.update(bucket_cap_mb=bucket_mb,
+                       allreduce_s_per_step=round(statistics.median(comm), 4),
                        bytes_per_step=ddp.bytes_per_step, buckets=len(ddp.buckets))
         print(json.dumps(out), flush=True)
 

@@ -37,7 +37,8 @@ def eval_command(checkpoint: str, data: str | None, seed: int | None, limit: int
     names, input size and normalisation."""
     from .mpi import job
 
-    with job("tgcnn eval", announce_on_stderr=as_json) as group:  # under mpiexec: each rank evaluates a shard
+    # under mpiexec: each rank evaluates a share of the batches
+    with job("tgcnn eval", announce_on_stderr=as_json) as group:
         _evaluate(checkpoint, data, seed, limit, batch_size, device, as_json, group)
 
 

@@ -29,7 +29,8 @@ def test_core_and_training_work_without_mpi4py():
                 "from tinygrad_cnn.nn.parallel import DistributedDataParallel\n"
                 "x = np.zeros((8, 1, 2, 2), np.float32); y = np.arange(8) % 2\n"
                 "m = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))\n"
-                "print(len(fit(m, optim.SGD(m.parameters(), lr=0.1), DataLoader(x, y, 4), epochs=1)))\n"
+                "opt = optim.SGD(m.parameters(), lr=0.1)\n"
+                "print(len(fit(m, opt, DataLoader(x, y, 4), epochs=1)))\n"
                 "print('mpi4py' in sys.modules and sys.modules['mpi4py'] is not None)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1", "False"]

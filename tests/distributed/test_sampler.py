@@ -45,7 +45,8 @@ def test_augmentation_is_the_single_process_one():
     y = np.arange(12)
     one = [xb for xb, _ in DataLoader(x, y, 6, seed=0, augment=True, flip=True)]
     for r in range(3):
-        part = [xb for xb, _ in ShardedLoader(DataLoader(x, y, 6, seed=0, augment=True, flip=True), r, 3)]
+        loader = DataLoader(x, y, 6, seed=0, augment=True, flip=True)
+        part = [xb for xb, _ in ShardedLoader(loader, r, 3)]
         for full, mine in zip(one, part):
             assert np.array_equal(full[2 * r:2 * r + 2], mine)
 

@@ -43,7 +43,7 @@ def drop_last_for(num_examples: int, batch_size: int, world_size: int, min_per_r
     values per channel).
 
     Example:
-        >>> drop_last_for(33, 32, 2), drop_last_for(34, 32, 2, min_per_rank=2), drop_last_for(36, 32, 2, 2)
+        >>> drop_last_for(33, 32, 2), drop_last_for(34, 32, 2, 2), drop_last_for(36, 32, 2, 2)
         (True, True, False)
     """
     rest = int(num_examples) % int(batch_size)

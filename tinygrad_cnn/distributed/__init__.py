@@ -25,8 +25,8 @@ except ImportError:  # one line naming the extra, not a traceback into mpi4py
                       "(pip install \"tinygrad-cnn[mpi]\", or pip install mpi4py mpich)") from None
 
 from .faults import abort_on_error, run_agreed  # noqa: E402
-from .group import (ProcessGroup, all_reduce, barrier, broadcast, destroy_process_group,  # noqa: E402
-                    get_local_rank, get_rank, get_world_size, group, init_process_group,
+from .group import (ProcessGroup, all_reduce, barrier, broadcast,  # noqa: E402
+                    destroy_process_group, get_local_rank, get_rank, get_world_size, group, init_process_group,
                     is_initialized, mpi_library)
 from .launch import select_cuda_device, threads_per_process, use_threads  # noqa: E402
 

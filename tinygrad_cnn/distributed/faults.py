@@ -78,10 +78,9 @@ def abort_on_error(describe: Callable[[BaseException], Any],
         g = group()
         if g.size == 1:
             raise
-        if isinstance(exc, SystemExit):
-            code = exc.code if isinstance(exc.code, int) else 1
-            describe_exit: Callable[[BaseException], Any] = lambda e: (code, str(e.code))  # noqa: E731
-            code = run_agreed(g, exc, describe_exit, agree_s)
+        if isinstance(exc, SystemExit):  # e.g. a usage error: its own code and text
+            status = exc.code if isinstance(exc.code, int) else 1
+            code = run_agreed(g, exc, lambda e: (status, str(exc.code)), agree_s)
         else:
             code = run_agreed(g, exc, describe, agree_s)
         if g.is_main:

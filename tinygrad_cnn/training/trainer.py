@@ -119,11 +119,9 @@ class Trainer:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if val is not None and len(val[0]) == 0:
             val = None
-        self.model, self.optimizer, self.loader, self.scheduler = model, optimizer, loader, scheduler
-        # data-parallel (model wrapped in DistributedDataParallel): each rank trains on its
-        # shard of every global batch; rank 0 alone writes files (see training/distributed.py)
-        self._world = world_of(model)
-        self.loader = self._world.shard(loader)
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self._world = world_of(model)  # DistributedDataParallel: see training/distributed.py
+        self.loader = self._world.shard(loader)  # each rank: its shard of every global batch
         self.epochs = int(epochs)
         self.val = val
         self.normalise = normalise
@@ -214,16 +212,14 @@ class Trainer:
         target = Path(path) if path is not None else self.checkpoint_path
         if target is None:
             raise ValueError("no checkpoint path: pass checkpoint_path to Trainer or a path here")
-        if not self._world.is_main:  # one writer: rank 0
-            self._saved_epoch = self.epoch
-            return target
-        written = save_checkpoint(target, self._world.unwrap(self.model),
-                                  optimizer=self.optimizer, scheduler=self.scheduler,
-                                  metadata=self.state_metadata())
-        if self.history:
-            save_curves(self.history, curves_path(written))
+        if self._world.is_main:  # one writer: rank 0
+            target = Path(save_checkpoint(target, self._world.unwrap(self.model),
+                                          optimizer=self.optimizer, scheduler=self.scheduler,
+                                          metadata=self.state_metadata()))
+            if self.history:
+                save_curves(self.history, curves_path(target))
         self._saved_epoch = self.epoch
-        return Path(written)
+        return target
 
     # ---- Ctrl-C ----
     def request_stop(self) -> None:
@@ -300,9 +296,7 @@ class Trainer:
                     raise TrainingError(f"the model cannot train on this data (epoch {epoch}, "
                                         f"batch {batch}): {exc}") from None
                 value = float(loss.item())
-                n = len(yb)
-                # the step's figures over all ranks: every rank records the same and agrees
-                # on a NaN (one process: the figures themselves)
+                n = len(yb)  # sums over all ranks: every rank records them and sees a NaN
                 loss_sum, correct, seen = self._world.step_totals(
                     value * n, int((logits.numpy().argmax(axis=1) == yb).sum()), n)
                 if not _finite(loss_sum):
