@@ -122,6 +122,13 @@ def nan_on_one_rank(out: str) -> None:
         sys.exit(1)
 
 
+def uncaught_on_one_rank(out: str) -> None:
+    """Plain API, no guard: rank 1 raises while rank 0 waits in a reduction."""
+    if dist.get_rank() == 1:
+        raise RuntimeError("boom on rank 1 (test)")
+    dist.all_reduce(np.zeros(4))
+
+
 def hang_forever(out: str) -> None:
     """Print the pid, then keep reducing until killed."""
     print(f"pid {os.getpid()} rank {dist.get_rank()}", flush=True)

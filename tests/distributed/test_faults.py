@@ -30,6 +30,13 @@ def test_exception_on_one_rank_ends_every_rank(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+def test_uncaught_exception_in_a_script_ends_every_rank(tmp_path):
+    started = time.monotonic()
+    r = worker(2, "uncaught_on_one_rank", tmp_path / "x", timeout=60)
+    assert r.returncode != 0 and time.monotonic() - started < 30
+    assert r.stderr.count("RuntimeError: boom on rank 1 (test)") == 1
+
+
 def test_nan_on_one_rank_stops_all_ranks_cleanly(tmp_path):
     r = worker(2, "nan_on_one_rank", tmp_path / "x", timeout=60)
     assert r.returncode == 1, r.stderr

@@ -102,7 +102,9 @@ def mpi_library() -> str:
 
 def init_process_group(backend: str = "mpi") -> None:
     """Join the world of processes started by ``mpiexec`` (a world of one without it).
-    Calling it again is a no-op.
+    Calling it again is a no-op. In a world of several, an uncaught exception on any rank
+    prints its traceback and then ends every rank (``MPI_Abort``) instead of leaving the others
+    waiting in a collective.
 
     Example:
         >>> init_process_group("mpi"); is_initialized()
@@ -113,6 +115,10 @@ def init_process_group(backend: str = "mpi") -> None:
         raise ValueError(f"init_process_group: backend must be 'mpi', got {backend!r}")
     if _group is None:
         _group = ProcessGroup(MPI.COMM_WORLD)
+        if _group.size > 1:
+            from .faults import install_excepthook
+
+            install_excepthook()
 
 
 def is_initialized() -> bool:
