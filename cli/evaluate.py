@@ -35,10 +35,22 @@ def eval_command(checkpoint: str, data: str | None, seed: int | None, limit: int
                  batch_size: int, device: str, as_json: bool) -> None:
     """Evaluate CHECKPOINT on a test split: the checkpoint alone supplies the model, class
     names, input size and normalisation."""
-    from tinygrad_cnn.training import evaluate_checkpoint, load_model
+    from .mpi import job
 
+    # under mpiexec: each rank evaluates a share of the batches
+    with job("tgcnn eval", announce_on_stderr=as_json) as group:
+        _evaluate(checkpoint, data, seed, limit, batch_size, device, as_json, group)
+
+
+def _evaluate(checkpoint: str, data: str | None, seed: int | None, limit: int | None,
+              batch_size: int, device: str, as_json: bool, group: Any) -> None:
+    from tinygrad_cnn.training import evaluate_checkpoint, load_model
+    from tinygrad_cnn.training.distributed import bind_device
+
+    bind_device(device)
     loaded = load_model(checkpoint, device=device)
-    result = evaluate_checkpoint(loaded, data, seed=seed, limit=limit, batch_size=batch_size)
+    result = evaluate_checkpoint(loaded, data, seed=seed, limit=limit, batch_size=batch_size,
+                                 group=group)
     if as_json:
         payload = result.to_dict()
         payload["checkpoint"] = str(checkpoint)

@@ -69,7 +69,9 @@ class TgcnnGroup(click.Group):
                 # is reported once, by the trainer's NaN/Inf check
                 warnings.filterwarnings("ignore", category=RuntimeWarning,
                                         message=".*encountered in")
-                rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
+                from .mpi import guard  # under mpiexec: a failure on any rank ends them all
+                with guard(lambda exc: describe(exc, _command_path(exc, args))):
+                    rv = super().main(args, prog_name or "tgcnn", complete_var, False, **extra)
         except BaseException as exc:  # noqa: BLE001 - sorted below: known ones become one line
             if isinstance(exc, SystemExit):
                 raise
@@ -85,7 +87,9 @@ class TgcnnGroup(click.Group):
                 import traceback
                 traceback.print_exc()
             code, message = known
-            click.echo(f"Error: {message}", err=True)
+            from .mpi import is_main_process
+            if is_main_process():  # under mpiexec every rank fails alike: rank 0 reports
+                click.echo(f"Error: {message}", err=True)
             sys.exit(code)
         finally:
             warnings.formatwarning = saved_format

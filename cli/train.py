@@ -97,13 +97,21 @@ def train_command(ctx: click.Context, **params: Any) -> None:
     Prints one line per epoch (a progress bar on a terminal), then the best epoch, the test
     accuracy and where the checkpoint is. Ctrl-C saves a checkpoint and exits with 130.
     """
-    from tinygrad_cnn.training import resume, train
-    from tinygrad_cnn.training.run import check_output, prepare_data
-
+    from .mpi import job
     from .progress import ConsoleReporter
 
     checkpoint = params.pop("resume")
-    reporter = ConsoleReporter()
+    with job("tgcnn train") as group:  # under mpiexec: data-parallel
+        _train(ctx, params, checkpoint, ConsoleReporter() if group is None or group.is_main
+               else None)
+
+
+def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
+           reporter: Any) -> None:
+    from tinygrad_cnn.training import resume, train
+    from tinygrad_cnn.training.run import check_output, prepare_data
+
+    callbacks = [reporter] if reporter is not None else []
     try:
         if checkpoint is not None:
             changes = _resume_changes(ctx, params)
@@ -111,15 +119,16 @@ def train_command(ctx: click.Context, **params: Any) -> None:
             result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
                             out=params["out"] if explicit(ctx, "out") else None,
                             device=params["device"] if explicit(ctx, "device") else None,
-                            callbacks=[reporter], changes=changes)
+                            callbacks=callbacks, changes=changes)
         else:
             config = TrainConfig(**params).validate()
             check_output(config.out)  # before spending time on data and compilation
             data = prepare_data(config)
             _print_plan(config, data)
-            result = train(config, callbacks=[reporter], data=data)
+            result = train(config, callbacks=callbacks, data=data)
     finally:
-        reporter.close()
+        if reporter is not None:
+            reporter.close()
     _print_result(result)
 
 

@@ -139,6 +139,8 @@ def run_backward(root: "Tensor", grad: Any) -> None:
             if ctx is None:
                 node.grad = Tensor._wrap(g, node.device) if node.grad is None else \
                     Tensor._wrap(be.add(node.grad.data, g), node.device)
+                for hook in tuple(getattr(node, "_grad_hooks", {}).values()):
+                    hook(node)  # Tensor.register_post_accumulate_grad_hook
                 continue
             input_grads = ctx.backward(g)
             if not isinstance(input_grads, tuple):

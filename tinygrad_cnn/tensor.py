@@ -192,6 +192,26 @@ class Tensor:
             g = be.astype(g_arr, self.dtype) if g_arr.dtype != self.dtype else g_arr
         run_backward(self, g)
 
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call ``hook(self)`` each time ``backward()`` has accumulated this leaf's ``.grad``
+        (PyTorch's name; data-parallel training uses it to reduce gradients as they arrive).
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> w = Tensor([1.0], requires_grad=True)
+            >>> handle = w.register_post_accumulate_grad_hook(lambda t: print(t.grad.numpy()))
+            >>> (w * 3).sum().backward()
+            [3.]
+            >>> handle.remove()
+        """
+        if not self.is_leaf:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors "
+                               "accumulate gradients")
+        hooks = self.__dict__.setdefault("_grad_hooks", {})
+        key = max(hooks, default=-1) + 1
+        hooks[key] = hook
+        return _HookHandle(hooks, key)
+
     # ---- operand coercion ----
     def _binary(self, other: Any, fn: type[Function], op: str, reverse: bool = False) -> "Tensor":
         if isinstance(other, Tensor):
@@ -495,3 +515,12 @@ def _host_index(index: Any) -> Any:
         return np.asarray(index)
     return index
 
+
+class _HookHandle:
+    """Removes one hook registered by :meth:`Tensor.register_post_accumulate_grad_hook`."""
+
+    def __init__(self, hooks: dict, key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -65,9 +65,10 @@ def _normaliser(c: int, mean: Sequence[float] | None, std: Sequence[float] | Non
 
 
 def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
-                   mean: Sequence[float] | None = None, std: Sequence[float] | None = None
-                   ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(start, logits)`` for consecutive batches of ``x`` (N, C, H, W), in eval mode.
+                   mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
+                   batches: Iterable[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(start, logits)`` for consecutive batches of ``x`` (N, C, H, W), in eval mode
+    (only the batches numbered in ``batches``, when given).
 
     Example:
         >>> from tinygrad_cnn import nn
@@ -83,7 +84,9 @@ def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
     norm = _normaliser(x.shape[1], mean, std)
     device = model_device(model)
     with model.evaluating(), no_grad():
-        for start in range(0, len(x), int(batch_size)):
+        numbers = range(-(-len(x) // int(batch_size))) if batches is None else batches
+        for b in numbers:
+            start = b * int(batch_size)
             xb = x[start:start + int(batch_size)].astype(np.float32)
             if norm is not None:
                 xb -= norm[0]
@@ -132,8 +135,14 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 
 def evaluate(model: Module, x: np.ndarray, y: np.ndarray, *, batch_size: int = 256,
              mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
-             classes: Sequence[str] | None = None, num_classes: int | None = None) -> EvalResult:
+             classes: Sequence[str] | None = None, num_classes: int | None = None,
+             group: Any = None) -> EvalResult:
     """Mean cross-entropy loss, accuracy, per-class accuracy and confusion matrix on (x, y).
+
+    ``group`` (a :class:`tinygrad_cnn.distributed.ProcessGroup`) shares the work: rank ``r``
+    of ``n`` evaluates batches ``r, r + n, ...``; the per-batch loss sums and the predictions
+    are summed over the ranks and totalled in batch order, so every rank gets exactly the
+    figures one process would.
 
     Example:
         >>> from tinygrad_cnn import nn
@@ -148,16 +157,26 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, *, batch_size: int = 2
         raise ValueError(f"{len(x)} images but {len(y)} labels")
     if len(y) == 0:
         raise ValueError("cannot evaluate on an empty set of images")
-    loss_sum, preds, k = 0.0, np.empty(len(y), np.int64), None
-    for start, logits in batched_logits(model, x, batch_size, mean, std):
+    rank, size = (group.rank, group.size) if group is not None else (0, 1)
+    n_batches = -(-len(y) // int(batch_size)) if int(batch_size) >= 1 else 0
+    batch_loss, preds, k = np.zeros(n_batches), np.zeros(len(y), np.int64), -1
+    for start, logits in batched_logits(model, x, batch_size, mean, std,
+                                        batches=range(rank, n_batches, size)):
         k = logits.shape[1]
         yb = y[start:start + len(logits)]
         if yb.min() < 0 or yb.max() >= k:
             raise ValueError(f"label {int(yb.max() if yb.max() >= k else yb.min())} is out of "
                              f"range for a model with {k} outputs")
         logp = log_softmax_np(logits)
-        loss_sum -= float(logp[np.arange(len(yb)), yb].sum())
+        batch_loss[start // int(batch_size)] = logp[np.arange(len(yb)), yb].sum()
         preds[start:start + len(logits)] = logits.argmax(axis=1)
+    if size > 1:  # each batch was done by one rank, zeros elsewhere: the sums are exact
+        group.allreduce(batch_loss)
+        group.allreduce(preds)
+        k = int(group.allreduce(np.array([k], np.int64), "max")[0])
+    loss_sum = 0.0
+    for value in batch_loss:  # in batch order, as one process adds them
+        loss_sum -= float(value)
     k = int(num_classes or (len(classes) if classes else k))
     cm = confusion_matrix(y, preds, k)
     support = cm.sum(axis=1)

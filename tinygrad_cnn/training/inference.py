@@ -121,9 +121,10 @@ def _named(classes: Sequence[str]) -> bool:
 
 
 def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: int | None = None,
-                        limit: int | None = None, batch_size: int = 256) -> EvalResult:
+                        limit: int | None = None, batch_size: int = 256, group: Any = None
+                        ) -> EvalResult:
     """Loss, accuracy, per-class accuracy and confusion matrix of a checkpoint on a test split
-    (see :func:`eval_split`).
+    (see :func:`eval_split`); ``group`` shares the work between the ranks of a job.
 
     Example:
         >>> evaluate_checkpoint(load_model("model.h5")).to_dict()["accuracy"]   # doctest: +SKIP
@@ -131,7 +132,7 @@ def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: i
     """
     x, y, classes = eval_split(loaded, data, seed, limit)
     return evaluate(loaded.model, x, y, batch_size=batch_size, mean=loaded.info.mean,
-                    std=loaded.info.std, classes=classes)
+                    std=loaded.info.std, classes=classes, group=group)
 
 
 def load_inputs(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]]) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..nn.module import Module
+from .distributed import bind_device, current_group, note_world_change, parallelize, world_size
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .evaluation import EvalResult, evaluate
@@ -227,18 +228,22 @@ class TrainResult:
 def _assemble(config: TrainConfig, data: PreparedData, model: Module,
               callbacks: Sequence[Callback], out: Path) -> Trainer:
     from ..data import DataLoader
+    from ..data.distributed import drop_last_for
 
     loader = DataLoader(data.x_train, data.y_train, batch_size=config.batch_size, shuffle=True,
                         seed=np.random.SeedSequence([config.seed, 1]),
                         normalise=(data.info.mean, data.info.std), augment=config.augment,
                         flip=config.augment and data.info.hflip_ok,
                         # batch norm in training needs two values per channel: a trailing
-                        # batch of one image would fail (PyTorch's loaders drop it too)
-                        drop_last=len(data.y_train) % config.batch_size == 1)
+                        # batch of one image per process would fail (PyTorch's loaders drop
+                        # it too); --batch-size is the global batch, shared by the processes
+                        drop_last=drop_last_for(len(data.y_train), config.batch_size,
+                                                world_size(), min_per_rank=2))
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
                                 config.momentum, config.weight_decay)
     scheduler = build_scheduler(config.schedule, optimizer, config.epochs)
-    metadata = {**data.info.to_metadata(), "train_config": config.to_dict()}
+    metadata = {**data.info.to_metadata(), "train_config": config.to_dict(),
+                "world_size": world_size()}
     return Trainer(model, optimizer, loader, epochs=config.epochs, scheduler=scheduler,
                    val=(data.x_val, data.y_val) if len(data.y_val) else None,
                    normalise=(data.info.mean, data.info.std), checkpoint_path=out,
@@ -259,10 +264,11 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
     config.validate()
     if config.strict_plugins:
         set_strict(True)
+    bind_device(config.device)
     device = check_device(config.device)
     out = check_output(config.out)
     data = data if data is not None else prepare_data(config)
-    model = build_model(config, data.info).to(device)
+    model = parallelize(build_model(config, data.info).to(device))
     trainer = _assemble(config, data, model, callbacks, out)
     return _run(trainer, config, data, started, None)
 
@@ -275,7 +281,7 @@ def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: flo
     test = None
     if len(data.y_test):
         test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
-                        std=data.info.std, classes=data.info.classes)
+                        std=data.info.std, classes=data.info.classes, group=current_group())
     return TrainResult(history, trainer.best_epoch, test, Path(trainer.checkpoint_path),
                        curves_path(trainer.checkpoint_path), config,
                        time.perf_counter() - started, resumed_from, data.info, list(data.info.notes))
@@ -316,6 +322,7 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                             out=str(out) if out is not None else str(checkpoint),
                             device=device if device is not None else stored.device)
     config.validate()
+    bind_device(config.device)
     dev = check_device(config.device)
     done = int(meta.get("epoch", 0))
     if config.epochs < done:
@@ -328,7 +335,8 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
         raise OptionError("resume", "the data no longer matches the checkpoint (input shape or "
                                     "classes changed); resume with the same data")
     data.info = info  # keep the run's own normalisation, bit for bit
-    trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, target)
+    note_world_change(meta.get("world_size", 1), config.batch_size)
+    trainer = _assemble(config, data, parallelize(ckpt.model.to(dev)), callbacks, target)
     same_length = config.epochs == stored.epochs
     try:
         trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,

@@ -43,6 +43,7 @@ from ..backends import get_backend
 from ..nn import functional as F
 from ..nn.module import Module
 from ..tensor import Tensor
+from .distributed import world_of
 from .errors import NonFiniteLossError, TrainingError, TrainingInterrupted
 from .evaluation import evaluate, model_device
 from .history import best_epoch, epoch_record
@@ -118,7 +119,9 @@ class Trainer:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if val is not None and len(val[0]) == 0:
             val = None
-        self.model, self.optimizer, self.loader, self.scheduler = model, optimizer, loader, scheduler
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self._world = world_of(model)  # DistributedDataParallel: see training/distributed.py
+        self.loader = self._world.shard(loader)  # each rank: its shard of every global batch
         self.epochs = int(epochs)
         self.val = val
         self.normalise = normalise
@@ -209,12 +212,14 @@ class Trainer:
         target = Path(path) if path is not None else self.checkpoint_path
         if target is None:
             raise ValueError("no checkpoint path: pass checkpoint_path to Trainer or a path here")
-        written = save_checkpoint(target, self.model, optimizer=self.optimizer,
-                                  scheduler=self.scheduler, metadata=self.state_metadata())
-        if self.history:
-            save_curves(self.history, curves_path(written))
+        if self._world.is_main:  # one writer: rank 0
+            target = Path(save_checkpoint(target, self._world.unwrap(self.model),
+                                          optimizer=self.optimizer, scheduler=self.scheduler,
+                                          metadata=self.state_metadata()))
+            if self.history:
+                save_curves(self.history, curves_path(target))
         self._saved_epoch = self.epoch
-        return Path(written)
+        return target
 
     # ---- Ctrl-C ----
     def request_stop(self) -> None:
@@ -264,6 +269,7 @@ class Trainer:
     def _interrupt(self, epoch: int) -> TrainingInterrupted:
         batches = int(self._partial["batches"])
         path = self.save() if self.checkpoint_path is not None else None
+        self._world.barrier()  # every rank stops once rank 0's checkpoint is on disk
         return TrainingInterrupted(str(path) if path else None, epoch, batches)
 
     def _run_epoch(self) -> None:
@@ -290,26 +296,29 @@ class Trainer:
                     raise TrainingError(f"the model cannot train on this data (epoch {epoch}, "
                                         f"batch {batch}): {exc}") from None
                 value = float(loss.item())
-                if not _finite(value):
+                n = len(yb)  # sums over all ranks: every rank records them and sees a NaN
+                loss_sum, correct, seen = self._world.step_totals(
+                    value * n, int((logits.numpy().argmax(axis=1) == yb).sum()), n)
+                if not _finite(loss_sum):
                     saved = self._saved_epoch if self.checkpoint_path is not None else None
                     raise NonFiniteLossError(
-                        epoch, batch, value,
+                        epoch, batch, value if not _finite(value) else loss_sum / seen,
                         str(self.checkpoint_path) if saved is not None else None, saved)
                 self.optimizer.zero_grad()
-                loss.backward()
+                self._world.weigh(loss, n, seen).backward()
                 self.optimizer.step()
-                n = len(yb)
                 part["batches"] = batch
-                part["loss_sum"] += value * n
-                part["correct"] += int((logits.numpy().argmax(axis=1) == yb).sum())
-                part["seen"] += n
+                part["loss_sum"] += loss_sum
+                part["correct"] += correct
+                part["seen"] += seen
                 part["time"] = elapsed0 + time.perf_counter() - started
                 batch_in_progress = False
                 seen = max(int(part["seen"]), 1)
                 for cb in self.callbacks:
                     cb.on_batch_end(self, epoch, batch, num_batches, part["loss_sum"] / seen,
                                     part["correct"] / seen, seen / max(part["time"], 1e-9))
-                if self._stop_requested:
+                if self._world.any(self._stop_requested):  # all ranks stop after one batch
+                    self._stop_requested = True
                     raise self._interrupt(epoch)
         except KeyboardInterrupt:
             if batch_in_progress:
@@ -345,7 +354,7 @@ class Trainer:
         if self.val is not None:
             mean, std = self.normalise if self.normalise is not None else (None, None)
             result = evaluate(self.model, self.val[0], self.val[1], batch_size=self.eval_batch_size,
-                              mean=mean, std=std)
+                              mean=mean, std=std, group=self._world.group)
             val_loss, val_acc = result.loss, result.accuracy
             if not _finite(val_loss):  # finite but huge weights: do not checkpoint them
                 saved = self._saved_epoch if self.checkpoint_path is not None else None
@@ -365,7 +374,8 @@ class Trainer:
             self.save()
         for cb in self.callbacks:
             cb.on_epoch_end(self, record)
-        if self._stop_requested and self.epoch < self.epochs:
+        if self._world.any(self._stop_requested) and self.epoch < self.epochs:
+            self._stop_requested = True
             raise TrainingInterrupted(str(self.checkpoint_path) if self.checkpoint_path else None,
                                       self.epoch + 1, 0)
 

@@ -1,0 +1,168 @@
+"""Run by the tests under ``mpiexec -n N python mpi_worker.py CASE OUT``: each case checks its
+own ranks and writes what the test compares (rank 0, or every rank with ``{rank}`` in OUT)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import distributed as dist
+from tinygrad_cnn import nn, optim
+from tinygrad_cnn.nn.parallel import DistributedDataParallel
+
+
+def _same_everywhere(a: np.ndarray) -> bool:
+    """Whether every rank holds exactly these bytes."""
+    bits = np.frombuffer(np.ascontiguousarray(a).tobytes(), np.uint8).astype(np.int64)
+    lo, hi = bits.copy(), bits.copy()
+    dist.all_reduce(lo, "min")
+    dist.all_reduce(hi, "max")
+    return bool(np.array_equal(lo, hi))
+
+
+def collectives(out: str) -> None:
+    r, n = dist.get_rank(), dist.get_world_size()
+    report: dict[str, object] = {"size": n}
+    for dtype in (np.float32, np.float64, np.int64):
+        for size in (0, 1, 7, 1001):
+            a = np.full(size, r + 1, dtype)
+            dist.all_reduce(a)
+            assert a.dtype == dtype and a.shape == (size,)
+            assert (a == n * (n + 1) // 2).all(), (dtype, size, a[:3])
+            b = np.arange(size, dtype=dtype) + r
+            dist.broadcast(b, src=n - 1)
+            assert (b == np.arange(size, dtype=dtype) + n - 1).all()
+    t = tg.Tensor(np.full((3, 5), float(r), np.float32))
+    dist.all_reduce(t, op="max")
+    assert (t.numpy() == n - 1).all()
+    t64 = tg.Tensor(np.array([r], np.int64))
+    dist.all_reduce(t64)
+    report["sum_of_ranks"] = int(t64.item())
+    # a float sum with rounding: every rank gets the same bits
+    x = np.random.default_rng(r).standard_normal(100_003).astype(np.float32)
+    dist.all_reduce(x)
+    report["identical_on_all_ranks"] = _same_everywhere(x)
+    try:
+        dist.all_reduce(np.zeros(3)[::2])
+    except ValueError as err:
+        report["non_contiguous"] = str(err)
+    dist.barrier()
+    if r == 0:
+        with open(out, "w") as f:
+            json.dump(report, f)
+
+
+def _model() -> nn.Module:
+    tg.manual_seed(1234 + dist.get_rank())  # different on purpose: wrapping broadcasts rank 0's
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(8 * 4 * 4, 10))
+
+
+def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002) -> None:
+    """Steps of SGD on a global batch shared by the ranks; rank 0 saves the weights."""
+    from tinygrad_cnn.data import DataLoader
+    from tinygrad_cnn.training import Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch * steps, 3, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, batch * steps)
+    inner = _model()
+    model = DistributedDataParallel(inner, bucket_cap_mb=bucket_mb) \
+        if dist.get_world_size() > 1 else inner
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    Trainer(model, opt, DataLoader(x, y, batch_size=batch, shuffle=False), epochs=1,
+            handle_sigint=False).fit()
+    weights = {k: v for k, v in inner.state_dict().items()}
+    flat = np.concatenate([v.reshape(-1) for v in weights.values()])
+    same = _same_everywhere(flat)
+    if dist.get_rank() == 0:
+        np.savez(out, same=same, buckets=len(getattr(model, "buckets", [])), **weights)
+
+
+def fail_on_one_rank(out: str) -> None:
+    """Rank 1 fails in the middle of training (a rank-local error): all must end."""
+    from tinygrad_cnn.data import DataLoader
+    from tinygrad_cnn.training import Callback, Trainer, TrainingError
+
+    print(f"pid {os.getpid()} rank {dist.get_rank()}", flush=True)
+
+    class Boom(Callback):
+        def on_batch_end(self, trainer, epoch, batch, num_batches, loss, accuracy, ips):
+            if batch == 2 and dist.get_rank() == 1:
+                raise TrainingError("bad data in batch 2 (test)")
+
+    x = np.random.default_rng(0).standard_normal((64, 3, 8, 8)).astype(np.float32)
+    model = DistributedDataParallel(_model())
+    with dist.abort_on_error(lambda exc: (1, str(exc))):
+        Trainer(model, optim.SGD(model.parameters(), lr=0.01),
+                DataLoader(x, np.arange(64) % 10, batch_size=8), epochs=50,
+                callbacks=[Boom()], handle_sigint=False).fit()
+
+
+def nan_on_one_rank(out: str) -> None:
+    """A NaN image in rank 1's shard: every rank sees the NaN loss and stops cleanly."""
+    from tinygrad_cnn.data import DataLoader
+    from tinygrad_cnn.training import NonFiniteLossError, Trainer
+
+    x = np.random.default_rng(0).standard_normal((16, 3, 8, 8)).astype(np.float32)
+    x[15] = np.nan  # second half of the first global batch: rank 1 of 2
+    model = DistributedDataParallel(_model())
+    try:
+        with dist.abort_on_error(lambda exc: (1, str(exc))):
+            Trainer(model, optim.SGD(model.parameters(), lr=0.01),
+                    DataLoader(x, np.arange(16) % 10, batch_size=16, shuffle=False), epochs=1,
+                    handle_sigint=False).fit()
+    except NonFiniteLossError as err:  # rank 0 only: the others exit quietly with code 1
+        print(f"Error: {err}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+def uncaught_on_one_rank(out: str) -> None:
+    """Plain API, no guard: rank 1 raises while rank 0 waits in a reduction."""
+    if dist.get_rank() == 1:
+        raise RuntimeError("boom on rank 1 (test)")
+    dist.all_reduce(np.zeros(4))
+
+
+def hang_forever(out: str) -> None:
+    """Print the pid, then keep reducing until killed."""
+    print(f"pid {os.getpid()} rank {dist.get_rank()}", flush=True)
+    a = np.zeros(1000, np.float32)
+    while True:
+        dist.all_reduce(a)
+        time.sleep(0.01)
+
+
+def cuda_step(out: str) -> None:
+    """Collectives and one DDP step on CUDA tensors (host buffers), under the simulator."""
+    from tinygrad_cnn.distributed import select_cuda_device
+
+    index = select_cuda_device(dist.get_local_rank())
+    t = tg.Tensor(np.full(5, dist.get_rank() + 1.0, np.float32)).to("cuda")
+    dist.all_reduce(t)
+    n = dist.get_world_size()
+    assert t.device == "cuda" and (t.numpy() == n * (n + 1) / 2).all()
+    tg.manual_seed(dist.get_rank())
+    inner = nn.Linear(6, 3).to("cuda")
+    model = DistributedDataParallel(inner)
+    x = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    lo, hi = dist.get_rank() * 2, dist.get_rank() * 2 + 2
+    model(tg.Tensor(x[lo:hi], device="cuda")).sum().backward()
+    grads = np.concatenate([p.grad.numpy().reshape(-1) for p in inner.parameters()])
+    assert all(p.grad.device == "cuda" for p in inner.parameters())
+    same = _same_everywhere(grads)
+    if dist.get_rank() == 0:
+        np.savez(out, grads=grads, same=same, gpu=index,
+                 weight=inner.weight.numpy(), bias=inner.bias.numpy())
+
+
+if __name__ == "__main__":
+    dist.init_process_group("mpi")
+    case, target = sys.argv[1], sys.argv[2]
+    extra = [float(a) if "." in a else int(a) for a in sys.argv[3:]]
+    globals()[case](target, *extra)

@@ -1,0 +1,209 @@
+"""``DistributedDataParallel``: the same model on every rank, each rank a shard of the batch,
+gradients averaged across ranks after ``backward()``, so every rank takes the same step.
+
+How: wrapping broadcasts rank 0's parameters and buffers. The trainable parameters are
+grouped, in reverse registration order (the order backward produces their gradients), into
+buckets of at most ``bucket_cap_mb`` megabytes. During ``backward()`` a bucket whose
+gradients have all arrived is copied into one flat host buffer and its sum over ranks is
+started (one non-blocking allreduce per bucket, always in bucket order); once the last
+gradient has arrived every reduction is awaited, divided by the world size and handed back
+as the parameters' ``.grad``. The bucket order and MPI's reduction order are fixed, so two
+runs with the same world size and seed are bit-identical.
+
+BatchNorm layers keep per-rank batch statistics (as PyTorch's DDP does by default); their
+running statistics are broadcast from rank 0 once, when wrapping.
+
+Example (a world of one process):
+    >>> from tinygrad_cnn import distributed as dist, nn, optim, Tensor
+    >>> dist.init_process_group()
+    >>> model = DistributedDataParallel(nn.Linear(3, 2))
+    >>> opt = optim.SGD(model.parameters(), lr=0.1)
+    >>> model(Tensor(np.ones((4, 3)))).sum().backward(); opt.step()
+    >>> list(model.state_dict())
+    ['weight', 'bias']
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from ..backends import get_backend
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class _Bucket:
+    """Parameters whose gradients are reduced together through one flat host buffer."""
+
+    def __init__(self, params: list[Parameter]) -> None:
+        self.params = params
+        self.sizes = [p.numel() for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        self.buffer = np.empty(self.offsets[-1], params[0].dtype)
+        self.pending = len(params)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.buffer.nbytes)
+
+    def pack(self) -> None:
+        for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
+            self.buffer[lo:hi] = get_backend(p.device).to_numpy(p.grad.data).reshape(-1)
+
+    def unpack(self) -> None:
+        for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
+            view = self.buffer[lo:hi].reshape(p.shape)
+            data = view if p.device == "cpu" else get_backend(p.device).from_numpy(view)
+            p.grad = Tensor._wrap(data, p.device)
+
+
+def _buckets(params: list[Parameter], cap_bytes: int) -> list[_Bucket]:
+    """Consecutive runs of ``params`` of one dtype and device, each at most ``cap_bytes``
+    (a larger parameter gets a bucket of its own)."""
+    out: list[list[Parameter]] = []
+    size = 0
+    for p in params:
+        nbytes = p.numel() * p.dtype.itemsize
+        last = out[-1] if out else None
+        if last is None or size + nbytes > cap_bytes or p.dtype != last[0].dtype or \
+                p.device != last[0].device:
+            out.append([p])
+            size = nbytes
+        else:
+            last.append(p)
+            size += nbytes
+    return [_Bucket(b) for b in out]
+
+
+class DistributedDataParallel(Module):
+    """Wrap ``module`` for data-parallel training over the process group (see the module
+    docstring). ``model.module`` is the wrapped model; ``state_dict()``, ``named_parameters()``
+    and ``load_state_dict()`` use its own (unwrapped) names.
+
+    Args:
+        module: the model, identical in structure on every rank.
+        bucket_cap_mb: the largest gradient bucket in megabytes (one allreduce each).
+        process_group: a :class:`tinygrad_cnn.distributed.ProcessGroup` (default: the one
+            :func:`~tinygrad_cnn.distributed.init_process_group` created).
+    """
+
+    def __init__(self, module: Module, bucket_cap_mb: float = 25, process_group: Any = None
+                 ) -> None:
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel wraps a Module, got {type(module).__name__}")
+        if not bucket_cap_mb > 0:
+            raise ValueError(f"bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+        from .. import distributed as dist
+
+        self.module = module
+        object.__setattr__(self, "process_group", process_group or dist.group())
+        object.__setattr__(self, "bucket_cap_mb", float(bucket_cap_mb))
+        g = self.process_group
+        for t in list(module.parameters()) + list(module.buffers()):
+            _broadcast(g, t)
+        trainable = [p for p in module.parameters() if p.requires_grad]
+        object.__setattr__(self, "buckets",
+                           _buckets(list(reversed(trainable)), int(bucket_cap_mb * 2**20)))
+        object.__setattr__(self, "_where", {id(p): i for i, b in enumerate(self.buckets)
+                                            for p in b.params})
+        object.__setattr__(self, "_requests", [])
+        object.__setattr__(self, "_launched", 0)
+        object.__setattr__(self, "_handles", [])
+        #: seconds spent on gradient reduction (copies, MPI calls, waiting), summed over steps
+        object.__setattr__(self, "comm_seconds", 0.0)
+        if g.size > 1:
+            self._handles.extend(p.register_post_accumulate_grad_hook(self._grad_ready)
+                                 for p in trainable)
+
+    # ---- names: those of the wrapped model ----
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_finished()
+        return self.module(*args, **kwargs)
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        return self.module.named_parameters(prefix, recurse)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self.module.named_buffers(prefix, recurse)
+
+    def state_dict(self, prefix: str = "") -> Any:
+        return self.module.state_dict(prefix)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
+        return self.module.load_state_dict(state_dict, strict)
+
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError("DistributedDataParallel is not saved as a layer: save its .module")
+
+    @property
+    def bytes_per_step(self) -> int:
+        """Gradient bytes each rank contributes to the reductions of one step."""
+        return sum(b.nbytes for b in self.buckets)
+
+    # ---- the reduction ----
+    def _grad_ready(self, p: Tensor) -> None:
+        started = time.perf_counter()
+        bucket = self.buckets[self._where[id(p)]]
+        bucket.pending -= 1
+        g = self.process_group
+        # launch, strictly in bucket order, every bucket whose gradients are all there
+        while self._launched < len(self.buckets) and self.buckets[self._launched].pending == 0:
+            b = self.buckets[self._launched]
+            b.pack()
+            self._requests.append(g.iallreduce(b.buffer))
+            self._launched += 1
+        if self._requests and self._launched < len(self.buckets):
+            from mpi4py import MPI
+            MPI.Request.Testall(self._requests)  # lets MPI progress while backward runs
+        object.__setattr__(self, "comm_seconds",
+                           self.comm_seconds + time.perf_counter() - started)
+        if self._launched == len(self.buckets):
+            self._finish()
+
+    def _finish(self) -> None:
+        from mpi4py import MPI
+
+        started = time.perf_counter()
+        MPI.Request.Waitall(self._requests)
+        n = self.process_group.size
+        for b in self.buckets:
+            np.divide(b.buffer, b.buffer.dtype.type(n), out=b.buffer)
+            b.unpack()
+            b.pending = len(b.params)
+        self._requests.clear()
+        object.__setattr__(self, "_launched", 0)
+        object.__setattr__(self, "comm_seconds",
+                           self.comm_seconds + time.perf_counter() - started)
+
+    def _check_finished(self) -> None:
+        """A backward that left some parameters without a gradient never finished its
+        reduction: the ranks would step apart, so stop with the names of those parameters."""
+        waiting = [b for b in self.buckets if b.pending != len(b.params)]
+        if not waiting and not self._requests:
+            return
+        names = {id(p): n for n, p in self.module.named_parameters()}
+        missing = [names[id(p)] for b in self.buckets for p in b.params
+                   if p.grad is None][:5]
+        raise RuntimeError("DistributedDataParallel: the last backward() gave no gradient to "
+                           f"{', '.join(missing) or 'some parameters'}; every trainable "
+                           "parameter must take part in the loss (freeze the others with "
+                           "requires_grad_(False) before wrapping)")
+
+    def remove_hooks(self) -> None:
+        """Stop reducing gradients (the model can then be wrapped again)."""
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+
+
+def _broadcast(g: Any, t: Tensor) -> None:
+    host = get_backend(t.device).to_numpy(t.data)
+    host = np.ascontiguousarray(host).copy() if t.device != "cpu" or not (
+        host.flags.c_contiguous and host.flags.writeable) else host
+    g.broadcast(host, 0)
+    if host is not t.data:
+        t.data = get_backend(t.device).from_numpy(host)
