@@ -170,11 +170,11 @@ def test_update_is_in_place():
     params, grads = make_problem(np.float64, seed=26)
     for make_opt in FACTORIES.values():
         ts = make_tensors(params)
-        arrays = [t.data for t in ts]
+        arrays = [t._array for t in ts]
         opt = make_opt(ts)
         set_grads(ts, grads[0])
         opt.step()
-        assert all(t.data is a for t, a in zip(ts, arrays))
+        assert all(t._array is a for t, a in zip(ts, arrays))
         assert not np.array_equal(arrays[0], params[0])
 
 

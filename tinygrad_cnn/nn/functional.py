@@ -250,7 +250,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     labels = _check_target(input, target, op)
     rows, flat = _classes_last(input, labels)
-    loss = ls.CrossEntropy.apply(rows, flat.data, label_smoothing=float(label_smoothing))
+    loss = ls.CrossEntropy.apply(rows, flat._array, label_smoothing=float(label_smoothing))
     if reduction == "none" and input.ndim > 2:
         loss = loss.reshape(labels.shape)
     return _reduce(loss, reduction, op)
@@ -262,7 +262,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_float(input, op)
     labels = _check_target(input, target, op)
     rows, flat = _classes_last(input, labels)
-    loss = -ls.PickClass.apply(rows, flat.data)
+    loss = -ls.PickClass.apply(rows, flat._array)
     if reduction == "none" and input.ndim > 2:
         loss = loss.reshape(labels.shape)
     return _reduce(loss, reduction, op)
@@ -332,13 +332,13 @@ def _update_running(out: Tensor, input: Tensor, running_mean: Tensor, running_va
     be = get_backend(input.device)
     if ctx is None:  # graph not recorded (no_grad): recompute the statistics
         _, mean, _, var = be.batch_norm_train_forward(
-            input.data, be.full((input.shape[1],), 1.0, input.dtype),
+            input._array, be.full((input.shape[1],), 1.0, input.dtype),
             be.zeros((input.shape[1],), input.dtype), 0.0)
     else:
         mean, var = ctx.mean, ctx.var_unbiased
     m = float(momentum)
-    running_mean.data = be.add(be.scalar_op(running_mean.data, "*", 1.0 - m), be.scalar_op(mean, "*", m))
-    running_var.data = be.add(be.scalar_op(running_var.data, "*", 1.0 - m), be.scalar_op(var, "*", m))
+    running_mean._array = be.add(be.scalar_op(running_mean._array, "*", 1.0 - m), be.scalar_op(mean, "*", m))
+    running_var._array = be.add(be.scalar_op(running_var._array, "*", 1.0 - m), be.scalar_op(var, "*", m))
 
 
 def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
