@@ -22,6 +22,7 @@ from ..ops import norm as nm
 from ..ops import pool as pl
 from ..ops.conv import Conv2d
 from ..ops.matmul import Linear
+from ..ops.math import EmptyResult
 from ..random import next_seed
 from ..tensor import FLOAT_DTYPES, Tensor, _normalize_axes
 
@@ -94,6 +95,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: kernel {kh}x{kw} (dilation {d}) is larger than the padded input "
                          f"{h + 2 * p[0]}x{w + 2 * p[1]} of shape {input.shape}")
+    if input.numel() == 0 or weight.numel() == 0:      # empty batch, no channels or filters
+        out = EmptyResult.apply(input, weight, shape=(n, o, oh, ow), dtype=input.dtype)
+        return out if bias is None else out + bias.reshape(1, o, 1, 1)
     return Conv2d.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=int(groups))
 
 
@@ -113,6 +117,14 @@ def _pool_geometry(input: Tensor, kernel_size: IntPair, stride: IntPair | None,
     return k, s, p
 
 
+def _empty_pool(input: Tensor, k: tuple[int, int], s: tuple[int, int],
+                p: tuple[int, int]) -> Tensor:
+    """The (empty) result of pooling an input without elements."""
+    h, w = input.shape[2:]
+    shape = input.shape[:2] + (_out_size(h, k[0], s[0], p[0]), _out_size(w, k[1], s[1], p[1]))
+    return EmptyResult.apply(input, shape=shape, dtype=input.dtype)
+
+
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
                padding: IntPair = 0) -> Tensor:
     """Max pooling; ``stride`` defaults to ``kernel_size``.
@@ -122,6 +134,8 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         array([ 5.,  7., 13., 15.], dtype=float32)
     """
     k, s, p = _pool_geometry(input, kernel_size, stride, padding, "max_pool2d")
+    if input.numel() == 0:
+        return _empty_pool(input, k, s, p)
     return pl.MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
 
 
@@ -129,6 +143,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
                padding: IntPair = 0, count_include_pad: bool = True) -> Tensor:
     """Average pooling; ``stride`` defaults to ``kernel_size``."""
     k, s, p = _pool_geometry(input, kernel_size, stride, padding, "avg_pool2d")
+    if input.numel() == 0:
+        return _empty_pool(input, k, s, p)
     return pl.AvgPool2d.apply(input, kernel=k, stride=s, padding=p,
                               count_include_pad=bool(count_include_pad))
 
@@ -139,6 +155,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntPair) -> Tensor:
     _check_float(input, op)
     _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
     size = _pair(output_size, "output_size", op, 1)
+    if input.numel() == 0:
+        return EmptyResult.apply(input, shape=input.shape[:2] + size, dtype=input.dtype)
     return pl.AdaptiveAvgPool2d.apply(input, output_size=size)
 
 
@@ -157,7 +175,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     rows = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
-    out = Linear.apply(rows, weight, bias)
+    if rows.numel() == 0 or weight.numel() == 0:          # empty batch or no features
+        out = EmptyResult.apply(rows, weight, shape=(rows.shape[0], weight.shape[0]),
+                                dtype=input.dtype)
+        out = out if bias is None else out + bias
+    else:
+        out = Linear.apply(rows, weight, bias)
     return out.reshape(input.shape[:-1] + (weight.shape[0],)) if input.ndim != 2 else out
 
 
