@@ -49,6 +49,10 @@ class OperatorMixin:
     # ---- out-of-place arithmetic ----
     def _binary(self, other: Any, fn: type[Function], op: str, reverse: bool = False) -> "Tensor":
         from .tensor import _promote
+        if op == "-" and (self.dtype == BOOL or isinstance(other, (bool, np.bool_)) or
+                          getattr(other, "dtype", None) == BOOL):
+            raise TypeError("-: subtraction with a bool tensor is not supported; to invert a "
+                            "mask use ~, or cast with .long()")
         if isinstance(other, _NUMBER) and not isinstance(other, (bool, np.bool_)):
             target = scalar_result_type(self.dtype, other)
             if op == "/" and target.kind != "f":
@@ -59,10 +63,7 @@ class OperatorMixin:
         a, b = _promote(self, _as_operand(other, self), op)
         if op == "/" and a.dtype.kind != "f":
             a, b = a.to(dtype=FLOAT32), b.to(dtype=FLOAT32)
-        if a.dtype == BOOL and op in "+-*" and fn is not ew.Pow:
-            if op == "-":
-                raise TypeError("-: subtraction of two bool tensors is not supported; use "
-                                "logical_xor (^) or cast with .long()")
+        if a.dtype == BOOL and op in "+*" and fn is not ew.Pow:
             return mt.Logical.apply(a, b, op="|" if op == "+" else "&")
         return fn.apply(b, a) if reverse else fn.apply(a, b)
 

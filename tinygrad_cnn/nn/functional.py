@@ -208,6 +208,9 @@ def tanh(input: Tensor) -> Tensor:
 def softmax(input: Tensor, dim: int) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, max-subtracted for stability."""
     _check_float(input, "softmax")
+    if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
+        _normalize_axes(dim, 0, "softmax")
+        return softmax(input.reshape(1), 0).reshape(())
     (axis,) = _normalize_axes(dim, input.ndim, "softmax")
     return ls.Softmax.apply(input, axis=axis)
 
@@ -215,6 +218,9 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed without overflow or log(0)."""
     _check_float(input, "log_softmax")
+    if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
+        _normalize_axes(dim, 0, "log_softmax")
+        return log_softmax(input.reshape(1), 0).reshape(())
     (axis,) = _normalize_axes(dim, input.ndim, "log_softmax")
     return ls.LogSoftmax.apply(input, axis=axis)
 
