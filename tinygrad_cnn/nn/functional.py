@@ -24,41 +24,11 @@ from ..ops.conv import Conv2d
 from ..ops.matmul import Linear
 from ..ops.math import EmptyResult
 from ..random import next_seed
-from ..tensor import FLOAT_DTYPES, Tensor, _normalize_axes
-
-IntPair = int | Sequence[int]
-
-
-def _pair(value: IntPair, name: str, op: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _check_float(x: Tensor, op: str, name: str = "input") -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {x.dtype}")
-
-
-def _check_ndim(x: Tensor, ndims: tuple[int, ...], op: str, layout: str) -> None:
-    if x.ndim not in ndims:
-        raise ValueError(f"{op}: expected a {layout} input, got shape {x.shape}")
-
-
-def _same_dtype(op: str, x: Tensor, *others: Tensor | None) -> None:
-    for t in others:
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{op}: input is {x.dtype} but a parameter is {t.dtype}; "
-                            f"convert with .to(dtype=...)")
-
-
-def _out_size(size: int, kernel: int, stride: int, pad: int, dilation: int = 1) -> int:
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+from ..tensor import Tensor, _normalize_axes
+from ._fcommon import (IntPair, _check_float, _check_ndim, _out_size, _pair,  # noqa: F401
+                       _reduce, _same_dtype)
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                      cross_entropy, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
@@ -223,86 +193,6 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
         return log_softmax(input.reshape(1), 0).reshape(())
     (axis,) = _normalize_axes(dim, input.ndim, "log_softmax")
     return ls.LogSoftmax.apply(input, axis=axis)
-
-
-def _check_target(input: Tensor, target: Any, op: str) -> Tensor:
-    """Validate integer class targets for (N, C, ...) input; return them as an int64 tensor."""
-    # host targets are checked before they are uploaded: no device round trip per step
-    host = None if isinstance(target, Tensor) else np.asarray(target)
-    labels = target if host is None else Tensor._wrap(host, "cpu")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
-    expected = (input.shape[0],) + input.shape[2:]
-    if labels.shape != expected:
-        raise ValueError(f"{op}: target shape {labels.shape} does not match input {input.shape}: "
-                         f"expected {expected}")
-    values = labels.numpy() if host is None else host
-    classes = input.shape[1]
-    if values.size and (values.min() < 0 or values.max() >= classes):
-        bad = int(values.min()) if values.min() < 0 else int(values.max())
-        raise ValueError(f"{op}: target {bad} is out of range for {classes} classes "
-                         f"(expected 0..{classes - 1})")
-    return labels if host is None else Tensor(host, dtype=np.int64, device=input.device)
-
-
-def _classes_last(input: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-    """(N, C, d1, ...) -> (N*d1*..., C) rows, targets flattened to match."""
-    if input.ndim == 2:
-        return input, labels
-    axes = (0,) + tuple(range(2, input.ndim)) + (1,)
-    return input.permute(axes).reshape(-1, input.shape[1]), labels.reshape(-1)
-
-
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits ``input`` (N, C[, ...]) against integer class targets.
-
-    Example:
-        >>> cross_entropy(tg.zeros(2, 4), tg.Tensor([0, 3])).item()   # log(4)
-        1.3862943649291992
-    """
-    op = "cross_entropy"
-    _check_float(input, op)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    labels = _check_target(input, target, op)
-    rows, flat = _classes_last(input, labels)
-    loss = ls.CrossEntropy.apply(rows, flat._array, label_smoothing=float(label_smoothing))
-    if reduction == "none" and input.ndim > 2:
-        loss = loss.reshape(labels.shape)
-    return _reduce(loss, reduction, op)
-
-
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities ``input`` (N, C[, ...])."""
-    op = "nll_loss"
-    _check_float(input, op)
-    labels = _check_target(input, target, op)
-    rows, flat = _classes_last(input, labels)
-    loss = -ls.PickClass.apply(rows, flat._array)
-    if reduction == "none" and input.ndim > 2:
-        loss = loss.reshape(labels.shape)
-    return _reduce(loss, reduction, op)
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error."""
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input {input.shape} and target {target.shape} differ")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
