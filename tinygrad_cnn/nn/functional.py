@@ -27,6 +27,10 @@ from ..random import next_seed
 from ..tensor import Tensor, _normalize_axes
 from ._fcommon import (IntPair, _check_float, _check_ndim, _out_size, _pair,  # noqa: F401
                        _reduce, _same_dtype)
+from ._activations import (elu, gelu, group_norm, hardswish, layer_norm, mish,  # noqa: F401
+                           one_hot, relu6, silu, softplus)
+from ._spatial import (adaptive_max_pool2d, conv_transpose2d, dropout2d,  # noqa: F401
+                       interpolate, max_pool2d_ext)
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                       cross_entropy, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
@@ -47,6 +51,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D (out, in/groups, kH, kW) weight, got {weight.shape}")
+    if isinstance(padding, str):
+        padding, input = _string_padding(padding, input, weight, stride, dilation)
     s, p, d = (_pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0),
                _pair(dilation, "dilation", op, 1))
     if not isinstance(groups, (int, np.integer)) or groups < 1:
@@ -69,6 +75,25 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         out = EmptyResult.apply(input, weight, shape=(n, o, oh, ow), dtype=input.dtype)
         return out if bias is None else out + bias.reshape(1, o, 1, 1)
     return Conv2d.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=int(groups))
+
+
+def _string_padding(padding: str, input: Tensor, weight: Tensor, stride: IntPair,
+                    dilation: IntPair) -> tuple[int, Tensor]:
+    """``"valid"`` is no padding; ``"same"`` pads ``dilation * (k - 1)`` split as PyTorch does
+    (the extra element on the right/bottom), for stride 1 only."""
+    if padding == "valid":
+        return 0, input
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got "
+                         f"{padding!r}")
+    if _pair(stride, "stride", "conv2d", 1) != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got {stride!r}")
+    d = _pair(dilation, "dilation", "conv2d", 1)
+    totals = [d[i] * (weight.shape[2 + i] - 1) for i in range(2)]
+    if all(t % 2 == 0 for t in totals):
+        return (totals[0] // 2, totals[1] // 2), input
+    pads = ((0, 0), (0, 0)) + tuple((t // 2, t - t // 2) for t in totals)
+    return 0, input.pad(pads)
 
 
 def _pool_geometry(input: Tensor, kernel_size: IntPair, stride: IntPair | None,
@@ -96,7 +121,8 @@ def _empty_pool(input: Tensor, k: tuple[int, int], s: tuple[int, int],
 
 
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-               padding: IntPair = 0) -> Tensor:
+               padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
     """Max pooling; ``stride`` defaults to ``kernel_size``.
 
     Example:
@@ -104,6 +130,9 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         array([ 5.,  7., 13., 15.], dtype=float32)
     """
     k, s, p = _pool_geometry(input, kernel_size, stride, padding, "max_pool2d")
+    d = _pair(dilation, "dilation", "max_pool2d", 1)
+    if d != (1, 1) or ceil_mode or return_indices:
+        return max_pool2d_ext(input, k, s, p, d, bool(ceil_mode), bool(return_indices))
     if input.numel() == 0:
         return _empty_pool(input, k, s, p)
     return pl.MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
