@@ -180,7 +180,7 @@ class HostReduce(Function):
             out = np.cumsum(host, axis=axis, dtype=host.dtype)
         else:
             out = np.prod(host, axis=axis, keepdims=keepdim, dtype=host.dtype)
-        return self.backend.from_numpy(np.ascontiguousarray(out))
+        return self.backend.from_numpy(np.array(out, dtype=host.dtype, order="C"))
 
     def backward(self, grad):
         be, x, ax = self.backend, self.host, self.axis
@@ -198,4 +198,4 @@ class HostReduce(Function):
             right = np.flip(np.cumprod(np.concatenate(
                 [ones, np.take(rev, range(x.shape[ax] - 1), axis=ax)], axis=ax), axis=ax), ax)
             out = g * left * right
-        return be.from_numpy(np.ascontiguousarray(out, dtype=x.dtype))
+        return be.from_numpy(np.array(out, dtype=x.dtype, order="C"))
