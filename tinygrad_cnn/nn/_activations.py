@@ -111,7 +111,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (c,):
             raise ValueError(f"{op}: {name} must have shape ({c},), got {t.shape}")
-    grouped = input.reshape(n, num_groups, -1)
+    per_group = (c // num_groups) * int(np.prod(input.shape[2:], dtype=np.int64))
+    grouped = input.reshape(n, num_groups, per_group)
     out = layer_norm(grouped, grouped.shape[2:], eps=eps) if grouped.shape[2] else grouped
     out = out.reshape(input.shape)
     affine = (1, c) + (1,) * (input.ndim - 2)

@@ -16,6 +16,7 @@ import numpy as np
 from ..backends import get_backend
 from ..functions import stack
 from ..ops.conv_transpose import ConvTranspose2d, MaxPool2dIndices
+from ..ops.math import EmptyResult
 from ..random import next_seed
 from ..tensor import Tensor
 from ._fcommon import IntPair, _check_float, _check_ndim, _pair, _same_dtype
@@ -51,6 +52,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (weight.shape[3] - 1) + op_[1] + 1
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: padding {p} leaves no output for input {input.shape}")
+    if input.numel() == 0 or weight.numel() == 0:     # empty batch, no channels or filters
+        out = EmptyResult.apply(input, weight, shape=(n, out_c, oh, ow), dtype=input.dtype)
+        return out if bias is None else out + bias.reshape(1, out_c, 1, 1)
     return ConvTranspose2d.apply(input, weight, bias, out_shape=(n, out_c, oh, ow), stride=s,
                                  padding=p, dilation=d, groups=int(groups))
 
@@ -118,7 +122,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntPair, return_indices: boo
         h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
         for j in range(ow):
             w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
-            vals, idx = input[:, :, h0:h1, w0:w1].reshape(n, c, -1).max(2)
+            vals, idx = input[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0)).max(2)
             cells.append(vals)
             if return_indices:
                 flat = idx.numpy()
