@@ -10,7 +10,7 @@ import pytest
 import tinygrad_cnn.optim as optim_pkg
 from .optim_cases import STEPS, make_problem, make_tensors, run_ours, set_grads
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.optim import SGD, Adam, AdamW, optimizer as optimizer_mod
+from tinygrad_cnn.optim import SGD, Adam, AdamW, RMSprop, optimizer as optimizer_mod
 
 FACTORIES = {
     "sgd": lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
@@ -19,6 +19,7 @@ FACTORIES = {
     "adam": lambda ps: Adam(ps, lr=0.05, weight_decay=0.1),
     "adamw_groups": lambda ps: AdamW([{"params": ps[:2], "betas": (0.8, 0.9)},
                                       {"params": ps[2:]}], lr=0.05),
+    "rmsprop": lambda ps: RMSprop(ps, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
 }
 
 
