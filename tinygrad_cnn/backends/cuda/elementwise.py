@@ -47,6 +47,11 @@ def _apply2(op, x, y, param):
     if op == _DIV:
         return x / y
     if op == _POW:
+        # IEEE results where Python's math (the simulator) would raise a domain error
+        if x == float32(0) and y < float32(0):
+            return float32(math.inf)
+        if x < float32(0) and y % float32(1) != float32(0):
+            return float32(math.nan)
         return math.pow(x, y)
     if op == _MAX:
         # numpy's maximum: NaN wins, ties keep x.
@@ -71,6 +76,8 @@ def _apply1(op, x, param):
     if op == _EXP:
         return math.exp(x)
     if op == _LOG:
+        if x <= float32(0):                  # -inf at 0, NaN below (the simulator would raise)
+            return float32(-math.inf) if x == float32(0) else float32(math.nan)
         return math.log(x)
     if op == _SQRT:
         return math.sqrt(x)
