@@ -5,6 +5,8 @@ import math
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 
 
@@ -76,6 +78,11 @@ class Pow(Function):
         return out
 
     def backward(self, grad):
+        # intermediate inf/NaN (0 ** -1, log 0) are masked out below: no host warnings for them
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._backward(grad)
+
+    def _backward(self, grad):
         be, (a, b, out) = self.backend, self.saved
         da = db = None
         zero = be.zeros((), grad.dtype)
