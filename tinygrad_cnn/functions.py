@@ -40,7 +40,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension (dtypes promote; gradients split back).
 
     Example:
-        >>> cat([tg.ones(2), tg.zeros(1)]).tolist()
+        >>> cat([Tensor([1.0, 1.0]), Tensor([0.0])]).tolist()
         [1.0, 1.0, 0.0]
     """
     items = [t for t in _tensors(tensors, "cat") if not (t.ndim == 1 and t.shape == (0,))] or \
@@ -67,7 +67,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equally shaped tensors along a new dimension.
 
     Example:
-        >>> stack([tg.ones(2), tg.zeros(2)], dim=1).shape
+        >>> stack([Tensor([1.0, 1.0]), Tensor([0.0, 0.0])], dim=1).shape
         (2, 2)
     """
     items = _tensors(tensors, "stack")
@@ -83,7 +83,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     in ``input`` and ``other``; the dtype follows PyTorch's promotion).
 
     Example:
-        >>> where(tg.Tensor([True, False]), tg.Tensor([1.0, 2.0]), 0).tolist()
+        >>> where(Tensor([True, False]), Tensor([1.0, 2.0]), 0).tolist()
         [1.0, 0.0]
     """
     cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition))
