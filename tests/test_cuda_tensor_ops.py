@@ -101,3 +101,27 @@ def test_empty_tensors_on_cuda():
     assert out.shape == (0, 3, 2, 2) and out.device == "cuda"
     assert F.max_pool2d(tg.zeros(0, 2, 4, 4, device="cuda"), 2).shape == (0, 2, 2, 2)
     assert np.isnan(tg.zeros(0, device="cuda").mean().item())
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+from tinygrad_cnn.testing import arrays, gradcheck  # noqa: E402
+
+_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, min_side=0,
+                                           max_side=2).map(lambda b: b.input_shapes)
+
+
+@settings(max_examples=6)
+@given(shapes=_pairs, data=st.data())
+def test_gradients_on_cuda_with_drawn_shapes(shapes, data):
+    sa, sb = shapes
+    a = data.draw(arrays(sa))
+    b = data.draw(arrays(sb))
+    a = np.where((np.abs(a) < 0.05) | (np.abs(np.abs(a) - 1.5) < 0.05), 0.1, a)  # off kinks
+    cond = data.draw(hnp.arrays(np.bool_, sa))
+    gradcheck(lambda x, y: tg.where(tg.tensor(cond, device="cuda"), x, y), [a, b],
+              device="cuda")
+    gradcheck(lambda x: x.abs().clamp(max=1.5) + F.gelu(x), [a], device="cuda")
+    gradcheck(lambda x, y: x ** y, [np.abs(a) + 0.5, b], device="cuda")
