@@ -90,3 +90,11 @@ def test_cross_entropy_with_a_minus_inf_target_logit_is_inf(smoothing):
     theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0]),
                                                label_smoothing=smoothing)
     assert ours.item() == theirs.item() == np.inf
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a % b,
+                                lambda a, b: a ** b])
+def test_shape_mismatch_is_one_error_naming_op_shapes_and_dtypes(op):
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(4,\) do not broadcast "
+                                         r"\(dtypes float32 and float32\)"):
+        op(tg.zeros(2, 3), tg.zeros(4))

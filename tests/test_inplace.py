@@ -163,3 +163,12 @@ def test_tensor_factory_follows_torch_tensor_dtype_rule():
     assert t.tolist() == [1.0, 2.0] and t.requires_grad
     from tinygrad_cnn.tensor import Tensor          # the module path still works
     assert Tensor is tg.Tensor and isinstance(tg.tensor(tg.Tensor([1.0])), Tensor)
+
+
+def test_in_place_on_a_non_leaf_already_used_by_another_op_is_an_error():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y + 1                   # saves nothing, but its gradient flows through y's history
+    y *= 3
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()

@@ -65,7 +65,7 @@ class OperatorMixin:
             a, b = a.to(dtype=FLOAT32), b.to(dtype=FLOAT32)
         if a.dtype == BOOL and op in "+*" and fn is not ew.Pow:
             return mt.Logical.apply(a, b, op="|" if op == "+" else "&")
-        return fn.apply(b, a) if reverse else fn.apply(a, b)
+        return _apply_checked(fn, op, b, a) if reverse else _apply_checked(fn, op, a, b)
 
     def __add__(self, other: Any) -> "Tensor":
         return self._binary(other, ew.Add, "+")
@@ -102,7 +102,7 @@ class OperatorMixin:
         a, b = _promote(self, _as_operand(other, self), op)
         if a.dtype == BOOL:
             a, b = a.long(), b.long()
-        return fn.apply(b, a) if reverse else fn.apply(a, b)
+        return _apply_checked(fn, op, b, a) if reverse else _apply_checked(fn, op, a, b)
 
     def __floordiv__(self, other: Any) -> "Tensor":
         return self._floor_op(other, mt.FloorDiv, "//", False)
@@ -294,6 +294,19 @@ class OperatorMixin:
                                f"tensor of shape {self.shape}")
         self._inplace("setitem", lambda s: mt.SetItem.apply(s, val.to(dtype=self.dtype),
                                                             index=idx))
+
+
+def _apply_checked(fn: type[Function], op: str, a: "Tensor", b: "Tensor") -> "Tensor":
+    """``fn.apply(a, b)``; a shape mismatch becomes one error naming the op, shapes, dtypes."""
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast "
+                             f"(dtypes {a.dtype} and {b.dtype})") from None
+        raise
 
 
 def _copy_result(src: "Tensor", dst: "Tensor") -> "Tensor":

@@ -130,7 +130,9 @@ def _check_versions(ctx: Function) -> None:
     saved = getattr(ctx, "saved", ())
     tensors = [p for p in ctx.parents if _is_tensor(p)]
     for t, version in zip(tensors, getattr(ctx, "versions", ())):
-        if t._version != version and any(s is t._array for s in saved):
+        # a saved input changed, or a non-leaf input changed (its gradient would now flow
+        # through the in-place op's graph instead of the one this op saw)
+        if t._version != version and (t._ctx is not None or any(s is t._array for s in saved)):
             raise RuntimeError(f"backward(): a {t.dtype} tensor of shape {t.shape} needed by "
                                f"{type(ctx).__name__} was modified by an in-place operation "
                                f"(version {t._version}, expected {version}); use an "
