@@ -20,8 +20,10 @@ __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
 
-def _check_target(input: Tensor, target: Any, op: str, ignore_index: int = -100) -> Tensor:
-    """Validate integer class targets for (N, C, ...) input; return them as an int64 tensor."""
+def _check_target(input: Tensor, target: Any, op: str,
+                  ignore_index: int = -100) -> tuple[Tensor, bool]:
+    """Validate integer class targets for (N, C, ...) input; return them as an int64 tensor
+    and whether any equals ``ignore_index``."""
     # host targets are checked before they are uploaded: no device round trip per step
     host = None if isinstance(target, Tensor) else np.asarray(target)
     labels = target if host is None else Tensor._wrap(host, "cpu")
@@ -35,13 +37,14 @@ def _check_target(input: Tensor, target: Any, op: str, ignore_index: int = -100)
                          f"expected {expected}")
     values = labels.numpy() if host is None else host
     classes = input.shape[1]
-    if values.size and (values == ignore_index).any():
+    ignored = bool(values.size and (values == ignore_index).any())
+    if ignored:
         values = values[values != ignore_index]
     if values.size and (values.min() < 0 or values.max() >= classes):
         bad = int(values.min()) if values.min() < 0 else int(values.max())
         raise ValueError(f"{op}: target {bad} is out of range for {classes} classes "
                          f"(expected 0..{classes - 1})")
-    return labels if host is None else Tensor(host, dtype=np.int64, device=input.device)
+    return (labels if host is None else Tensor(host, dtype=np.int64, device=input.device)), ignored
 
 
 def _classes_last(input: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
@@ -99,9 +102,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                         f"keyword (got weight={weight!r})")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    labels = _check_target(input, target, op, ignore_index)
+    labels, ignored = _check_target(input, target, op, ignore_index)
     rows, flat = _classes_last(input, labels)
-    if weight is not None or (flat.numpy() == ignore_index).any():
+    if weight is not None or ignored:
         from .functional import log_softmax
         loss = _weighted_nll(log_softmax(rows, 1), flat, weight, ignore_index, reduction,
                              float(label_smoothing), op)
@@ -120,9 +123,9 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
     op = "nll_loss"
     _check_float(input, op)
     _check_reduction(reduction, op)
-    labels = _check_target(input, target, op, ignore_index)
+    labels, ignored = _check_target(input, target, op, ignore_index)
     rows, flat = _classes_last(input, labels)
-    if weight is not None or (flat.numpy() == ignore_index).any():
+    if weight is not None or ignored:
         loss = _weighted_nll(rows, flat, weight, ignore_index, reduction, 0.0, op)
     else:
         loss = _reduce(-ls.PickClass.apply(rows, flat._array), reduction, op)
