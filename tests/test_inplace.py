@@ -172,3 +172,21 @@ def test_in_place_on_a_non_leaf_already_used_by_another_op_is_an_error():
     y *= 3
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         z.sum().backward()
+
+
+def test_in_place_on_an_output_its_op_saved_is_an_error_like_torch():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()                 # exp saves its output
+    y *= 2
+    with pytest.raises(RuntimeError, match="output .* modified by an in-place operation"):
+        y.sum().backward()
+    x2 = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y2 = x2.exp()
+    y2.detach().mul_(2)         # detach shares the version counter
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y2.sum().backward()
+    x3 = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y3 = x3 * 3                 # saves only x3 (a leaf); y3 itself may change
+    y3 += 1
+    y3.sum().backward()
+    assert x3.grad.tolist() == [3.0, 3.0]

@@ -222,7 +222,7 @@ class OperatorMixin:
             self._ctx, self.requires_grad = res._ctx, True
         elif recording and self._ctx is not None:     # overwritten by a constant
             self._ctx, self.requires_grad = None, False
-        self._version += 1
+        self._bump_version()
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":

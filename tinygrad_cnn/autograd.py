@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,7 @@ class Function:
         if record:
             ctx.parents = tuple(args)
             ctx.versions = tuple(a._version for a in tensors)
+            ctx.output = weakref.ref(result)
             result._ctx = ctx
         return result
 
@@ -129,6 +131,11 @@ def _check_versions(ctx: Function) -> None:
     """Refuse a backward through an op whose saved input was since modified in place."""
     saved = getattr(ctx, "saved", ())
     tensors = [p for p in ctx.parents if _is_tensor(p)]
+    out = ctx.output() if hasattr(ctx, "output") else None
+    if out is not None and out._version and any(s is out._array for s in saved):
+        raise RuntimeError(f"backward(): the {out.dtype} output of shape {out.shape} of "
+                           f"{type(ctx).__name__}, which its backward needs, was modified by an "
+                           "in-place operation; use an out-of-place op or .clone() first")
     for t, version in zip(tensors, getattr(ctx, "versions", ())):
         # a saved input changed, or a non-leaf input changed (its gradient would now flow
         # through the in-place op's graph instead of the one this op saw)

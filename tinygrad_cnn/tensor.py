@@ -100,7 +100,6 @@ class Tensor(OperatorMixin, MethodMixin, ExtraMethodMixin):
 
     __array_priority__ = 1000  # numpy operands defer to Tensor's reflected operators
     _graph_freed = False       # set on intermediate results once backward has freed their graph
-    _version = 0               # bumped by every in-place update (checked by backward)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  device: str = "cpu", _keep_dtype: bool = False) -> None:
@@ -189,8 +188,20 @@ class Tensor(OperatorMixin, MethodMixin, ExtraMethodMixin):
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
-        """The same data without autograd history."""
-        return Tensor._wrap(self._array, self.device)
+        """The same data without autograd history (sharing the version counter, so an
+        in-place update through it is still seen by backward; ``.data`` does not share it)."""
+        out = Tensor._wrap(self._array, self.device)
+        out.__dict__["_vc"] = self.__dict__.setdefault("_vc", [0])
+        return out
+
+    @property
+    def _version(self) -> int:
+        """How many in-place updates this tensor's storage has had (PyTorch's ``_version``)."""
+        vc = self.__dict__.get("_vc")
+        return 0 if vc is None else vc[0]
+
+    def _bump_version(self) -> None:
+        self.__dict__.setdefault("_vc", [0])[0] += 1
 
     def to(self, device: str | None = None, dtype: Any = None) -> "Tensor":
         """Copy to ``device`` and/or cast to ``dtype`` (differentiable); a no-op when equal."""

@@ -104,7 +104,9 @@ class ScalarOp(Function):
     def forward(self, a, op: str, value: float, reverse: bool = False):
         self.op, self.value, self.reverse = op, value, reverse
         out = self.backend.scalar_op(a, op, value, reverse)
-        self.save(a, out)
+        # keep the output only where the derivative uses it (an in-place update of the
+        # result is then fine elsewhere, as in PyTorch)
+        self.save(a, out if op == "max" or (reverse and op in ("/", "**")) else None)
         return out
 
     def backward(self, grad):
