@@ -15,7 +15,8 @@ import numpy as np
 
 from ..backends import get_backend
 from ..functions import stack
-from ..ops.conv_transpose import ConvTranspose2d, MaxPool2dIndices
+from ..ops.conv_transpose import ConvTranspose2d
+from ..ops.pool import MaxPool2d
 from ..ops.math import EmptyResult
 from ..random import next_seed
 from ..tensor import Tensor
@@ -77,7 +78,7 @@ def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tup
     if oh < 1 or ow < 1:
         raise ValueError(f"max_pool2d: the window does not fit input {input.shape}")
     if d == (1, 1) and not ceil_mode:
-        out = MaxPool2dIndices.apply(input, kernel=k, stride=s, padding=p)
+        out = MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
         if not return_indices:
             return out
         idx = get_backend(input.device).to_numpy(out._ctx.argmax) if out._ctx is not None \

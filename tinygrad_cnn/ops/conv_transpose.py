@@ -32,14 +32,3 @@ class ConvTranspose2d(Function):
             db = be.sum(grad, (0, 2, 3), False)
         return dx, dw, db
 
-
-class MaxPool2dIndices(Function):
-    """Max pooling that also hands out the argmax (flat ``h * W + w`` in each input plane)."""
-
-    def forward(self, x, kernel: Pair, stride: Pair, padding: Pair):
-        out, self.argmax = self.backend.max_pool2d_forward(x, kernel, stride, padding)
-        self.in_shape = tuple(x.shape)
-        return out
-
-    def backward(self, grad):
-        return self.backend.max_pool2d_backward(grad, self.argmax, self.in_shape)
