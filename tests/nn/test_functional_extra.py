@@ -120,6 +120,16 @@ def test_max_pool2d_and_adaptive_max_pool2d_return_torchs_indices():
         np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
 
 
+def test_pooling_extras_on_empty_batches():
+    x = tg.zeros(0, 2, 5, 5, requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, ceil_mode=True, return_indices=True)
+    ref = TF.max_pool2d(torch.zeros(0, 2, 5, 5), 2, ceil_mode=True)
+    assert out.shape == tuple(ref.shape) and idx.shape == out.shape and idx.dtype == np.int64
+    assert F.max_pool2d(x, 3, 1, dilation=2).shape == (0, 2, 1, 1)
+    out.sum().backward()
+    assert x.grad.shape == x.shape
+
+
 def test_one_hot_and_dropout2d():
     labels = np.array([[0, 2], [1, 1]])
     assert F.one_hot(tg.tensor(labels)).tolist() == TF.one_hot(torch.tensor(labels)).tolist()

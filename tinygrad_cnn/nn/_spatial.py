@@ -77,6 +77,10 @@ def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tup
         _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
     if oh < 1 or ow < 1:
         raise ValueError(f"max_pool2d: the window does not fit input {input.shape}")
+    if input.numel() == 0:                            # empty batch or no channels
+        out = EmptyResult.apply(input, shape=(n, c, oh, ow), dtype=input.dtype)
+        return (out, Tensor(np.zeros((n, c, oh, ow), np.int64), device=input.device)) \
+            if return_indices else out
     if d == (1, 1) and not ceil_mode:
         out = MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
         if not return_indices:
