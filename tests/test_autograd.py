@@ -40,7 +40,7 @@ def test_graph_is_freed_after_backward():
 
 def test_backward_on_non_scalar_needs_a_gradient():
     x = Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(ValueError, match=r"shape \(2,\).*pass grad="):
+    with pytest.raises(ValueError, match=r"shape \(2,\).*pass gradient="):
         (x * 2).backward()
     (x * 2).backward(np.array([1.0, 10.0]))
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 20.0])

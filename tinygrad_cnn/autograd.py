@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -85,12 +86,14 @@ class Function:
         ctx.device = device
         ctx.backend = get_backend(device)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        raw = [a._array if isinstance(a, Tensor) else a for a in args]
         out = ctx.forward(*raw, **params)
         record = is_grad_enabled() and any(ctx.needs_input_grad)
         result = Tensor._wrap(out, getattr(ctx, "out_device", device), requires_grad=record)
         if record:
             ctx.parents = tuple(args)
+            ctx.versions = tuple(a._version for a in tensors)
+            ctx.output = weakref.ref(result)
             result._ctx = ctx
         return result
 
@@ -124,12 +127,33 @@ def _is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-def run_backward(root: "Tensor", grad: Any) -> None:
-    """Propagate ``grad`` (a backend array shaped like ``root``) to every leaf's ``.grad``."""
+def _check_versions(ctx: Function) -> None:
+    """Refuse a backward through an op whose saved input was since modified in place."""
+    saved = getattr(ctx, "saved", ())
+    tensors = [p for p in ctx.parents if _is_tensor(p)]
+    out = ctx.output() if hasattr(ctx, "output") else None
+    if out is not None and out._version and any(s is out._array for s in saved):
+        raise RuntimeError(f"backward(): the {out.dtype} output of shape {out.shape} of "
+                           f"{type(ctx).__name__}, which its backward needs, was modified by an "
+                           "in-place operation; use an out-of-place op or .clone() first")
+    for t, version in zip(tensors, getattr(ctx, "versions", ())):
+        # a saved input changed, or a non-leaf input changed (its gradient would now flow
+        # through the in-place op's graph instead of the one this op saw)
+        if t._version != version and (t._ctx is not None or any(s is t._array for s in saved)):
+            raise RuntimeError(f"backward(): a {t.dtype} tensor of shape {t.shape} needed by "
+                               f"{type(ctx).__name__} was modified by an in-place operation "
+                               f"(version {t._version}, expected {version}); use an "
+                               "out-of-place op or .clone() before modifying it")
+
+
+def run_backward(root: "Tensor", grad: Any, retain_graph: bool = False) -> None:
+    """Propagate ``grad`` (a backend array shaped like ``root``) to every leaf's ``.grad``;
+    the graph is freed afterwards unless ``retain_graph``."""
     from .tensor import Tensor
 
     order = _topological_order(root)
     grads: dict[int, Any] = {id(root): grad}
+    given: set[int] = set()
     with no_grad():
         for node in reversed(order):
             g = grads.pop(id(node), None)
@@ -137,11 +161,18 @@ def run_backward(root: "Tensor", grad: Any) -> None:
                 continue
             ctx, be = node._ctx, get_backend(node.device)
             if ctx is None:
-                node.grad = Tensor._wrap(g, node.device) if node.grad is None else \
-                    Tensor._wrap(be.add(node.grad.data, g), node.device)
+                if node.grad is None:
+                    # .grad may be updated in place later: it must own writable storage
+                    if id(g) in given or not getattr(getattr(g, "flags", None), "writeable", True):
+                        g = be.copy(g)
+                    given.add(id(g))
+                    node.grad = Tensor._wrap(g, node.device)
+                else:
+                    node.grad = Tensor._wrap(be.add(node.grad._array, g), node.device)
                 for hook in tuple(getattr(node, "_grad_hooks", {}).values()):
                     hook(node)  # Tensor.register_post_accumulate_grad_hook
                 continue
+            _check_versions(ctx)
             input_grads = ctx.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -157,6 +188,8 @@ def run_backward(root: "Tensor", grad: Any) -> None:
                     get_backend(parent.device).add(grads[key], pg)
     # Free the graph: intermediate results drop their contexts and saved arrays, and remember
     # it, so that a second backward through them is an error rather than a silent no-op.
+    if retain_graph:
+        return
     for node in order:
         if node._ctx is not None:
             node._ctx.saved = ()

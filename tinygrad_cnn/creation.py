@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .dtypes import check_dtype
 from .random import generator
 from .tensor import Tensor
 
@@ -18,6 +19,10 @@ from .tensor import Tensor
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"size must be a sequence of ints, got {tuple(shape)} (an entry of "
+                            f"type {type(n).__name__})")
     dims = tuple(int(n) for n in shape)
     if any(n < 0 for n in dims):
         raise ValueError(f"negative dimension in shape {dims}")
@@ -60,3 +65,74 @@ def arange(start: int, stop: int | None = None, step: int = 1, dtype: Any = None
     """Evenly spaced values, as ``np.arange``."""
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return Tensor(values, dtype=dtype, device=device)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, unless given, the dtype and device) of ``input``."""
+    return full_like(input, 0, dtype, device, requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, unless given, the dtype and device) of ``input``."""
+    return full_like(input, 1, dtype, device, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and by default dtype, device) of ``input``.
+
+    Example:
+        >>> full_like(zeros(2, dtype="float64"), 7).tolist()
+        [7.0, 7.0]
+    """
+    dt = check_dtype(dtype if dtype is not None else input.dtype, "full_like")
+    return Tensor(np.full(input.shape, fill_value, dt), requires_grad, dt,
+                  device or input.device)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = np.float32, device: str = "cpu",
+        requires_grad: bool = False) -> Tensor:
+    """The ``n`` by ``m`` identity matrix.
+
+    Example:
+        >>> eye(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    n, m = _int_arg(n, "eye", "n"), _int_arg(n if m is None else m, "eye", "m")
+    dt = check_dtype(dtype, "eye")
+    return Tensor(np.eye(n, m, dtype=dt), requires_grad, dt, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor with the array's dtype and values (a copy: numpy arrays are not pinned).
+
+    Example:
+        >>> from_numpy(np.arange(3)).dtype
+        dtype('int64')
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return Tensor(array, dtype=check_dtype(array.dtype, "from_numpy"))
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = np.float32,
+             device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Example:
+        >>> linspace(0, 1, 3).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    steps = _int_arg(steps, "linspace", "steps")
+    dt = check_dtype(dtype, "linspace")
+    return Tensor(np.linspace(start, end, steps), requires_grad, dt, device)
+
+
+def _int_arg(value: Any, op: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{op}: {name} must be non-negative, got {value}")
+    return int(value)

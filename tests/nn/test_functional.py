@@ -67,13 +67,13 @@ def test_cross_entropy_and_nll_match_pytorch(reduction, smoothing):
     x = (rng.standard_normal((6, 4)) * 4).astype(np.float32)
     y = rng.integers(0, 4, 6)
     (xo,), (xt,) = both(x, grad=True)
-    lo = F.cross_entropy(xo, y, reduction, smoothing)
+    lo = F.cross_entropy(xo, y, reduction=reduction, label_smoothing=smoothing)
     lt = TF.cross_entropy(xt, torch.tensor(y), reduction=reduction, label_smoothing=smoothing)
     close(lo, lt)
     lo.sum().backward()
     lt.sum().backward()
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), atol=1e-6)
-    close(F.nll_loss(F.log_softmax(tg.Tensor(x), 1), y, reduction),
+    close(F.nll_loss(F.log_softmax(tg.Tensor(x), 1), y, reduction=reduction),
           TF.nll_loss(TF.log_softmax(torch.tensor(x), 1), torch.tensor(y), reduction=reduction))
 
 

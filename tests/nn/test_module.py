@@ -236,7 +236,7 @@ def test_repr_matches_pytorch_style():
 def test_parameter_from_tensor_shares_data_and_dtype():
     t = tg.Tensor(np.arange(3.0), dtype=np.float64)
     p = Parameter(t)
-    assert p.data is t.data and p.dtype == np.float64 and p.requires_grad
+    assert p._array is t._array and p.dtype == np.float64 and p.requires_grad
     frozen = Parameter(np.zeros(2), requires_grad=False)
     assert not frozen.requires_grad
 

@@ -21,8 +21,8 @@ def test_softmax_and_log_softmax_gradients(shape, dim, data):
 def test_cross_entropy_gradients(n, c, smoothing, reduction, data):
     x = data.draw(arrays((n, c), low=-5, high=5))
     target = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
-    gradcheck(lambda t: F.cross_entropy(t, target, reduction, smoothing), [x])
-    gradcheck(lambda t: F.nll_loss(F.log_softmax(t, 1), target, reduction), [x])
+    gradcheck(lambda t: F.cross_entropy(t, target, reduction=reduction, label_smoothing=smoothing), [x])
+    gradcheck(lambda t: F.nll_loss(F.log_softmax(t, 1), target, reduction=reduction), [x])
 
 
 def test_cross_entropy_over_spatial_dimensions():

@@ -8,7 +8,7 @@ import pytest
 
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.backends import get_backend
-from tinygrad_cnn.optim import SGD, Adam, AdamW
+from tinygrad_cnn.optim import SGD, Adam, AdamW, RMSprop
 
 from .optim_cases import STEPS, make_problem
 
@@ -19,6 +19,7 @@ FACTORIES = {
     "sgd_nesterov": lambda ps: SGD(ps, lr=0.1, momentum=0.8, nesterov=True),
     "adam": lambda ps: Adam(ps, lr=0.05, weight_decay=0.1),
     "adamw": lambda ps: AdamW(ps, lr=0.05, betas=(0.8, 0.99)),
+    "rmsprop": lambda ps: RMSprop(ps, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 import tinygrad_cnn.optim as optim_pkg
 from .optim_cases import STEPS, make_problem, make_tensors, run_ours, set_grads
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.optim import SGD, Adam, AdamW, optimizer as optimizer_mod
+from tinygrad_cnn.optim import SGD, Adam, AdamW, RMSprop, optimizer as optimizer_mod
 
 FACTORIES = {
     "sgd": lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
@@ -19,6 +19,7 @@ FACTORIES = {
     "adam": lambda ps: Adam(ps, lr=0.05, weight_decay=0.1),
     "adamw_groups": lambda ps: AdamW([{"params": ps[:2], "betas": (0.8, 0.9)},
                                       {"params": ps[2:]}], lr=0.05),
+    "rmsprop": lambda ps: RMSprop(ps, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
 }
 
 
@@ -170,11 +171,11 @@ def test_update_is_in_place():
     params, grads = make_problem(np.float64, seed=26)
     for make_opt in FACTORIES.values():
         ts = make_tensors(params)
-        arrays = [t.data for t in ts]
+        arrays = [t._array for t in ts]
         opt = make_opt(ts)
         set_grads(ts, grads[0])
         opt.step()
-        assert all(t.data is a for t, a in zip(ts, arrays))
+        assert all(t._array is a for t, a in zip(ts, arrays))
         assert not np.array_equal(arrays[0], params[0])
 
 

@@ -84,4 +84,4 @@ def test_momentum_state_only_when_needed():
     assert sorted(mom.state_dict()["state"]) == [0, 1]
     buf = mom.state[ts[1]]["momentum_buffer"]
     np.testing.assert_array_equal(buf, grads[0][1])  # first step: buffer = gradient
-    assert buf.dtype == np.float32 and buf is not ts[1].grad.data
+    assert buf.dtype == np.float32 and buf is not ts[1].grad._array

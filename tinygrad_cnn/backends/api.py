@@ -5,7 +5,8 @@ module that defines every name in :data:`KERNEL_NAMES` with the signature docume
 :class:`Backend`. Arrays are the backend's own type (``numpy.ndarray`` on the CPU, a Numba
 device array on CUDA); shapes are tuples of Python ints, dtypes are ``numpy.float32`` or
 ``numpy.float64`` for data and ``numpy.int64`` for indices. Functions never modify their
-inputs, except the ``*_step`` optimizer updates, which update their first arguments in place;
+inputs, except the ``*_step`` optimizer updates and ``assign``/``setitem``, which update their
+first arguments in place;
 a result may share memory with an input (a reshape may be a view, ``to_numpy`` on the CPU is
 the array itself), so callers treat arrays as immutable and only the optimizer writes into
 parameters. Inputs may be assumed valid: the op layer checks shapes and dtypes and raises
@@ -44,6 +45,13 @@ class Backend(Protocol):
     def all_finite(self, a: Array) -> bool:
         """True when no element is NaN or infinite."""
 
+    def assign(self, dst: Array, src: Array) -> None:
+        """Overwrite ``dst`` in place with ``src`` (broadcast to its shape, cast to its dtype):
+        the one way in-place tensor ops write into existing storage."""
+
+    def setitem(self, a: Array, index: Any, value: Array) -> None:
+        """``a[index] = value`` in place with numpy's indexing and broadcasting."""
+
     # ---- elementwise.py: numpy broadcasting rules, result dtype = dtype of ``a`` ----
     def add(self, a: Array, b: Array) -> Array: ...
     def sub(self, a: Array, b: Array) -> Array: ...
@@ -68,6 +76,21 @@ class Backend(Protocol):
     def leaky_relu_backward(self, grad: Array, a: Array, slope: float) -> Array: ...
     def eq(self, a: Array, b: Array) -> Array:
         """``1.0`` where equal else ``0.0``, in the dtype of ``a`` (broadcasting)."""
+
+    def abs(self, a: Array) -> Array: ...
+    def sign(self, a: Array) -> Array:
+        """-1, 0 or 1 (NaN stays NaN)."""
+
+    def floor(self, a: Array) -> Array: ...
+    def erf(self, a: Array) -> Array: ...
+    def floordiv(self, a: Array, b: Array) -> Array:
+        """``floor(a / b)``; exact for integers."""
+
+    def mod(self, a: Array, b: Array) -> Array:
+        """Python's ``a % b`` (the result has the sign of ``b``)."""
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        """``a`` where ``cond != 0`` else ``b``, all three broadcast; ``a``'s dtype."""
 
     # ---- reduce.py ----
     def sum(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array: ...

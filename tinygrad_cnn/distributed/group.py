@@ -155,7 +155,7 @@ def _host(tensor: Any) -> tuple[np.ndarray, bool]:
 
     if isinstance(tensor, Tensor):
         if tensor.device == "cpu":
-            data = tensor.data
+            data = tensor._array
             if data.flags.c_contiguous and data.flags.writeable:
                 return data, False
             return np.ascontiguousarray(data).copy(), True

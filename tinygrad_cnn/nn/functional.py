@@ -22,42 +22,17 @@ from ..ops import norm as nm
 from ..ops import pool as pl
 from ..ops.conv import Conv2d
 from ..ops.matmul import Linear
+from ..ops.math import EmptyResult
 from ..random import next_seed
-from ..tensor import FLOAT_DTYPES, Tensor, _normalize_axes
-
-IntPair = int | Sequence[int]
-
-
-def _pair(value: IntPair, name: str, op: str, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _check_float(x: Tensor, op: str, name: str = "input") -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got {x.dtype}")
-
-
-def _check_ndim(x: Tensor, ndims: tuple[int, ...], op: str, layout: str) -> None:
-    if x.ndim not in ndims:
-        raise ValueError(f"{op}: expected a {layout} input, got shape {x.shape}")
-
-
-def _same_dtype(op: str, x: Tensor, *others: Tensor | None) -> None:
-    for t in others:
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{op}: input is {x.dtype} but a parameter is {t.dtype}; "
-                            f"convert with .to(dtype=...)")
-
-
-def _out_size(size: int, kernel: int, stride: int, pad: int, dilation: int = 1) -> int:
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+from ..tensor import Tensor, _normalize_axes
+from ._fcommon import (IntPair, _check_float, _check_ndim, _out_size, _pair,  # noqa: F401
+                       _reduce, _same_dtype)
+from ._activations import (elu, gelu, group_norm, hardswish, layer_norm, mish,  # noqa: F401
+                           one_hot, relu6, silu, softplus)
+from ._spatial import (adaptive_max_pool2d, conv_transpose2d, dropout2d,  # noqa: F401
+                       interpolate, max_pool2d_ext)
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                      cross_entropy, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
@@ -76,6 +51,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D (out, in/groups, kH, kW) weight, got {weight.shape}")
+    if isinstance(padding, str):
+        padding, input = _string_padding(padding, input, weight, stride, dilation)
     s, p, d = (_pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0),
                _pair(dilation, "dilation", op, 1))
     if not isinstance(groups, (int, np.integer)) or groups < 1:
@@ -94,7 +71,29 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: kernel {kh}x{kw} (dilation {d}) is larger than the padded input "
                          f"{h + 2 * p[0]}x{w + 2 * p[1]} of shape {input.shape}")
+    if input.numel() == 0 or weight.numel() == 0:      # empty batch, no channels or filters
+        out = EmptyResult.apply(input, weight, shape=(n, o, oh, ow), dtype=input.dtype)
+        return out if bias is None else out + bias.reshape(1, o, 1, 1)
     return Conv2d.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=int(groups))
+
+
+def _string_padding(padding: str, input: Tensor, weight: Tensor, stride: IntPair,
+                    dilation: IntPair) -> tuple[int, Tensor]:
+    """``"valid"`` is no padding; ``"same"`` pads ``dilation * (k - 1)`` split as PyTorch does
+    (the extra element on the right/bottom), for stride 1 only."""
+    if padding == "valid":
+        return 0, input
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got "
+                         f"{padding!r}")
+    if _pair(stride, "stride", "conv2d", 1) != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got {stride!r}")
+    d = _pair(dilation, "dilation", "conv2d", 1)
+    totals = [d[i] * (weight.shape[2 + i] - 1) for i in range(2)]
+    if all(t % 2 == 0 for t in totals):
+        return (totals[0] // 2, totals[1] // 2), input
+    pads = ((0, 0), (0, 0)) + tuple((t // 2, t - t // 2) for t in totals)
+    return 0, input.pad(pads)
 
 
 def _pool_geometry(input: Tensor, kernel_size: IntPair, stride: IntPair | None,
@@ -113,8 +112,17 @@ def _pool_geometry(input: Tensor, kernel_size: IntPair, stride: IntPair | None,
     return k, s, p
 
 
+def _empty_pool(input: Tensor, k: tuple[int, int], s: tuple[int, int],
+                p: tuple[int, int]) -> Tensor:
+    """The (empty) result of pooling an input without elements."""
+    h, w = input.shape[2:]
+    shape = input.shape[:2] + (_out_size(h, k[0], s[0], p[0]), _out_size(w, k[1], s[1], p[1]))
+    return EmptyResult.apply(input, shape=shape, dtype=input.dtype)
+
+
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
-               padding: IntPair = 0) -> Tensor:
+               padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
     """Max pooling; ``stride`` defaults to ``kernel_size``.
 
     Example:
@@ -122,6 +130,11 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         array([ 5.,  7., 13., 15.], dtype=float32)
     """
     k, s, p = _pool_geometry(input, kernel_size, stride, padding, "max_pool2d")
+    d = _pair(dilation, "dilation", "max_pool2d", 1)
+    if d != (1, 1) or ceil_mode or return_indices:
+        return max_pool2d_ext(input, k, s, p, d, bool(ceil_mode), bool(return_indices))
+    if input.numel() == 0:
+        return _empty_pool(input, k, s, p)
     return pl.MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
 
 
@@ -129,6 +142,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
                padding: IntPair = 0, count_include_pad: bool = True) -> Tensor:
     """Average pooling; ``stride`` defaults to ``kernel_size``."""
     k, s, p = _pool_geometry(input, kernel_size, stride, padding, "avg_pool2d")
+    if input.numel() == 0:
+        return _empty_pool(input, k, s, p)
     return pl.AvgPool2d.apply(input, kernel=k, stride=s, padding=p,
                               count_include_pad=bool(count_include_pad))
 
@@ -139,6 +154,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntPair) -> Tensor:
     _check_float(input, op)
     _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
     size = _pair(output_size, "output_size", op, 1)
+    if input.numel() == 0:
+        return EmptyResult.apply(input, shape=input.shape[:2] + size, dtype=input.dtype)
     return pl.AdaptiveAvgPool2d.apply(input, output_size=size)
 
 
@@ -157,7 +174,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     rows = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
-    out = Linear.apply(rows, weight, bias)
+    if rows.numel() == 0 or weight.numel() == 0:          # empty batch or no features
+        out = EmptyResult.apply(rows, weight, shape=(rows.shape[0], weight.shape[0]),
+                                dtype=input.dtype)
+        out = out if bias is None else out + bias
+    else:
+        out = Linear.apply(rows, weight, bias)
     return out.reshape(input.shape[:-1] + (weight.shape[0],)) if input.ndim != 2 else out
 
 
@@ -185,6 +207,9 @@ def tanh(input: Tensor) -> Tensor:
 def softmax(input: Tensor, dim: int) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, max-subtracted for stability."""
     _check_float(input, "softmax")
+    if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
+        _normalize_axes(dim, 0, "softmax")
+        return softmax(input.reshape(1), 0).reshape(())
     (axis,) = _normalize_axes(dim, input.ndim, "softmax")
     return ls.Softmax.apply(input, axis=axis)
 
@@ -192,88 +217,11 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed without overflow or log(0)."""
     _check_float(input, "log_softmax")
+    if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
+        _normalize_axes(dim, 0, "log_softmax")
+        return log_softmax(input.reshape(1), 0).reshape(())
     (axis,) = _normalize_axes(dim, input.ndim, "log_softmax")
     return ls.LogSoftmax.apply(input, axis=axis)
-
-
-def _check_target(input: Tensor, target: Any, op: str) -> Tensor:
-    """Validate integer class targets for (N, C, ...) input; return them as an int64 tensor."""
-    # host targets are checked before they are uploaded: no device round trip per step
-    host = None if isinstance(target, Tensor) else np.asarray(target)
-    labels = target if host is None else Tensor._wrap(host, "cpu")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
-    expected = (input.shape[0],) + input.shape[2:]
-    if labels.shape != expected:
-        raise ValueError(f"{op}: target shape {labels.shape} does not match input {input.shape}: "
-                         f"expected {expected}")
-    values = labels.numpy() if host is None else host
-    classes = input.shape[1]
-    if values.size and (values.min() < 0 or values.max() >= classes):
-        bad = int(values.min()) if values.min() < 0 else int(values.max())
-        raise ValueError(f"{op}: target {bad} is out of range for {classes} classes "
-                         f"(expected 0..{classes - 1})")
-    return labels if host is None else Tensor(host, dtype=np.int64, device=input.device)
-
-
-def _classes_last(input: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
-    """(N, C, d1, ...) -> (N*d1*..., C) rows, targets flattened to match."""
-    if input.ndim == 2:
-        return input, labels
-    axes = (0,) + tuple(range(2, input.ndim)) + (1,)
-    return input.permute(axes).reshape(-1, input.shape[1]), labels.reshape(-1)
-
-
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits ``input`` (N, C[, ...]) against integer class targets.
-
-    Example:
-        >>> cross_entropy(tg.zeros(2, 4), tg.Tensor([0, 3])).item()   # log(4)
-        1.3862943649291992
-    """
-    op = "cross_entropy"
-    _check_float(input, op)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    labels = _check_target(input, target, op)
-    rows, flat = _classes_last(input, labels)
-    loss = ls.CrossEntropy.apply(rows, flat.data, label_smoothing=float(label_smoothing))
-    if reduction == "none" and input.ndim > 2:
-        loss = loss.reshape(labels.shape)
-    return _reduce(loss, reduction, op)
-
-
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities ``input`` (N, C[, ...])."""
-    op = "nll_loss"
-    _check_float(input, op)
-    labels = _check_target(input, target, op)
-    rows, flat = _classes_last(input, labels)
-    loss = -ls.PickClass.apply(rows, flat.data)
-    if reduction == "none" and input.ndim > 2:
-        loss = loss.reshape(labels.shape)
-    return _reduce(loss, reduction, op)
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error."""
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input {input.shape} and target {target.shape} differ")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -332,13 +280,13 @@ def _update_running(out: Tensor, input: Tensor, running_mean: Tensor, running_va
     be = get_backend(input.device)
     if ctx is None:  # graph not recorded (no_grad): recompute the statistics
         _, mean, _, var = be.batch_norm_train_forward(
-            input.data, be.full((input.shape[1],), 1.0, input.dtype),
+            input._array, be.full((input.shape[1],), 1.0, input.dtype),
             be.zeros((input.shape[1],), input.dtype), 0.0)
     else:
         mean, var = ctx.mean, ctx.var_unbiased
     m = float(momentum)
-    running_mean.data = be.add(be.scalar_op(running_mean.data, "*", 1.0 - m), be.scalar_op(mean, "*", m))
-    running_var.data = be.add(be.scalar_op(running_var.data, "*", 1.0 - m), be.scalar_op(var, "*", m))
+    running_mean._array = be.add(be.scalar_op(running_mean._array, "*", 1.0 - m), be.scalar_op(mean, "*", m))
+    running_var._array = be.add(be.scalar_op(running_var._array, "*", 1.0 - m), be.scalar_op(var, "*", m))
 
 
 def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:

@@ -56,7 +56,7 @@ def is_skipping() -> bool:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data = get_backend(tensor.device).from_numpy(
+    tensor._array = get_backend(tensor.device).from_numpy(
         np.asarray(values, dtype=tensor.dtype, order="C"))
     return tensor
 

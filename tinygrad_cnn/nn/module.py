@@ -44,7 +44,7 @@ class Parameter(Tensor):
             target = normalize_device(device) if device is not None else data.device
             if target != data.device:
                 data = data.to(target)
-            self.data, self.device = data.data, data.device
+            self._array, self.device = data._array, data.device
             self.grad, self._ctx, self.requires_grad = None, None, False
             self.requires_grad_(requires_grad)
         else:
@@ -98,8 +98,8 @@ def _move(t: Tensor, device: str | None, dtype: np.dtype | None) -> None:
     new_device = device or t.device
     if new_device == t.device and new_dtype == t.dtype:
         return
-    host = get_backend(t.device).to_numpy(t.data)
-    t.data = get_backend(new_device).from_numpy(np.array(host, dtype=new_dtype, order="C"))
+    host = get_backend(t.device).to_numpy(t._array)
+    t._array = get_backend(new_device).from_numpy(np.array(host, dtype=new_dtype, order="C"))
     t.device = new_device
 
 
@@ -477,7 +477,10 @@ class Module:
             if key not in state_dict:
                 continue
             arr = _to_host_array(state_dict[key])
-            if tuple(arr.shape) != target.shape:
+            if arr.dtype.kind not in "biuf":
+                mismatched.append(f"{key}: checkpoint dtype {arr.dtype} is not a real number "
+                                  f"type (model {target.dtype})")
+            elif tuple(arr.shape) != target.shape:
                 mismatched.append(f"{key}: checkpoint {tuple(arr.shape)} vs model {target.shape}")
             arrays[key] = arr
         problems = []
@@ -493,7 +496,7 @@ class Module:
         for key, arr in arrays.items():
             target = own[key]
             host = np.array(arr, dtype=target.dtype, order="C")  # a copy; keeps 0-d shapes
-            target.data = get_backend(target.device).from_numpy(host)
+            target._array = get_backend(target.device).from_numpy(host)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- configuration (checkpoints, model files) ----

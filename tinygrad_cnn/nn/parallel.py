@@ -50,7 +50,7 @@ class _Bucket:
 
     def pack(self) -> None:
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
-            self.buffer[lo:hi] = get_backend(p.device).to_numpy(p.grad.data).reshape(-1)
+            self.buffer[lo:hi] = get_backend(p.device).to_numpy(p.grad._array).reshape(-1)
 
     def unpack(self) -> None:
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
@@ -201,9 +201,9 @@ class DistributedDataParallel(Module):
 
 
 def _broadcast(g: Any, t: Tensor) -> None:
-    host = get_backend(t.device).to_numpy(t.data)
+    host = get_backend(t.device).to_numpy(t._array)
     host = np.ascontiguousarray(host).copy() if t.device != "cpu" or not (
         host.flags.c_contiguous and host.flags.writeable) else host
     g.broadcast(host, 0)
-    if host is not t.data:
+    if host is not t._array:
         t.data = get_backend(t.device).from_numpy(host)

@@ -5,6 +5,8 @@ import math
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 
 
@@ -76,14 +78,23 @@ class Pow(Function):
         return out
 
     def backward(self, grad):
+        # intermediate inf/NaN (0 ** -1, log 0) are masked out below: no host warnings for them
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._backward(grad)
+
+    def _backward(self, grad):
         be, (a, b, out) = self.backend, self.saved
         da = db = None
+        zero = be.zeros((), grad.dtype)
         if self.needs_input_grad[0]:
-            # b * a**(b-1), written as b * out / a would fail at a == 0
-            da = unbroadcast(be, be.mul(grad, be.mul(b, be.pow(a, be.scalar_op(b, "-", 1.0)))),
-                             tuple(a.shape))
+            # b * a**(b-1) (b * out / a would fail at a == 0); 0 where b == 0, as PyTorch
+            g = be.mul(grad, be.mul(b, be.pow(a, be.scalar_op(b, "-", 1.0))))
+            da = unbroadcast(be, be.where(be.eq(b, zero), zero, g), tuple(a.shape))
         if self.needs_input_grad[1]:
-            db = unbroadcast(be, be.mul(grad, be.mul(out, be.log(a))), tuple(b.shape))
+            # out * log(a); 0 where a == 0 and b >= 0 (PyTorch's rule, not 0 * -inf)
+            g = be.mul(grad, be.mul(out, be.log(a)))
+            at_zero = be.mul(be.eq(a, zero), be.eq(be.scalar_op(b, "max", 0.0), b))
+            db = unbroadcast(be, be.where(at_zero, zero, g), tuple(b.shape))
         return da, db
 
 
@@ -91,9 +102,11 @@ class ScalarOp(Function):
     """``a OP c`` (or ``c OP a`` when ``reverse``) with a Python number ``c``."""
 
     def forward(self, a, op: str, value: float, reverse: bool = False):
-        self.op, self.value, self.reverse = op, float(value), reverse
+        self.op, self.value, self.reverse = op, value, reverse
         out = self.backend.scalar_op(a, op, value, reverse)
-        self.save(a, out)
+        # keep the output only where the derivative uses it (an in-place update of the
+        # result is then fine elsewhere, as in PyTorch)
+        self.save(a, out if op == "max" or (reverse and op in ("/", "**")) else None)
         return out
 
     def backward(self, grad):
@@ -111,6 +124,8 @@ class ScalarOp(Function):
             return be.neg(be.div(be.mul(grad, out), a))          # d(c/a) = -c/a**2 = -out/a
         if op == "**":
             if not rev:
+                if c == 0:                               # d(a**0) = 0, also at a == 0
+                    return be.scalar_op(grad, "*", 0.0)
                 return be.mul(grad, be.scalar_op(be.scalar_op(a, "**", c - 1.0), "*", c))
             # d(c**a) = ln(c) c**a; PyTorch gives 0 for c == 0 and NaN for c < 0
             if c == 0.0:

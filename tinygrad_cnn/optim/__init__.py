@@ -1,4 +1,4 @@
-"""Optimizers (``SGD``, ``Adam``, ``AdamW``) and learning-rate schedules, as in ``torch.optim``.
+"""Optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``) and learning-rate schedules, as in ``torch.optim``.
 
 Parameter updates run as in-place kernels of the parameter's device backend
 (``sgd_step``/``adam_step`` of :mod:`tinygrad_cnn.backends.api`), so one optimizer serves
@@ -18,6 +18,7 @@ Example:
 from . import lr_scheduler
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]

@@ -58,7 +58,7 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = be.zeros(p.shape, p.dtype)
         state["step"] = int(state["step"]) + 1
         beta1, beta2 = group["betas"]
-        be.adam_step(p.data, grad, state["exp_avg"], state["exp_avg_sq"], state["step"],
+        be.adam_step(p._array, grad, state["exp_avg"], state["exp_avg_sq"], state["step"],
                      float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
                      float(group["weight_decay"]), self._decoupled)
 

@@ -155,7 +155,7 @@ class Optimizer:
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any],
                 state: dict[str, Any]) -> None:
-        """Update ``p.data`` in place from the backend array ``grad``."""
+        """Update ``p``'s storage in place from the backend array ``grad``."""
         raise NotImplementedError
 
     @staticmethod
@@ -171,8 +171,8 @@ class Optimizer:
         if p.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise TypeError(f"can only optimize float32/float64 parameters, got {p.dtype}")
         if g.dtype != p.dtype:
-            return get_backend(p.device).astype(g.data, p.dtype)
-        return g.data
+            return get_backend(p.device).astype(g._array, p.dtype)
+        return g._array
 
     # ---- serialisation ----
     def state_dict(self) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class SGD(Optimizer):
         first_step = buf is None
         if momentum != 0.0 and first_step:
             buf = state["momentum_buffer"] = be.zeros(p.shape, p.dtype)
-        be.sgd_step(p.data, grad, buf, float(group["lr"]), momentum,
+        be.sgd_step(p._array, grad, buf, float(group["lr"]), momentum,
                     float(group["dampening"]), float(group["weight_decay"]),
                     bool(group["nesterov"]), first_step)
 

@@ -6,8 +6,9 @@ Example:
     >>> gradcheck(lambda x: (x * x).sum(), [np.array([1.0, 2.0])])
 """
 from .gradcheck import GradcheckError, gradcheck
+from .parity import check_parity
 from .strategies import (ConvGeometry, PoolGeometry, arrays, broadcastable_shapes,
                          conv_geometries, pool_geometries, unique_arrays)
 
-__all__ = ["gradcheck", "GradcheckError", "arrays", "unique_arrays", "broadcastable_shapes",
+__all__ = ["gradcheck", "check_parity", "GradcheckError", "arrays", "unique_arrays", "broadcastable_shapes",
            "conv_geometries", "pool_geometries", "ConvGeometry", "PoolGeometry"]

@@ -334,7 +334,7 @@ class Trainer:
         """The last step of an epoch can still break the weights (its loss was finite): check
         them before validating and saving, so a broken model is never checkpointed."""
         for name, p in self.model.named_parameters():
-            if get_backend(p.device).all_finite(p.data):  # one flag back, not the weights
+            if get_backend(p.device).all_finite(p._array):  # one flag back, not the weights
                 continue
             values = p.numpy()
             if not np.isfinite(values).all():

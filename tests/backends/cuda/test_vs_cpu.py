@@ -65,8 +65,14 @@ CASES = {
     "dropout_mask": ((3, 50), 0.25, F32, 5),
     "sgd_step": (r(6), r(6), r(6), 0.1, 0.9, 0.1, 0.01, True, False),
     "adam_step": (r(6), r(6), r(6), r(6, positive=True), 3, 0.01, 0.9, 0.99, 1e-8, 0.1, True),
+    "assign": (r(2, 3), r(3)), "setitem": (r(3, 4), (slice(None), 1), r(3)),
+    "abs": (X,), "sign": (np.array([-2.0, 0.0, 3.0, np.nan], F32),),
+    "floor": (np.array([-1.5, 0.2, 2.0, -np.inf], F64),), "erf": (X,),
+    "floordiv": (np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])),
+    "mod": (np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
+    "where": (np.array([[1.0], [0.0]], F32), r(2, 3), r(3)),
 }
-IN_PLACE = {"sgd_step": 3, "adam_step": 4}  # how many leading arguments are updated
+IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 
 
 def test_every_contract_name_has_a_case():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign", "setitem"]
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:
@@ -39,3 +39,13 @@ def copy(a: np.ndarray) -> np.ndarray:
 def all_finite(a: np.ndarray) -> bool:
     """True when no element of ``a`` is NaN or infinite."""
     return bool(np.isfinite(a).all())
+
+
+def assign(dst: np.ndarray, src: np.ndarray) -> None:
+    """Overwrite ``dst`` in place with ``src`` (broadcast, cast to ``dst``'s dtype)."""
+    np.copyto(dst, src, casting="unsafe")
+
+
+def setitem(a: np.ndarray, index: object, value: np.ndarray) -> None:
+    """``a[index] = value`` in place (numpy indexing and broadcasting)."""
+    a[index] = value

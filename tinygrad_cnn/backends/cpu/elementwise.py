@@ -3,12 +3,15 @@ conv output of a training step (ReLU forward and backward) are fused Numba loops
 avoid numpy's temporary boolean mask."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",
            "sqrt", "sigmoid", "tanh", "relu", "relu_backward", "leaky_relu",
-           "leaky_relu_backward", "eq"]
+           "leaky_relu_backward", "eq", "abs", "sign", "floor", "erf", "floordiv", "mod",
+           "where"]
 
 
 def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -53,7 +56,8 @@ def scalar_op(a: np.ndarray, op: str, value: float, reverse: bool = False) -> np
         array([2., 2.], dtype=float32)
     """
     ufunc = _SCALAR_UFUNCS[op]
-    scalar = a.dtype.type(value)
+    # integers wrap around into the array's dtype (uint8: 300 -> 44), as PyTorch's do
+    scalar = np.array(value).astype(a.dtype)[()] if a.dtype.kind in "iub" else a.dtype.type(value)
     return ufunc(scalar, a) if reverse else ufunc(a, scalar)
 
 
@@ -101,7 +105,8 @@ def _relu_kernel(a, out):
 def _relu_backward_kernel(grad, out, dx):
     zero = grad.dtype.type(0)
     for i in prange(grad.size):
-        dx[i] = grad[i] if out[i] > zero else zero
+        # PyTorch's rule: zero only where out <= 0, so NaN outputs pass the gradient
+        dx[i] = zero if out[i] <= zero else grad[i]
 
 
 def relu(a: np.ndarray) -> np.ndarray:
@@ -134,3 +139,47 @@ def leaky_relu_backward(grad: np.ndarray, a: np.ndarray, slope: float) -> np.nda
 def eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 where ``a == b`` else 0, in ``a``'s dtype."""
     return np.equal(a, b).astype(a.dtype)
+
+
+def abs(a: np.ndarray) -> np.ndarray:  # noqa: A001
+    """``|a|``."""
+    return np.abs(a)
+
+
+def sign(a: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 by the sign of ``a`` (NaN stays NaN)."""
+    return np.sign(a)
+
+
+def floor(a: np.ndarray) -> np.ndarray:
+    """Largest integer not above ``a``, in ``a``'s dtype."""
+    return np.floor(a)
+
+
+@njit(parallel=True, cache=True)
+def _erf_kernel(a, out):
+    for i in prange(a.size):
+        out[i] = math.erf(a[i])
+
+
+def erf(a: np.ndarray) -> np.ndarray:
+    """The error function, elementwise."""
+    a = np.ascontiguousarray(a)
+    out = np.empty_like(a)
+    _erf_kernel(a.reshape(-1), out.reshape(-1))
+    return out
+
+
+def floordiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``floor(a / b)`` with broadcasting (exact for integers, Python's rounding)."""
+    return np.floor_divide(a, b)
+
+
+def mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a - floor(a / b) * b`` with broadcasting (the sign of ``b``, as Python's ``%``)."""
+    return np.mod(a, b)
+
+
+def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` where ``cond`` is non-zero else ``b``, broadcasting all three; ``a``'s dtype."""
+    return np.where(cond != 0, a, b).astype(a.dtype, copy=False)

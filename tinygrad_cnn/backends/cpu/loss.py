@@ -189,7 +189,9 @@ def _cross_entropy_forward_kernel(logits, target, smoothing, loss, probs):
         # -logp[c] = log_s - (x[c] - m); the smoothed term averages it over classes.
         nll = log_s - (logits[r, target[r]] - m)
         smooth = log_s - total / logits.dtype.type(k)
-        loss[r] = (one - ls) * nll + ls * smooth
+        # without smoothing the mean term is left out (0 * inf would turn a -inf target logit's
+        # infinite loss into NaN; PyTorch gives inf)
+        loss[r] = nll if ls == zero else (one - ls) * nll + ls * smooth
 
 
 def cross_entropy_forward(logits: np.ndarray, target: np.ndarray,

@@ -17,7 +17,8 @@ from numba import cuda, int32
 from . import _pool as pool
 from ._common import THREADS, empty, flat, kernel, scalar
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign",
+           "setitem"]
 
 _ALL = ("float32", "float64", "int64")
 # How many blocks the finiteness check uses at most; each writes one flag.
@@ -104,7 +105,10 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
 
 
 def astype(a: Any, dtype: Any) -> Any:
-    """A copy of ``a`` converted to ``dtype`` (float32, float64 or int64)."""
+    """A copy of ``a`` converted to ``dtype``; other dtypes than float32, float64 and int64
+    (bool masks, uint8 images) are converted on the host."""
+    if a.dtype.name not in _ALL or np.dtype(dtype).name not in _ALL:
+        return from_numpy(to_numpy(a).astype(dtype))
     out = empty(a.shape, dtype)
     kern = _copy if np.dtype(dtype) == a.dtype else _cast
     kern.launch(out.size, flat(a), flat(out))
@@ -126,3 +130,22 @@ def all_finite(a: Any) -> bool:
     bad = bool(flags.copy_to_host().any())
     pool.give(flags)
     return not bad
+
+
+def assign(dst: Any, src: Any) -> None:
+    """Overwrite ``dst`` in place with ``src`` (same shape; cast to ``dst``'s dtype)."""
+    if tuple(src.shape) != tuple(dst.shape):
+        src = from_numpy(np.broadcast_to(to_numpy(src), dst.shape))
+    if src.dtype != dst.dtype:
+        src = astype(src, dst.dtype)
+    if dst.size and dst.dtype.name in _ALL:
+        _copy.launch(dst.size, flat(src), flat(dst))
+    elif dst.size:
+        dst.copy_to_device(src)
+
+
+def setitem(a: Any, index: object, value: Any) -> None:
+    """``a[index] = value`` in place, with numpy's indexing (done on the host)."""
+    host = to_numpy(a)
+    host[index] = to_numpy(value) if not isinstance(value, np.ndarray) else value
+    a.copy_to_device(host)

@@ -24,12 +24,13 @@ from .array import astype
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",
            "sqrt", "sigmoid", "tanh", "relu", "relu_backward", "leaky_relu",
-           "leaky_relu_backward", "eq"]
+           "leaky_relu_backward", "eq", "abs", "sign", "floor", "erf", "floordiv", "mod",
+           "where"]
 
 # Binary op codes (x OP y; param is the leaky-relu slope).
-_ADD, _SUB, _MUL, _DIV, _POW, _MAX, _EQ, _RELU_BW, _LEAKY_BW = range(9)
+_ADD, _SUB, _MUL, _DIV, _POW, _MAX, _EQ, _RELU_BW, _LEAKY_BW, _FLOORDIV, _MOD = range(11)
 # Unary op codes.
-_NEG, _EXP, _LOG, _SQRT, _SIGMOID, _TANH, _RELU, _LEAKY = range(8)
+_NEG, _EXP, _LOG, _SQRT, _SIGMOID, _TANH, _RELU, _LEAKY, _ABS, _SIGN, _FLOOR, _ERF = range(12)
 # Binary and scalar ops also take int64 arrays (labels, counts); the rest is float-only.
 _TYPES = ("float32", "float64", "int64")
 _SCALAR_OPS = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "**": _POW, "max": _MAX}
@@ -46,6 +47,11 @@ def _apply2(op, x, y, param):
     if op == _DIV:
         return x / y
     if op == _POW:
+        # IEEE results where Python's math (the simulator) would raise a domain error
+        if x == float32(0) and y < float32(0):
+            return float32(math.inf)
+        if x < float32(0) and y % float32(1) != float32(0):
+            return float32(math.nan)
         return math.pow(x, y)
     if op == _MAX:
         # numpy's maximum: NaN wins, ties keep x.
@@ -53,8 +59,12 @@ def _apply2(op, x, y, param):
     if op == _EQ:
         return float32(1) if x == y else float32(0)
     if op == _RELU_BW:
-        # x is the upstream gradient, y the relu output.
-        return x if y > float32(0) else float32(0)
+        # x is the upstream gradient, y the relu output; NaN outputs pass it (as PyTorch).
+        return float32(0) if y <= float32(0) else x
+    if op == _FLOORDIV:
+        return x // y
+    if op == _MOD:
+        return x % y
     # _LEAKY_BW: x is the upstream gradient, y the leaky-relu input.
     return x if y > float32(0) else x * param
 
@@ -66,6 +76,8 @@ def _apply1(op, x, param):
     if op == _EXP:
         return math.exp(x)
     if op == _LOG:
+        if x <= float32(0):                  # -inf at 0, NaN below (the simulator would raise)
+            return float32(-math.inf) if x == float32(0) else float32(math.nan)
         return math.log(x)
     if op == _SQRT:
         return math.sqrt(x)
@@ -79,6 +91,20 @@ def _apply1(op, x, param):
         return math.tanh(x)
     if op == _RELU:
         return x if (x > float32(0) or x != x) else float32(0)   # NaN passes, as on the CPU
+    if op == _ABS:
+        return x if x > float32(0) else -x
+    if op == _SIGN:
+        if x > float32(0):
+            return float32(1)
+        if x < float32(0):
+            return float32(-1)
+        return x                                                  # 0 and NaN stay
+    if op == _FLOOR:
+        if x != x or math.isinf(x):
+            return x
+        return math.floor(x)
+    if op == _ERF:
+        return math.erf(x)
     # _LEAKY
     return x if x > float32(0) else x * param
 
@@ -121,6 +147,24 @@ def _unary(a, out, op, param):
     i = cuda.grid(1)
     if i < out.size:
         out[i] = _apply1(op, a[i], param)
+
+
+@kernel("void({t}[::1], {t}[::1], {t}[::1], {t}[::1], UniTuple(int64, 8), UniTuple(int64, 8), "
+        "UniTuple(int64, 8), UniTuple(int64, 8), int64)", dtypes=_TYPES)
+def _where_bcast(c, a, b, out, shape, sc, sa, sb, ndim):
+    i = cuda.grid(1)
+    if i < out.size:
+        rem = i
+        ic = 0
+        ia = 0
+        ib = 0
+        for d in range(ndim - 1, -1, -1):
+            idx = rem % shape[d]
+            rem //= shape[d]
+            ic += idx * sc[d]
+            ia += idx * sa[d]
+            ib += idx * sb[d]
+        out[i] = a[ia] if c[ic] != 0 else b[ib]
 
 
 def _broadcast_layout(shape: tuple[int, ...], in_shape: tuple[int, ...]) -> list[int]:
@@ -263,3 +307,49 @@ def relu(a: Any) -> Any:
 def leaky_relu(a: Any, slope: float) -> Any:
     """``a`` where ``a > 0`` else ``a * slope``."""
     return _unary_op(a, _LEAKY, slope)
+
+
+def abs(a: Any) -> Any:  # noqa: A001
+    """``|a|``."""
+    return _unary_op(a, _ABS)
+
+
+def sign(a: Any) -> Any:
+    """-1, 0 or 1 by the sign of ``a`` (NaN stays NaN)."""
+    return _unary_op(a, _SIGN)
+
+
+def floor(a: Any) -> Any:
+    """Largest integer not above ``a``."""
+    return _unary_op(a, _FLOOR)
+
+
+def erf(a: Any) -> Any:
+    """The error function."""
+    return _unary_op(a, _ERF)
+
+
+def floordiv(a: Any, b: Any) -> Any:
+    """``floor(a / b)`` with broadcasting."""
+    return _binary(a, b, _FLOORDIV)
+
+
+def mod(a: Any, b: Any) -> Any:
+    """Python's ``a % b`` (sign of ``b``) with broadcasting."""
+    return _binary(a, b, _MOD)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``cond`` is non-zero else ``b``, broadcasting all three; ``a``'s dtype."""
+    if cond.dtype != a.dtype:
+        cond = astype(cond, a.dtype)
+    if b.dtype != a.dtype:
+        b = astype(b, a.dtype)
+    shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+    out = empty(shape, a.dtype)
+    if out.size:
+        _where_bcast.launch(out.size, flat(cond), flat(a), flat(b), flat(out),
+                            padded(shape, 1), padded(_broadcast_layout(shape, cond.shape)),
+                            padded(_broadcast_layout(shape, a.shape)),
+                            padded(_broadcast_layout(shape, b.shape)), len(shape))
+    return out

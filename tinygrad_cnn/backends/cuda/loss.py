@@ -80,7 +80,10 @@ def _ce_fwd(logits, target, loss, probs, C, smoothing):
             probs[base + j] = math.exp(v - lse)
         logp_t = logits[base + target[n]] - lse
         mean_logp = total / float32(C) + m - lse
-        loss[n] = -(float32(1) - smoothing) * logp_t - smoothing * mean_logp
+        if smoothing == float32(0):      # 0 * inf would turn an infinite loss into NaN
+            loss[n] = -logp_t
+        else:
+            loss[n] = -(float32(1) - smoothing) * logp_t - smoothing * mean_logp
 
 
 @kernel("void({t}[::1], {t}[::1], int64[::1], {t}[::1], int64, {t})")

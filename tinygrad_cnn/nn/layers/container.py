@@ -3,7 +3,7 @@ given in an ``OrderedDict``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..module import Module
 
@@ -73,3 +73,103 @@ class Sequential(Module):
             raise TypeError(f"Sequential takes no arguments besides its layers, got "
                             f"{sorted(args)}")
         return cls(OrderedDict(layers or []))
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters belong to the owner (named ``0``, ``1``, ...).
+
+    Example:
+        >>> from tinygrad_cnn.nn import Linear
+        >>> layers = ModuleList([Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+    """
+
+    is_container = True
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for m in modules or []:
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        """Add ``module`` at the end."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"ModuleList index {index} out of range for {len(items)} modules")
+        return items[index]
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward: iterate over its modules")
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+class ModuleDict(Module):
+    """A dict of named modules whose parameters belong to the owner.
+
+    Example:
+        >>> from tinygrad_cnn.nn import ReLU
+        >>> acts = ModuleDict({"relu": ReLU()})
+        >>> list(acts.keys())
+        ['relu']
+    """
+
+    is_container = True
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        for name, m in (modules or {}).items():
+            self[name] = m
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {name!r} is a {type(module).__name__}, not a Module")
+        self.add_module(name, module)
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def keys(self) -> Any:
+        return self._modules.keys()
+
+    def values(self) -> Any:
+        return self._modules.values()
+
+    def items(self) -> Any:
+        return self._modules.items()
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward: look its modules up by name")
+
+    def get_config(self) -> dict[str, Any]:
+        return {}

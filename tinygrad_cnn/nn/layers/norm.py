@@ -48,9 +48,9 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             be = get_backend(self.running_mean.device)
             dt = self.running_mean.dtype
-            self.running_mean.data = be.zeros((self.num_features,), dt)
-            self.running_var.data = be.full((self.num_features,), 1.0, dt)
-            self.num_batches_tracked.data = be.from_numpy(np.array(0, np.int64))
+            self.running_mean._array = be.zeros((self.num_features,), dt)
+            self.running_var._array = be.full((self.num_features,), 1.0, dt)
+            self.num_batches_tracked._array = be.from_numpy(np.array(0, np.int64))
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
@@ -62,7 +62,7 @@ class _BatchNorm(Module):
             be = get_backend(counter.device)
             # counted on the device (no host round trip); read back only for the cumulative
             # average of momentum=None, which needs the count itself
-            counter.data = be.scalar_op(counter.data, "+", 1)
+            counter._array = be.scalar_op(counter._array, "+", 1)
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 factor = 1.0 / int(counter.item())
         use_batch_stats = self.training or not self.track_running_stats

@@ -1,0 +1,209 @@
+"""Spatial functions of :mod:`tinygrad_cnn.nn.functional`: transposed convolution, max pooling
+with dilation / ceil_mode / indices, adaptive max pooling, ``interpolate`` and ``dropout2d``.
+
+Example:
+    >>> import tinygrad_cnn as tg
+    >>> interpolate(tg.ones(1, 1, 2, 2), scale_factor=2).shape
+    (1, 1, 4, 4)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..backends import get_backend
+from ..functions import stack
+from ..ops.conv_transpose import ConvTranspose2d
+from ..ops.pool import MaxPool2d
+from ..ops.math import EmptyResult
+from ..random import next_seed
+from ..tensor import Tensor
+from ._fcommon import IntPair, _check_float, _check_ndim, _pair, _same_dtype
+
+__all__ = ["conv_transpose2d", "max_pool2d_ext", "adaptive_max_pool2d", "interpolate",
+           "dropout2d"]
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0,
+                     groups: int = 1, dilation: IntPair = 1) -> Tensor:
+    """Transposed 2-D convolution with a (C_in, C_out/groups, kH, kW) weight."""
+    op = "conv_transpose2d"
+    _check_float(input, op)
+    _check_float(weight, op, "weight")
+    _same_dtype(op, input, weight, bias)
+    _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
+    if weight.ndim != 4 or weight.shape[0] != input.shape[1]:
+        raise ValueError(f"{op}: weight must be 4-D (in_channels={input.shape[1]}, "
+                         f"out/groups, kH, kW), got {weight.shape}")
+    s, p = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
+    op_, d = _pair(output_padding, "output_padding", op, 0), _pair(dilation, "dilation", op, 1)
+    if not isinstance(groups, (int, np.integer)) or groups < 1 or input.shape[1] % groups:
+        raise ValueError(f"{op}: groups={groups!r} must divide in_channels {input.shape[1]}")
+    if op_[0] >= max(s[0], d[0]) or op_[1] >= max(s[1], d[1]):
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than stride {s} or "
+                         f"dilation {d}")
+    n, _, h, w = input.shape
+    out_c = weight.shape[1] * groups
+    if bias is not None and bias.shape != (out_c,):
+        raise ValueError(f"{op}: bias must have shape ({out_c},), got {bias.shape}")
+    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (weight.shape[2] - 1) + op_[0] + 1
+    ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (weight.shape[3] - 1) + op_[1] + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: padding {p} leaves no output for input {input.shape}")
+    if input.numel() == 0 or weight.numel() == 0:     # empty batch, no channels or filters
+        out = EmptyResult.apply(input, weight, shape=(n, out_c, oh, ow), dtype=input.dtype)
+        return out if bias is None else out + bias.reshape(1, out_c, 1, 1)
+    return ConvTranspose2d.apply(input, weight, bias, out_shape=(n, out_c, oh, ow), stride=s,
+                                 padding=p, dilation=d, groups=int(groups))
+
+
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:   # the last window must start inside
+        out -= 1
+    return out
+
+
+def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
+                   d: tuple[int, int], ceil_mode: bool, return_indices: bool) -> Any:
+    """Max pooling with PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices``; the
+    plain case runs the pooling kernel, the rest gathers the dilated window taps."""
+    n, c, h, w = input.shape
+    oh, ow = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode), \
+        _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"max_pool2d: the window does not fit input {input.shape}")
+    if input.numel() == 0:                            # empty batch or no channels
+        out = EmptyResult.apply(input, shape=(n, c, oh, ow), dtype=input.dtype)
+        return (out, Tensor(np.zeros((n, c, oh, ow), np.int64), device=input.device)) \
+            if return_indices else out
+    if d == (1, 1) and not ceil_mode:
+        out = MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
+        if not return_indices:
+            return out
+        idx = get_backend(input.device).to_numpy(out._ctx.argmax) if out._ctx is not None \
+            else None
+        if idx is None:           # not recorded: recompute the argmax on this device
+            be = get_backend(input.device)
+            idx = be.to_numpy(be.max_pool2d_forward(input._array, k, s, p)[1])
+        return out, Tensor(np.asarray(idx, np.int64), device=input.device)
+    need_h = (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    padded = input.pad(((0, 0), (0, 0), (p[0], max(need_h - h - p[0], 0)),
+                        (p[1], max(need_w - w - p[1], 0))), value=-math.inf)
+    taps, rows, cols = [], [], []
+    for i in range(k[0]):
+        for j in range(k[1]):
+            r0, c0 = i * d[0], j * d[1]
+            taps.append(padded[:, :, r0:r0 + (oh - 1) * s[0] + 1:s[0],
+                               c0:c0 + (ow - 1) * s[1] + 1:s[1]])
+            rows.append(r0)
+            cols.append(c0)
+    values, which = stack(taps, 4).max(4)
+    if not return_indices:
+        return values
+    tap = which.numpy()
+    hh = np.arange(oh)[:, None] * s[0] + np.asarray(rows)[tap] - p[0]
+    ww = np.arange(ow)[None, :] * s[1] + np.asarray(cols)[tap] - p[1]
+    return values, Tensor((hh * w + ww).astype(np.int64), device=input.device)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: IntPair, return_indices: bool = False) -> Any:
+    """Max over PyTorch's adaptive windows (start ``floor(i*H/o)``, end ``ceil((i+1)*H/o)``);
+    the gradient goes to each window's maximum."""
+    op = "adaptive_max_pool2d"
+    _check_float(input, op)
+    _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
+    oh, ow = _pair(output_size, "output_size", op, 1)
+    n, c, h, w = input.shape
+    if h == 0 or w == 0:
+        raise ValueError(f"{op}: input {input.shape} has an empty plane")
+    cells, index = [], []
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            vals, idx = input[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0)).max(2)
+            cells.append(vals)
+            if return_indices:
+                flat = idx.numpy()
+                index.append((h0 + flat // (w1 - w0)) * w + w0 + flat % (w1 - w0))
+    out = stack(cells, 2).reshape(n, c, oh, ow)
+    if not return_indices:
+        return out
+    idx = np.stack(index, 2).reshape(n, c, oh, ow).astype(np.int64) if index else \
+        np.zeros((n, c, oh, ow), np.int64)
+    return out, Tensor(idx, device=input.device)
+
+
+def _source_index(out_size: int, in_size: int, scale: float | None, mode: str,
+                  align_corners: bool) -> Any:
+    ratio = (1.0 / scale) if scale else in_size / out_size
+    dst = np.arange(out_size, dtype=np.float64)
+    if mode == "nearest":
+        return np.minimum(np.floor(dst * ratio).astype(np.int64), in_size - 1)
+    if align_corners:
+        src = dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else dst * 0
+    else:
+        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    return i0, i1, src - i0
+
+
+def interpolate(input: Tensor, size: IntPair | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
+    """Resize the H, W of an (N, C, H, W) input: ``nearest`` or ``bilinear`` (PyTorch's
+    source-index rules, ``align_corners`` for bilinear)."""
+    op = "interpolate"
+    _check_float(input, op)
+    _check_ndim(input, (4,), op, "4-D (N, C, H, W)")
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"{op}: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(f"{op}: align_corners only applies to mode='bilinear'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    h, w = input.shape[2:]
+    if size is not None:
+        oh, ow = _pair(size, "size", op, 1)
+        scales: tuple[float | None, float | None] = (None, None)
+    else:
+        sf = (scale_factor, scale_factor) if isinstance(scale_factor, (int, float)) else \
+            tuple(scale_factor)
+        if len(sf) != 2 or any(v <= 0 for v in sf):
+            raise ValueError(f"{op}: scale_factor must be positive (one or two values), got "
+                             f"{scale_factor!r}")
+        oh, ow = int(math.floor(h * sf[0])), int(math.floor(w * sf[1]))
+        scales = (float(sf[0]), float(sf[1]))
+    if mode == "nearest":
+        rows = _source_index(oh, h, scales[0], mode, False)
+        cols = _source_index(ow, w, scales[1], mode, False)
+        return input[:, :, rows[:, None], cols[None, :]]
+    ac = bool(align_corners)
+    r0, r1, lr = _source_index(oh, h, None if ac else scales[0], mode, ac)
+    c0, c1, lc = _source_index(ow, w, None if ac else scales[1], mode, ac)
+    dt, dev = input.dtype, input.device
+    wr = Tensor(lr.reshape(-1, 1), dtype=dt, device=dev)
+    wc = Tensor(lc.reshape(1, -1), dtype=dt, device=dev)
+    top = input[:, :, r0, :] * (1 - wr) + input[:, :, r1, :] * wr
+    return top[:, :, :, c0] * (1 - wc) + top[:, :, :, c1] * wc
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) input with probability ``p`` (scaling the rest)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    _check_float(input, "dropout2d")
+    _check_ndim(input, (3, 4), "dropout2d", "(N, C, H, W) or (C, H, W)")
+    be = get_backend(input.device)
+    shape = input.shape[:-2] + (1, 1)
+    mask = Tensor._wrap(be.dropout_mask(shape, float(p), input.dtype, next_seed()), input.device)
+    return input * mask
