@@ -1,4 +1,5 @@
-"""PNG pictures with Pillow alone: grids of maps/filters and loss/accuracy curves.
+"""PNG pictures with Pillow: grids of maps/filters (the curves are drawn with matplotlib in
+:mod:`~tinygrad_cnn.training.curves`, re-exported here).
 
 Every writer saves atomically (temporary file in the same folder, then ``os.replace``), so an
 interrupted write never leaves a half PNG where a good one was.
@@ -111,117 +112,11 @@ def save_grid(tiles: np.ndarray, path: str | os.PathLike[str], **kwargs: Any) ->
     return save_png(grid_image(tiles, **kwargs), path)
 
 
-_LINE_COLOURS = {"train": (31, 119, 180), "val": (255, 127, 14)}
-
-
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1 has only the bitmap font
         return ImageFont.load_default()
-
-
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values covering [lo, hi]."""
-    if hi <= lo:
-        hi = lo + 1.0
-    raw = (hi - lo) / max(n - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
-    start = math.floor(lo / step) * step
-    ticks = []
-    t = start
-    while t <= hi + step * 1e-9:
-        ticks.append(round(t, 10))
-        t += step
-    return ticks
-
-
-def _panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str,
-           series: Mapping[str, Sequence[float | None]], font: Any, ylim: tuple[float, float] | None
-           ) -> None:
-    """One line chart inside ``box`` = (left, top, right, bottom) of the canvas."""
-    left, top, right, bottom = box
-    px0, py0, px1, py1 = left + 48, top + 22, right - 10, bottom - 30
-    draw.text((left + (right - left) // 2, top + 4), title, fill="black", font=font, anchor="mt")
-    values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
-    n = max((len(ys) for ys in series.values()), default=0)
-    if ylim is None:
-        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-        pad = (hi - lo) * 0.05 or 0.5
-        lo, hi = max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad
-    else:
-        lo, hi = ylim
-    ticks = [t for t in _nice_ticks(lo, hi) if lo <= t <= hi] or [lo, hi]
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-    def xy(i: int, v: float) -> tuple[float, float]:
-        x = px0 + (px1 - px0) * (i / (n - 1) if n > 1 else 0.5)
-        return x, py1 - (py1 - py0) * (v - lo) / (hi - lo)
-
-    for t in ticks:
-        _, y = xy(0, t)
-        draw.line((px0 - 3, y, px0, y), fill="black")
-        draw.line((px0 + 1, y, px1 - 1, y), fill=(230, 230, 230))
-        draw.text((px0 - 5, y), f"{t:g}", fill="black", font=font, anchor="rm")
-    step = max(1, int(math.ceil(n / 10)))
-    for i in range(0, n, step):
-        x, _ = xy(i, lo)
-        draw.line((x, py1, x, py1 + 3), fill="black")
-        draw.text((x, py1 + 5), str(i + 1), fill="black", font=font, anchor="mt")
-    draw.text(((px0 + px1) // 2, bottom - 4), "epoch", fill="black", font=font, anchor="mb")
-    draw.rectangle((px0, py0, px1, py1), outline="black")
-    legend_x = px1 - 50 * len(series)
-    for name, ys in series.items():
-        colour = _LINE_COLOURS.get(name, (44, 160, 44))
-        points = [xy(i, v) for i, v in enumerate(ys) if v is not None and math.isfinite(v)]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
-        for x, y in points:
-            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colour)
-        if points:  # legend in the title row, right-aligned
-            draw.line((legend_x, top + 10, legend_x + 14, top + 10), fill=colour, width=2)
-            draw.text((legend_x + 18, top + 10), name, fill="black", font=font, anchor="lm")
-            legend_x += 50
-
-
-def curves_image(history: Sequence[Mapping[str, Any]], size: tuple[int, int] = (900, 360)
-                 ) -> Image.Image:
-    """Two panels — loss and accuracy per epoch, train and validation — as an RGB image.
-
-    ``history`` is a list of per-epoch dicts with ``train_loss``, ``train_acc`` and optionally
-    ``val_loss``, ``val_acc`` (``None`` when there was no validation split).
-
-    Example:
-        >>> h = [{"train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.1, "val_acc": 0.4},
-        ...      {"train_loss": 0.5, "train_acc": 0.8, "val_loss": 0.6, "val_acc": 0.7}]
-        >>> curves_image(h).size
-        (900, 360)
-    """
-    width, height = size
-    img = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(img)
-    font = _font(11)
-    half = width // 2
-
-    def column(key: str) -> list[float | None]:
-        return [None if e.get(key) is None else float(e[key]) for e in history]
-
-    loss = {"train": column("train_loss"), "val": column("val_loss")}
-    acc = {"train": column("train_acc"), "val": column("val_acc")}
-    _panel(draw, (0, 0, half, height), "loss", loss, font, None)
-    _panel(draw, (half, 0, width, height), "accuracy", acc, font, (0.0, 1.0))
-    return img
-
-
-def save_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> Path:
-    """:func:`curves_image` written to ``path`` (atomically).
-
-    Example:
-        >>> import tempfile; tmp = Path(tempfile.mkdtemp())
-        >>> save_curves([{"train_loss": 1.0, "train_acc": 0.5}], tmp / "curves.png").name
-        'curves.png'
-    """
-    return save_png(curves_image(history), path)
 
 
 def curves_path(checkpoint: str | os.PathLike[str]) -> Path:
@@ -233,3 +128,6 @@ def curves_path(checkpoint: str | os.PathLike[str]) -> Path:
     """
     p = Path(checkpoint)
     return p.with_name(p.stem + ".curves.png")
+
+
+from .curves import curves_image, save_curves  # noqa: E402  (one import path for callers)

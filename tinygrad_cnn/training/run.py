@@ -22,7 +22,8 @@ from ..nn.module import Module
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .evaluation import EvalResult, evaluate
-from .plots import curves_path
+from .recorder import RunRecorder, evaluate_best, start_recorder
+from .run_folder import RunPaths, paths_for_checkpoint, plan_paths
 from .trainer import Callback, Trainer
 
 
@@ -205,10 +206,16 @@ class TrainResult:
     resumed_from: int | None = None
     info: DataInfo | None = None
     notes: list[str] = field(default_factory=list)
+    # the run's files and what was tested (training/run_folder.py, training/recorder.py)
+    paths: RunPaths | None = None
+    tested_epoch: int | None = None
+    stopped_at: int | None = None
+    monitor: str | None = None
+    run_notes: list[str] = field(default_factory=list)
 
 
 def _assemble(config: TrainConfig, data: PreparedData, model: Module,
-              callbacks: Sequence[Callback], out: Path) -> Trainer:
+              callbacks: Sequence[Callback], out: Path, recorder: RunRecorder) -> Trainer:
     from ..data import DataLoader
 
     loader = DataLoader(data.x_train, data.y_train, batch_size=config.batch_size, shuffle=True,
@@ -225,7 +232,14 @@ def _assemble(config: TrainConfig, data: PreparedData, model: Module,
     return Trainer(model, optimizer, loader, epochs=config.epochs, scheduler=scheduler,
                    val=(data.x_val, data.y_val) if len(data.y_val) else None,
                    normalise=(data.info.mean, data.info.std), checkpoint_path=out,
-                   metadata=metadata, callbacks=callbacks, seed=config.seed)
+                   metadata=metadata, callbacks=[recorder, *callbacks], seed=config.seed,
+                   curves=False, best_rule=recorder.best_epoch)
+
+
+def _recorder(config: TrainConfig, data: PreparedData, paths: RunPaths
+              ) -> tuple[RunRecorder, list[str]]:
+    title = f"{config.model} on {data.info.dataset or config.data}"
+    return start_recorder(config, paths, len(data.y_val) > 0, title)
 
 
 def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
@@ -243,25 +257,27 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
     if config.strict_plugins:
         set_strict(True)
     device = check_device(config.device)
-    out = check_output(config.out)
     data = data if data is not None else prepare_data(config)
     model = build_model(config, data.info).to(device)
-    trainer = _assemble(config, data, model, callbacks, out)
-    return _run(trainer, config, data, started, None)
+    paths = plan_paths(config.out, config.project, config.name, config.data, config.overwrite)
+    recorder, notes = _recorder(config, data, paths)
+    trainer = _assemble(config, data, model, callbacks, paths.last, recorder)
+    return _run(trainer, config, data, started, None, recorder, notes)
 
 
 def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: float,
-         resumed_from: int | None) -> TrainResult:
-    history = trainer.fit()
+         resumed_from: int | None, recorder: RunRecorder, notes: list[str]) -> TrainResult:
+    if not recorder.check_stopped(trainer):  # a resumed run that had stopped early stays so
+        trainer.fit()
+    history = trainer.history
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
         trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
-    test = None
-    if len(data.y_test):
-        test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
-                        std=data.info.std, classes=data.info.classes)
-    return TrainResult(history, trainer.best_epoch, test, Path(trainer.checkpoint_path),
-                       curves_path(trainer.checkpoint_path), config,
-                       time.perf_counter() - started, resumed_from, data.info, list(data.info.notes))
+    test, tested = evaluate_best(trainer, recorder, data)
+    return TrainResult(history, trainer.best_epoch, test, recorder.paths.last,
+                       recorder.paths.curves, config, time.perf_counter() - started,
+                       resumed_from, data.info, list(data.info.notes), paths=recorder.paths,
+                       tested_epoch=tested, stopped_at=recorder.stopped_at,
+                       monitor=recorder.monitor, run_notes=notes)
 
 
 def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
@@ -271,7 +287,8 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     """Continue the run saved in ``checkpoint`` exactly where it stopped (same data, split,
     optimizer state, schedule, random streams), up to ``epochs`` (default: the run's own).
 
-    ``out`` (default: the checkpoint itself) and ``device`` may change; ``changes`` lists
+    ``out`` (default: the run's own last checkpoint: ``last.h5`` of a run folder, else the
+    checkpoint itself) and ``device`` may change; ``changes`` lists
     other settings the caller asked for: any that differ from the run's raise
     :class:`OptionError` (they would make the run a different one).
 
@@ -295,23 +312,25 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
             raise OptionError(key, f"cannot change when resuming (the run used "
                                    f"{getattr(stored, key)!r}, got {value!r}); drop the option "
                                    f"or start a new run")
+    paths, overwrite = _resume_paths(checkpoint, out, changes)
     config = stored.replace(epochs=int(epochs) if epochs is not None else stored.epochs,
-                            out=str(out) if out is not None else str(checkpoint),
-                            device=device if device is not None else stored.device)
+                            out=str(paths.last), overwrite=overwrite,
+                            device=device if device is not None else stored.device,
+                            **{k: v for k, v in dict(changes or {}).items() if k in RUN_OPTIONS})
     config.validate()
     dev = check_device(config.device)
     done = int(meta.get("epoch", 0))
     if config.epochs < done:
         raise OptionError("epochs", f"the checkpoint has already trained {done} epochs; pass "
                                     f"--epochs {done} or more")
-    target = check_output(config.out)
     data = prepare_data(config)
     info = DataInfo.from_metadata(meta)
     if info.input_shape != data.info.input_shape or info.classes != data.info.classes:
         raise OptionError("resume", "the data no longer matches the checkpoint (input shape or "
                                     "classes changed); resume with the same data")
     data.info = info  # keep the run's own normalisation, bit for bit
-    trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, target)
+    recorder, notes = _recorder(config, data, paths)
+    trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, paths.last, recorder)
     same_length = config.epochs == stored.epochs
     try:
         trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
@@ -324,7 +343,48 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     if not same_length and trainer.scheduler is not None:
         # a longer (or shorter) run: the schedule is rebuilt for the new length and brought
         # to the same epoch (``_assemble`` built it before the optimizer state was loaded)
+        before = float(trainer.optimizer.param_groups[0]["lr"])
         trainer.scheduler = build_scheduler(config.schedule, trainer.optimizer, config.epochs)
         for _ in range(done):
             trainer.scheduler.step()
-    return _run(trainer, config, data, started, done)
+        notes.append(schedule_note(config.schedule, stored.epochs, config.epochs, done + 1,
+                                   before, float(trainer.optimizer.param_groups[0]["lr"])))
+    return _run(trainer, config, data, started, done, recorder, notes)
+
+
+#: settings a resumed run may change: where its files go and when it stops, not its math
+RUN_OPTIONS = ("monitor", "early_stopping", "min_delta")
+
+
+def _resume_paths(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str] | None,
+                  changes: Mapping[str, Any] | None) -> tuple[RunPaths, bool]:
+    """The files a resumed run continues in: those of ``checkpoint``'s run (a run folder's
+    ``last.h5``, or the checkpoint file itself), or ``out``. Replacing an existing checkpoint
+    other than the one resumed needs ``overwrite`` in ``changes``."""
+    overwrite = bool(dict(changes or {}).get("overwrite", False))
+    src = Path(checkpoint).expanduser().resolve()
+    if out is None:
+        paths = paths_for_checkpoint(checkpoint)
+        if paths.last.resolve() != src and paths.last.exists() and not overwrite:
+            raise OptionError("out", f"resuming {checkpoint} would replace {paths.last}; pass "
+                                     f"--overwrite, or --out another file")
+        return paths, overwrite
+    if Path(out).expanduser().resolve() == src:
+        return paths_for_checkpoint(out), overwrite
+    return plan_paths(str(out), "", None, "", overwrite), overwrite
+
+
+def schedule_note(schedule: str, planned: int, epochs: int, next_epoch: int, before: float,
+                  after: float) -> str:
+    """What resuming with another ``--epochs`` does to the learning rate: the schedule is
+    re-planned for the new length, as if the run had been planned that long from the start
+    (so an extended run follows the same schedule as a fresh run of that length, and its
+    learning rate may jump up where it resumes).
+
+    Example:
+        >>> schedule_note("cosine", 8, 12, 9, 0.0073, 0.0125)
+        'the cosine schedule is re-planned for 12 epochs instead of 8, as if the run had been planned that long: learning rate of epoch 9: 0.0073 -> 0.0125'
+    """
+    return (f"the {schedule} schedule is re-planned for {epochs} epochs instead of {planned}, "
+            f"as if the run had been planned that long: learning rate of epoch {next_epoch}: "
+            f"{before:.4g} -> {after:.4g}")

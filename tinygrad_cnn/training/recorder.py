@@ -1,0 +1,99 @@
+"""The trainer callback that keeps a run's files up to date after every epoch: the best
+checkpoint (by the monitored metric), ``metrics.csv``, the curves; and early stopping.
+
+Example:
+    >>> rec = RunRecorder(paths_for_file("m.h5"), monitor="val_loss", patience=3)  # doctest: +SKIP
+    >>> Trainer(..., checkpoint_path="m.h5", callbacks=[rec]).fit()                 # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .monitor import best_by, should_stop
+from .plots import save_curves
+from .run_folder import RunPaths, copy_checkpoint, write_metrics
+from .trainer import Callback
+
+
+class RunRecorder(Callback):
+    """After each epoch (the trainer has just written ``paths.last``): rewrite
+    ``paths.metrics`` and ``paths.curves``, copy the checkpoint to ``paths.best`` when the
+    epoch is the best so far by ``monitor`` (improving by more than ``min_delta``), and, with
+    ``patience``, ask the trainer to stop when that many epochs passed without improvement.
+
+    ``stopped_at`` is the epoch early stopping ended the run at (None otherwise); ``title``
+    heads the curves.
+    """
+
+    def __init__(self, paths: RunPaths, monitor: str, *, min_delta: float = 0.0,
+                 patience: int | None = None, title: str | None = None) -> None:
+        self.paths, self.monitor, self.min_delta = paths, monitor, float(min_delta)
+        self.patience = patience
+        self.title = title
+        self.stopped_at: int | None = None
+
+    def best_epoch(self, history: list[dict[str, Any]]) -> int | None:
+        """The best epoch of ``history`` by this recorder's metric."""
+        return best_by(history, self.monitor, self.min_delta)
+
+    def check_stopped(self, trainer: Any) -> bool:
+        """Before training: a resumed run that had already stopped early stays stopped."""
+        if self.patience is not None and should_stop(trainer.history, self.monitor,
+                                                     self.patience, self.min_delta):
+            self.stopped_at = trainer.epoch
+            trainer.stop_training = True
+        return trainer.stop_training
+
+    def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
+        history = trainer.history
+        best = self.best_epoch(history)
+        if best == record["epoch"] and self.paths.last.exists():
+            copy_checkpoint(self.paths.last, self.paths.best)
+        write_metrics(history, self.paths.metrics)
+        save_curves(history, self.paths.curves, title=self.title, best_epoch=best,
+                    monitor=self.monitor)
+        if self.patience is not None and trainer.epoch < trainer.epochs \
+                and should_stop(history, self.monitor, self.patience, self.min_delta):
+            self.stopped_at = int(record["epoch"])
+            trainer.stop_training = True
+
+
+
+def start_recorder(config: Any, paths: RunPaths, has_validation: bool, title: str
+                   ) -> tuple[RunRecorder, list[str]]:
+    """The recorder of a run (``config`` a :class:`~tinygrad_cnn.training.TrainConfig`) and
+    notes to show: the monitored metric when it had to change. Writes ``config.json`` and
+    ``resume.txt``.
+
+    Example:
+        >>> rec, notes = start_recorder(TrainConfig(val_split=0), paths, False, "t")  # doctest: +SKIP
+        >>> rec.monitor                                                                 # doctest: +SKIP
+        'train_loss'
+    """
+    from .monitor import resolve_monitor
+    from .run_folder import write_run_files
+
+    monitor, note = resolve_monitor(config.monitor, has_validation)
+    write_run_files(paths, {**config.to_dict(), "out": str(paths.last)})
+    rec = RunRecorder(paths, monitor, min_delta=config.min_delta,
+                      patience=config.early_stopping, title=title)
+    return rec, [note] if note else []
+
+
+def evaluate_best(trainer: Any, recorder: RunRecorder, data: Any) -> tuple[Any, int | None]:
+    """Evaluate the test split of ``data`` with the best epoch's weights (read back from the
+    best checkpoint when the last epoch is not the best); returns (result or None, the epoch
+    whose weights were tested)."""
+    from ..checkpoint import load_checkpoint
+    from .evaluation import evaluate, model_device
+
+    if not len(data.y_test):
+        return None, None
+    best = recorder.best_epoch(trainer.history)
+    model, tested = trainer.model, trainer.epoch
+    if best is not None and best != trainer.epoch and recorder.paths.best.exists():
+        model = load_checkpoint(recorder.paths.best, device=model_device(trainer.model)).model
+        tested = best
+    result = evaluate(model, data.x_test, data.y_test, mean=data.info.mean, std=data.info.std,
+                      classes=data.info.classes)
+    return result, tested
