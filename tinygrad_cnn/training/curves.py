@@ -42,7 +42,7 @@ def curves_figure(history: Sequence[Mapping[str, Any]], *, title: str | None = N
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig = Figure(figsize=(10, 4), dpi=100)
     FigureCanvasAgg(fig)
@@ -69,6 +69,10 @@ def curves_figure(history: Sequence[Mapping[str, Any]], *, title: str | None = N
               if math.isfinite(v)]
     if losses and min(losses) > 0:
         loss_ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:.4g}")
+        loss_ax.yaxis.set_major_formatter(plain)
+        if max(losses) / min(losses) < 10:  # less than a decade: label the minor ticks too
+            loss_ax.yaxis.set_minor_formatter(plain)
     else:  # a zero or negative loss cannot go on a log axis: clip the panel to the bulk
         loss_ax.set_ylabel("loss (cross-entropy)")
         if losses:
