@@ -1,5 +1,5 @@
 """``tgcnn train``: train a model; with no arguments, the main job (a small VGG on the built-in
-``shapes`` dataset, saved to ``model.h5``)."""
+``shapes`` dataset, written to a fresh run folder ``runs/train/shapes-N/``)."""
 from __future__ import annotations
 
 from pathlib import Path

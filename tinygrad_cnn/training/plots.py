@@ -62,11 +62,13 @@ def _to_uint8(tile: np.ndarray) -> np.ndarray:
 
 
 def grid_image(tiles: np.ndarray, ncols: int | None = None, tile_px: int = 64, gap: int = 2,
-               normalize: str = "each") -> Image.Image:
+               normalize: str = "each", labels: Sequence[str] | None = None,
+               title: str | None = None) -> Image.Image:
     """Arrange tiles in a grid, each scaled up (nearest neighbour) to about ``tile_px`` pixels.
 
     ``tiles`` is ``(N, H, W)`` (grey) or ``(N, 3, H, W)`` (colour). ``normalize="each"`` stretches
     every tile to its own range (activation maps, filters); ``"all"`` uses one common range.
+    ``labels`` (one per tile) are written under the tiles, ``title`` above the grid.
 
     Example:
         >>> grid_image(np.zeros((4, 3, 3, 3)), ncols=2, tile_px=9, gap=1).size
@@ -87,7 +89,20 @@ def grid_image(tiles: np.ndarray, ncols: int | None = None, tile_px: int = 64, g
     scale = max(1, int(round(tile_px / max(h, w))))
     th, tw = h * scale, w * scale
     colour = tiles.ndim == 4
-    canvas = np.full((nrows * th + (nrows + 1) * gap, ncols * tw + (ncols + 1) * gap)
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"grid_image: {len(labels)} labels for {n} tiles")
+    label_h = 14 if labels is not None else 0
+    title_lines = str(title).splitlines() if title else []
+    title_h = 16 * len(title_lines) + 6 if title_lines else 0
+    grid_w = ncols * tw + (ncols + 1) * gap
+    text_w = max((int(_font(13).getlength(t)) + 8 for t in title_lines), default=0)
+    label_w = max((int(_font(10).getlength(str(t))) + 4 for t in labels or ()), default=0)
+    if label_w > tw:  # labels wider than the tiles: spread the tiles
+        gap = max(gap, label_w - tw)
+        grid_w = ncols * tw + (ncols + 1) * gap
+    width = max(grid_w, text_w)
+    left = (width - grid_w) // 2
+    canvas = np.full((title_h + nrows * (th + label_h) + (nrows + 1) * gap, width)
                      + ((3,) if colour else ()), 255, np.uint8)
     scaled = _to_uint8(tiles) if normalize == "all" else None
     for i in range(n):
@@ -96,9 +111,20 @@ def grid_image(tiles: np.ndarray, ncols: int | None = None, tile_px: int = 64, g
             tile = np.transpose(tile, (1, 2, 0))
         tile = np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1)
         r, c = divmod(i, ncols)
-        y0, x0 = gap + r * (th + gap), gap + c * (tw + gap)
+        y0, x0 = title_h + gap + r * (th + label_h + gap), left + gap + c * (tw + gap)
         canvas[y0:y0 + th, x0:x0 + tw] = tile
-    return Image.fromarray(canvas, "RGB" if colour else "L")
+    img = Image.fromarray(canvas, "RGB" if colour else "L")
+    if labels is not None or title:
+        draw = ImageDraw.Draw(img)
+        ink = (0, 0, 0) if colour else 0
+        for j, line in enumerate(title_lines):
+            draw.text((img.size[0] // 2, 4 + 16 * j), line, fill=ink, font=_font(13), anchor="mt")
+        for i, text in enumerate(labels or ()):
+            r, c = divmod(i, ncols)
+            x = left + gap + c * (tw + gap) + tw // 2
+            y = title_h + gap + r * (th + label_h + gap) + th + 1
+            draw.text((x, y), str(text), fill=ink, font=_font(10), anchor="mt")
+    return img
 
 
 def save_grid(tiles: np.ndarray, path: str | os.PathLike[str], **kwargs: Any) -> Path:

@@ -208,6 +208,17 @@ def plan_paths(out: str | None, project: str, name: str | None, data: str, overw
     return paths_in_folder(new_run_folder(project, name or default_name(data)))
 
 
+def visualize_dir(checkpoint: str | os.PathLike[str]) -> Path:
+    """Where ``tgcnn visualize`` writes by default: ``visualize/`` in the checkpoint's folder
+    (its run folder), never beside the input image (a dataset folder would gain images).
+
+    Example:
+        >>> visualize_dir("runs/train/shapes-1/best.h5").as_posix()
+        'runs/train/shapes-1/visualize'
+    """
+    return Path(checkpoint).expanduser().parent / "visualize"
+
+
 def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
