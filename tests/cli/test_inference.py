@@ -38,8 +38,10 @@ def test_eval_other_data_and_limit(invoke, trained):
 
 def test_predict_png_jpeg_npy_grey(invoke, trained, images):
     result = invoke("predict", trained, images["png"], images["jpg"], images["npy"],
-                    images["grey"], "--top-k", "2")
+                    images["grey"], "--top-k", "2", "--resize")
     assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == (f"note: {images['grey']}: grey converted to RGB; "
+                                     f"resized 48x40 -> 32x32")
     lines = result.stdout.splitlines()
     assert len(lines) == 4 and lines[0].startswith(f"{images['png']}: ")
     assert all(line.count("%") == 2 for line in lines)
