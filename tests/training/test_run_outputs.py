@@ -6,10 +6,11 @@ import csv
 import json
 import math
 
+import numpy as np
 import pytest
 
 from tinygrad_cnn.checkpoint import load_checkpoint, read_checkpoint
-from tinygrad_cnn.training import OptionError, TrainConfig, evaluate, resume, train
+from tinygrad_cnn.training import OptionError, TrainConfig, evaluate, prepare_data, resume, train
 
 TINY = dict(limit=40, width=0.125, batch_size=16, val_split=0.25)
 
@@ -79,3 +80,20 @@ def test_more_epochs_on_resume_replan_the_schedule(tmp_path):
 def test_without_validation_the_training_loss_is_monitored(tmp_path):
     r = train(TrainConfig(epochs=1, project=str(tmp_path), **{**TINY, "val_split": 0}))
     assert r.monitor == "train_loss" and any("no validation split" in n for n in r.run_notes)
+
+
+def test_a_limit_larger_than_a_split_is_said(tmp_path):
+    x = np.random.default_rng(0).integers(0, 255, (30, 8, 8, 3), dtype=np.uint8)
+    y = np.arange(30) % 3
+    np.savez(tmp_path / "d.npz", x=x, y=y, x_test=x[:6], y_test=y[:6])
+    data = prepare_data(TrainConfig(data=f"npz:{tmp_path / 'd.npz'}", limit=20, val_split=0))
+    assert len(data.y_test) == 6 and len(data.y_train) == 20
+    assert data.info.notes[-1] == "limit 20 is more than the 6 test images: all 6 are used"
+
+
+def test_a_one_class_training_split_warns(tmp_path):
+    x = np.zeros((12, 4, 4), np.uint8)
+    np.savez(tmp_path / "one.npz", x=x, y=np.zeros(12, np.int64), x_test=x[:2],
+             y_test=np.zeros(2, np.int64))
+    data = prepare_data(TrainConfig(data=f"npz:{tmp_path / 'one.npz'}", val_split=0))
+    assert any("all belong to one class" in n for n in data.info.notes)

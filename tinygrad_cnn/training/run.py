@@ -21,6 +21,7 @@ import numpy as np
 from ..nn.module import Module
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
+from .data_checks import class_notes, limit_notes
 from .evaluation import EvalResult, evaluate
 from .recorder import RunRecorder, evaluate_best, start_recorder
 from .run_folder import RunPaths, paths_for_checkpoint, plan_paths
@@ -67,8 +68,10 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     splits = load_dataset(config.data, seed=config.seed, **_limited_options(config.data, config.limit))
     x, y = splits.train.x, splits.train.y
     xt, yt = splits.test.x, splits.test.y
+    notes = limit_notes(config.limit, len(y), len(yt))
     if config.limit is not None:
         x, y, xt, yt = x[:config.limit], y[:config.limit], xt[:config.limit], yt[:config.limit]
+    notes += class_notes(y, splits.classes)
     if config.val_split > 0:
         x, y, xv, yv = train_val_split(x, y, config.val_split, seed=config.seed)
     else:
@@ -80,7 +83,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                     input_shape=[int(s) for s in splits.input_shape],
                     mean=[float(m) for m in splits.mean], std=[float(s) for s in splits.std],
                     pixel_max=float(splits.pixel_max), hflip_ok=bool(splits.hflip_ok),
-                    notes=list(splits.notes))
+                    notes=list(splits.notes) + notes)
     return PreparedData(x, y, xv, yv, xt, yt, info)
 
 
