@@ -7,12 +7,18 @@ Example:
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .monitor import best_by, should_stop
 from .plots import save_curves
 from .run_folder import RunPaths, copy_checkpoint, write_metrics
 from .trainer import Callback
+
+#: the curves are redrawn after an epoch only when drawing them last took at most this share
+#: of the epoch's time (matplotlib needs ~0.2-1.5 s; a short epoch is not slowed by its plot);
+#: skipped drawings are caught up at the end of the run
+DRAW_BUDGET = 0.05
 
 
 class RunRecorder(Callback):
@@ -22,7 +28,8 @@ class RunRecorder(Callback):
     ``patience``, ask the trainer to stop when that many epochs passed without improvement.
 
     ``stopped_at`` is the epoch early stopping ended the run at (None otherwise); ``title``
-    heads the curves.
+    heads the curves, which are redrawn within :data:`DRAW_BUDGET` of the epoch time (and
+    always by :meth:`finish`).
     """
 
     def __init__(self, paths: RunPaths, monitor: str, *, min_delta: float = 0.0,
@@ -31,6 +38,21 @@ class RunRecorder(Callback):
         self.patience = patience
         self.title = title
         self.stopped_at: int | None = None
+        self._draw_s: float | None = None  # how long the last curves took to draw
+        self._stale = False
+
+    def draw(self, history: list[dict[str, Any]]) -> None:
+        """Draw the curves now (and time it)."""
+        started = time.perf_counter()
+        save_curves(history, self.paths.curves, title=self.title,
+                    best_epoch=self.best_epoch(history), monitor=self.monitor)
+        self._draw_s = time.perf_counter() - started
+        self._stale = False
+
+    def finish(self, trainer: Any) -> None:
+        """At the end of the run: draw the curves if an epoch skipped them."""
+        if self._stale and trainer.history:
+            self.draw(trainer.history)
 
     def best_epoch(self, history: list[dict[str, Any]]) -> int | None:
         """The best epoch of ``history`` by this recorder's metric."""
@@ -50,8 +72,10 @@ class RunRecorder(Callback):
         if best == record["epoch"] and self.paths.last.exists():
             copy_checkpoint(self.paths.last, self.paths.best)
         write_metrics(history, self.paths.metrics)
-        save_curves(history, self.paths.curves, title=self.title, best_epoch=best,
-                    monitor=self.monitor)
+        if self._draw_s is None or self._draw_s <= DRAW_BUDGET * float(record.get("time") or 0):
+            self.draw(history)
+        else:
+            self._stale = True
         if self.patience is not None and trainer.epoch < trainer.epochs \
                 and should_stop(history, self.monitor, self.patience, self.min_delta):
             self.stopped_at = int(record["epoch"])

@@ -272,6 +272,7 @@ def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: flo
          resumed_from: int | None, recorder: RunRecorder, notes: list[str]) -> TrainResult:
     if not recorder.check_stopped(trainer):  # a resumed run that had stopped early stays so
         trainer.fit()
+        recorder.finish(trainer)
     history = trainer.history
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
         trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
