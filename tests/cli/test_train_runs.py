@@ -94,3 +94,12 @@ def test_run_option_mistakes_are_usage_errors(invoke, tmp_path):
         assert result.exit_code == 2
         assert text in one_error_line(result.stderr)
     assert not any(tmp_path.iterdir())  # nothing created
+
+
+def test_config_json_repeats_the_run_in_a_new_folder(invoke, tmp_path):
+    assert invoke("train", *TINY, "--project", tmp_path, "--lr", "0.02").exit_code == 0
+    again = invoke("train", "--config", tmp_path / "shapes-1" / "config.json")
+    assert again.exit_code == 0, again.output
+    first = read_checkpoint(tmp_path / "shapes-1" / "last.h5").metadata["train_config"]
+    second = read_checkpoint(tmp_path / "shapes-2" / "last.h5").metadata["train_config"]
+    assert first["lr"] == 0.02 and first == second
