@@ -22,7 +22,7 @@ from ..nn.module import Module
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .data_checks import class_notes, limit_notes
-from .evaluation import EvalResult, evaluate
+from .evaluation import EvalResult
 from .recorder import RunRecorder, evaluate_best, start_recorder
 from .run_folder import RunPaths, paths_for_checkpoint, plan_paths
 from .trainer import Callback, Trainer
