@@ -112,6 +112,7 @@ def train_command(ctx: click.Context, **params: Any) -> None:
         if checkpoint is not None:
             changes = _resume_changes(ctx, params)
             echo(f"resuming {checkpoint}")
+            notice.start()
             result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
                             out=params["out"] if explicit(ctx, "out") else None,
                             device=params["device"] if explicit(ctx, "device") else None,
@@ -122,6 +123,7 @@ def train_command(ctx: click.Context, **params: Any) -> None:
                        create=False)  # before spending time on data and compilation
             data = prepare_data(config)
             _print_plan(config, data, echo)
+            notice.start()
             result = train(config, callbacks=[notice, reporter], data=data)
     finally:
         reporter.close()

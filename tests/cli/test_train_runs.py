@@ -78,8 +78,9 @@ def test_first_run_says_kernels_are_compiling(invoke, tmp_path, monkeypatch):
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("compiling the CPU kernels"))
     assert "python -m tinygrad_cnn.warmup" in lines[start]
-    done = next(i for i, line in enumerate(lines) if line.startswith("kernels compiled: the "
-                                                                      "first batch took "))
+    assert lines[start - 1].startswith("model vgg11_bn")  # said before the model is built
+    done = next(i for i, line in enumerate(lines) if line.startswith("kernels compiled: ")
+                and line.endswith("s from the start to the end of the first batch"))
     assert start < done < next(i for i, line in enumerate(lines) if line.startswith("epoch 1:"))
     monkeypatch.setattr(warmup, "kernels_cached", lambda: True)
     quiet = invoke("train", *TINY, "--project", tmp_path)
