@@ -80,7 +80,7 @@ class CompileNotice(Callback):
     def start(self) -> None:
         """Print the notice and start the clock (nothing when the kernels are cached)."""
         if self.active and self._started is None:
-            click.echo("compiling the CPU kernels (first run only, about a minute on 2 cores; "
+            click.echo("compiling the CPU kernels (first run only, tens of seconds on 2 cores; "
                        "python -m tinygrad_cnn.warmup does it ahead)...", err=self.err)
             self._started = time.perf_counter()
 
