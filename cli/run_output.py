@@ -96,6 +96,26 @@ class CompileNotice(Callback):
             self.active = False
 
 
+class RunNotes(Callback):
+    """Print the run's notes (monitored metric, re-planned schedule) before its first epoch."""
+
+    def __init__(self, err: bool = False) -> None:
+        self.err = err
+        self.shown = False
+
+    def on_epoch_start(self, trainer: Any, epoch: int, num_batches: int, start_batch: int
+                       ) -> None:
+        if self.shown:
+            return
+        from tinygrad_cnn.training.recorder import RunRecorder
+
+        self.shown = True
+        for cb in getattr(trainer, "callbacks", ()):
+            if isinstance(cb, RunRecorder):
+                for note in cb.notes:
+                    click.echo(f"note: {note}", err=self.err)
+
+
 def _kernels_cached() -> bool:
     from tinygrad_cnn.warmup import kernels_cached
 
@@ -115,10 +135,10 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "es" if word.endswith("s") else "s")
 
 
-def result_lines(result: Any) -> list[str]:
-    """The final block of ``tgcnn train``: notes, early stop, best epoch, test figures (and
-    which weights), files."""
-    lines = [f"note: {n}" for n in result.run_notes]
+def result_lines(result: Any, notes_shown: bool = False) -> list[str]:
+    """The final block of ``tgcnn train``: notes (unless already shown), early stop, best
+    epoch, test figures (and which weights), files."""
+    lines = [] if notes_shown else [f"note: {n}" for n in result.run_notes]
     if result.stopped_at is not None:
         lines.append(f"early stopping: no improvement of {result.monitor} for "
                      f"{plural(result.config.early_stopping, 'epoch')}; stopped after epoch "
@@ -165,15 +185,15 @@ def result_json(result: Any) -> dict[str, Any]:
             "notes": list(result.run_notes), "seconds": result.seconds}
 
 
-def print_result(result: Any, json_lines: bool) -> None:
-    """Print the end of a run, as text or as the final JSON object."""
+def print_result(result: Any, json_lines: bool, notes_shown: bool = False) -> None:
+    """Print the end of a run, as text or as the final JSON object (its notes on stderr)."""
     if json_lines:
         _json(result_json(result))
-        for line in result_lines(result)[:-1]:
+        for line in result_lines(result, notes_shown):
             if line.startswith("note:"):
                 click.echo(line, err=True)
         return
-    for line in result_lines(result):
+    for line in result_lines(result, notes_shown):
         click.echo(line)
 
 

@@ -10,7 +10,8 @@ import click
 from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
 
 from .options import config_callback, data_callback, device_callback, explicit, model_callback
-from .run_output import CompileNotice, JsonReporter, echo_for, plural, print_result, run_options
+from .run_output import (CompileNotice, JsonReporter, RunNotes, echo_for, plural, print_result,
+                         run_options)
 
 _D = TrainConfig()  # the defaults, in one place
 
@@ -108,6 +109,7 @@ def train_command(ctx: click.Context, **params: Any) -> None:
     echo = echo_for(json_lines)
     reporter = JsonReporter() if json_lines else ConsoleReporter()
     notice = CompileNotice(params["device"], err=json_lines)
+    notes = RunNotes(err=json_lines)
     try:
         if checkpoint is not None:
             changes = _resume_changes(ctx, params)
@@ -116,7 +118,7 @@ def train_command(ctx: click.Context, **params: Any) -> None:
             result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
                             out=params["out"] if explicit(ctx, "out") else None,
                             device=params["device"] if explicit(ctx, "device") else None,
-                            callbacks=[notice, reporter], changes=changes)
+                            callbacks=[notice, notes, reporter], changes=changes)
         else:
             config = TrainConfig(**params).validate()
             plan_paths(config.out, config.project, config.name, config.data, config.overwrite,
@@ -124,10 +126,10 @@ def train_command(ctx: click.Context, **params: Any) -> None:
             data = prepare_data(config)
             _print_plan(config, data, echo)
             notice.start()
-            result = train(config, callbacks=[notice, reporter], data=data)
+            result = train(config, callbacks=[notice, notes, reporter], data=data)
     finally:
         reporter.close()
-    print_result(result, json_lines)
+    print_result(result, json_lines, notes.shown)
 
 
 def _print_plan(config: TrainConfig, data: Any, echo: Any = click.echo) -> None:

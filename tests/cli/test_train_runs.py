@@ -63,7 +63,10 @@ def test_resume_continues_in_the_run_folder(invoke, tmp_path):
     last = tmp_path / "shapes-1" / "last.h5"
     result = invoke("train", "--resume", last, "--epochs", "2")
     assert result.exit_code == 0, result.output
-    assert "note: the cosine schedule is re-planned for 2 epochs instead of 1" in result.stdout
+    lines = result.stdout.splitlines()
+    note = [i for i, line in enumerate(lines)
+            if line.startswith("note: the cosine schedule is re-planned for 2 epochs instead of 1")]
+    assert len(note) == 1 and lines[note[0] + 1].startswith("epoch 2:")  # said before training
     assert read_checkpoint(last).metadata["epoch"] == 2
     assert len((tmp_path / "shapes-1" / "metrics.csv").read_text().splitlines()) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shapes-1"]

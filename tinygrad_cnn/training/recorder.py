@@ -38,6 +38,7 @@ class RunRecorder(Callback):
         self.patience = patience
         self.title = title
         self.stopped_at: int | None = None
+        self.notes: list[str] = []  # what the run says about itself (monitor, schedule)
         self._draw_s: float | None = None  # how long the last curves took to draw
         self._stale = False
 
@@ -101,7 +102,8 @@ def start_recorder(config: Any, paths: RunPaths, has_validation: bool, title: st
     write_run_files(paths, {**config.to_dict(), "out": str(paths.last)})
     rec = RunRecorder(paths, monitor, min_delta=config.min_delta,
                       patience=config.early_stopping, title=title)
-    return rec, [note] if note else []
+    rec.notes = [note] if note else []
+    return rec, rec.notes  # one list: notes added before training reach the callbacks
 
 
 def evaluate_best(trainer: Any, recorder: RunRecorder, data: Any) -> tuple[Any, int | None]:
