@@ -31,7 +31,8 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run name: files go to PROJECT/NAME-N, the first free N "
                           "[default: the dataset kind, e.g. shapes]."),
         click.option("--overwrite", is_flag=True, default=False,
-                     help="Allow --out to replace an existing checkpoint."),
+                     help="Allow --out (or --resume of a best.h5) to replace an existing "
+                          "checkpoint."),
         click.option("--monitor", type=click.Choice(list(MONITORS), case_sensitive=False),
                      default=_D.monitor, show_default=True,
                      help="Metric choosing the best epoch (best.h5, the weights tested at "

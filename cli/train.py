@@ -93,10 +93,12 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
 @run_options
 @click.pass_context
 def train_command(ctx: click.Context, **params: Any) -> None:
-    """Train a CNN classifier and save it (model, optimizer, history) to one HDF5 file.
+    """Train a CNN classifier into a fresh run folder PROJECT/NAME-N (last.h5, best.h5,
+    metrics.csv, curves.png, config.json, resume.txt), or into --out FILE.
 
-    Prints one line per epoch (a progress bar on a terminal), then the best epoch, the test
-    accuracy and where the checkpoint is. Ctrl-C saves a checkpoint and exits with 130.
+    Prints one line per epoch (a progress bar on a terminal), then the best epoch (by
+    --monitor), the test accuracy of the best epoch's weights and where the files are.
+    Ctrl-C saves a checkpoint and exits with 130.
     """
     from tinygrad_cnn.training import resume, train
     from tinygrad_cnn.training.run import prepare_data
