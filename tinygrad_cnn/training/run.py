@@ -7,6 +7,8 @@ Example:
     >>> result = train(TrainConfig(epochs=1, limit=64, width=0.125, out="tiny.h5"))  # doctest: +SKIP
     >>> result.checkpoint.name, 0.0 <= result.test.accuracy <= 1.0                    # doctest: +SKIP
     ('tiny.h5', True)
+    >>> train(TrainConfig(epochs=1, limit=64)).paths.folder.as_posix()                # doctest: +SKIP
+    'runs/train/shapes-1'
 """
 from __future__ import annotations
 
@@ -247,8 +249,11 @@ def _recorder(config: TrainConfig, data: PreparedData, paths: RunPaths
 
 def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
           data: PreparedData | None = None) -> TrainResult:
-    """Run ``config`` from scratch: returns the history, best epoch and test figures; the
-    checkpoint (``config.out``) is written after every epoch, the curves PNG beside it.
+    """Run ``config`` from scratch: returns the history, best epoch and test figures (of the
+    best epoch's weights). The run's files (:mod:`~tinygrad_cnn.training.run_folder`) go to a
+    fresh folder ``config.project/<name>-N`` or, with ``config.out``, beside that checkpoint
+    (an existing one is replaced only with ``config.overwrite``); the last checkpoint is
+    written after every epoch, ``best`` when the monitored metric improves.
 
     Raises :class:`OptionError`, ``DataError``, ``ModelNotFoundError``/``ConfigError``,
     ``CheckpointError``, :class:`TrainingInterrupted` or :class:`NonFiniteLossError`.
