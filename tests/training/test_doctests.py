@@ -12,7 +12,7 @@ from tinygrad_cnn.__main__ import load_cli
 
 TRAINING = ["config", "errors", "evaluation", "history", "inference", "plots", "run", "trainer",
             "visualize", "monitor", "run_folder", "recorder", "curves", "predict_inputs",
-            "data_checks"]
+            "data_checks", "resume_rules"]
 CLI = ["errors", "options", "progress", "main", "run_output"]
 
 

@@ -26,7 +26,8 @@ from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_s
 from .data_checks import class_notes, limit_notes
 from .evaluation import EvalResult
 from .recorder import RunRecorder, evaluate_best, start_recorder
-from .run_folder import RunPaths, paths_for_checkpoint, plan_paths
+from .resume_rules import RUN_OPTIONS, resume_paths, schedule_note
+from .run_folder import RunPaths, plan_paths
 from .trainer import Callback, Trainer
 
 
@@ -321,7 +322,7 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
             raise OptionError(key, f"cannot change when resuming (the run used "
                                    f"{getattr(stored, key)!r}, got {value!r}); drop the option "
                                    f"or start a new run")
-    paths, overwrite = _resume_paths(checkpoint, out, changes)
+    paths, overwrite = resume_paths(checkpoint, out, changes)
     config = stored.replace(epochs=int(epochs) if epochs is not None else stored.epochs,
                             out=str(paths.last), overwrite=overwrite,
                             device=device if device is not None else stored.device,
@@ -359,41 +360,3 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
         notes.append(schedule_note(config.schedule, stored.epochs, config.epochs, done + 1,
                                    before, float(trainer.optimizer.param_groups[0]["lr"])))
     return _run(trainer, config, data, started, done, recorder, notes)
-
-
-#: settings a resumed run may change: where its files go and when it stops, not its math
-RUN_OPTIONS = ("monitor", "early_stopping", "min_delta")
-
-
-def _resume_paths(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str] | None,
-                  changes: Mapping[str, Any] | None) -> tuple[RunPaths, bool]:
-    """The files a resumed run continues in: those of ``checkpoint``'s run (a run folder's
-    ``last.h5``, or the checkpoint file itself), or ``out``. Replacing an existing checkpoint
-    other than the one resumed needs ``overwrite`` in ``changes``."""
-    overwrite = bool(dict(changes or {}).get("overwrite", False))
-    src = Path(checkpoint).expanduser().resolve()
-    if out is None:
-        paths = paths_for_checkpoint(checkpoint)
-        if paths.last.resolve() != src and paths.last.exists() and not overwrite:
-            raise OptionError("out", f"resuming {checkpoint} would replace {paths.last}; pass "
-                                     f"--overwrite, or --out another file")
-        return paths, overwrite
-    if Path(out).expanduser().resolve() == src:
-        return paths_for_checkpoint(out), overwrite
-    return plan_paths(str(out), "", None, "", overwrite), overwrite
-
-
-def schedule_note(schedule: str, planned: int, epochs: int, next_epoch: int, before: float,
-                  after: float) -> str:
-    """What resuming with another ``--epochs`` does to the learning rate: the schedule is
-    re-planned for the new length, as if the run had been planned that long from the start
-    (so an extended run follows the same schedule as a fresh run of that length, and its
-    learning rate may jump up where it resumes).
-
-    Example:
-        >>> schedule_note("cosine", 8, 12, 9, 0.0073, 0.0125)
-        'the cosine schedule is re-planned for 12 epochs instead of 8, as if the run had been planned that long: learning rate of epoch 9: 0.0073 -> 0.0125'
-    """
-    return (f"the {schedule} schedule is re-planned for {epochs} epochs instead of {planned}, "
-            f"as if the run had been planned that long: learning rate of epoch {next_epoch}: "
-            f"{before:.4g} -> {after:.4g}")
