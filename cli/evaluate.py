@@ -62,14 +62,16 @@ def _evaluate(checkpoint: str, data: str | None, seed: int | None, limit: int | 
 
 
 def _print_table(result: Any) -> None:
+    from .run_output import plural
+
     click.echo(f"accuracy: {100 * result.accuracy:.2f}%  loss: {result.loss:.4f}  "
-               f"({result.num_examples} images)")
+               f"({plural(result.num_examples, 'image')})")
     classes = result.classes or [str(i) for i in range(len(result.per_class_accuracy))]
     width = max(5, max(len(c) for c in classes))
     click.echo("per-class accuracy:")
     for name, acc, row in zip(classes, result.per_class_accuracy, result.confusion_matrix):
         shown = "   n/a" if acc is None else f"{100 * acc:6.2f}%"
-        click.echo(f"  {name:<{width}} {shown}  ({int(row.sum())} images)")
+        click.echo(f"  {name:<{width}} {shown}  ({plural(int(row.sum()), 'image')})")
     click.echo("confusion matrix (rows: true class, columns: predicted):")
     cell = max(4, len(str(int(result.confusion_matrix.max()))) + 1)
     header = " " * (width + 3) + "".join(f"{i:>{cell}}" for i in range(len(classes)))

@@ -32,7 +32,7 @@ from .visualize import visualize_command
 EXAMPLES = """
 \b
 Examples:
-  tgcnn train                          # train a small VGG on the built-in data -> model.h5
+  tgcnn train                          # train a small VGG on the built-in data -> runs/train/shapes-1/
   tgcnn eval model.h5 --json
   tgcnn predict model.h5 image.png
   tgcnn visualize model.h5 image.png --layer features.0

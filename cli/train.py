@@ -1,5 +1,5 @@
 """``tgcnn train``: train a model; with no arguments, the main job (a small VGG on the built-in
-``shapes`` dataset, saved to ``model.h5``)."""
+``shapes`` dataset, written to a fresh run folder ``runs/train/shapes-N/``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,16 +10,19 @@ import click
 from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
 
 from .options import config_callback, data_callback, device_callback, explicit, model_callback
+from .run_output import (CompileNotice, JsonReporter, RunNotes, echo_for, plural, print_result,
+                         run_options)
 
 _D = TrainConfig()  # the defaults, in one place
 
 EXAMPLES = """
 \b
 Examples:
-  tgcnn train                                  # main job: small VGG on 'shapes' -> model.h5
+  tgcnn train                                  # main job: small VGG on 'shapes' -> runs/train/shapes-1/
   tgcnn train --data digits --epochs 20 --out digits.h5
   tgcnn train --model vgg11_bn --width 0.5 --data cifar10:~/data/cifar-10-batches-bin
-  tgcnn train --resume model.h5 --epochs 12    # continue a run exactly
+  tgcnn train --resume runs/train/shapes-1/last.h5 --epochs 12   # continue a run exactly
+  tgcnn train --epochs 30 --early-stopping 5   # best.h5 by --monitor val_loss, stop early
   tgcnn train --config run.yaml                # options from a file
   tgcnn train --init imported.h5 --lr 0.01      # fine-tune an imported model
 """
@@ -37,7 +40,7 @@ def _schedule_callback(ctx: click.Context, param: click.Parameter, value: str) -
 
 def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
     """Options the user gave explicitly next to ``--resume`` (checked against the run's)."""
-    skip = {"resume", "out", "epochs", "device", "config", "strict_plugins"}
+    skip = {"resume", "out", "epochs", "device", "config", "strict_plugins", "project", "name"}
     return {k: v for k, v in params.items() if k not in skip and explicit(ctx, k)}
 
 
@@ -76,7 +79,8 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               default=_D.device, show_default=True, callback=device_callback,
               help="Where to train.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=False), default=_D.out,
-              show_default=True, help="Checkpoint file (HDF5); the curves PNG goes beside it.")
+              help="Checkpoint file (HDF5) instead of a run folder; the run's other files "
+                   "go beside it (NAME.best.h5, NAME.metrics.csv, NAME.curves.png...).")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="CHECKPOINT", help="Continue the run saved in CHECKPOINT exactly.")
 @click.option("--init", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -90,73 +94,76 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               help="Use only the first N training and N test images (quick trials).")
 @click.option("--strict-plugins", is_flag=True, default=False,
               help="Fail when any installed plugin is broken (else it is reported and skipped).")
+@run_options
 @click.pass_context
 def train_command(ctx: click.Context, **params: Any) -> None:
-    """Train a CNN classifier and save it (model, optimizer, history) to one HDF5 file.
+    """Train a CNN classifier into a fresh run folder PROJECT/NAME-N (last.h5, best.h5,
+    metrics.csv, curves.png, config.json, resume.txt), or into --out FILE.
 
-    Prints one line per epoch (a progress bar on a terminal), then the best epoch, the test
-    accuracy and where the checkpoint is. Ctrl-C saves a checkpoint and exits with 130.
+    Prints one line per epoch (a progress bar on a terminal), then the best epoch (by
+    --monitor), the test accuracy of the best epoch's weights and where the files are.
+    Ctrl-C saves a checkpoint and exits with 130.
     """
     from .mpi import job
-    from .progress import ConsoleReporter
 
     checkpoint = params.pop("resume")
+    json_lines = params.pop("json_lines")
     with job("tgcnn train") as group:  # under mpiexec: data-parallel
-        _train(ctx, params, checkpoint, ConsoleReporter() if group is None or group.is_main
-               else None)
+        _train(ctx, params, checkpoint, json_lines, group is None or group.is_main)
 
 
 def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
-           reporter: Any) -> None:
+           json_lines: bool, main: bool) -> None:
     from tinygrad_cnn.training import resume, train
-    from tinygrad_cnn.training.run import check_output, prepare_data
+    from tinygrad_cnn.training.run import prepare_data
+    from tinygrad_cnn.training.run_folder import plan_paths
 
-    callbacks = [reporter] if reporter is not None else []
+    from .progress import ConsoleReporter
+
+    echo = echo_for(json_lines) if main else (lambda *args, **kwargs: None)
+    reporter = JsonReporter() if json_lines else ConsoleReporter()
+    notice = CompileNotice(params["device"], err=json_lines)
+    notes = RunNotes(err=json_lines)
+    callbacks = [notice, notes, reporter] if main else []  # rank 0 alone reports
     try:
         if checkpoint is not None:
             changes = _resume_changes(ctx, params)
-            click.echo(f"resuming {checkpoint}")
+            echo(f"resuming {checkpoint}")
+            if main:
+                notice.start()
             result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
                             out=params["out"] if explicit(ctx, "out") else None,
                             device=params["device"] if explicit(ctx, "device") else None,
                             callbacks=callbacks, changes=changes)
         else:
             config = TrainConfig(**params).validate()
-            check_output(config.out)  # before spending time on data and compilation
+            plan_paths(config.out, config.project, config.name, config.data, config.overwrite,
+                       create=False)  # before spending time on data and compilation
             data = prepare_data(config)
-            _print_plan(config, data)
+            _print_plan(config, data, echo)
+            if main:
+                notice.start()
             result = train(config, callbacks=callbacks, data=data)
     finally:
-        if reporter is not None:
-            reporter.close()
-    _print_result(result)
+        reporter.close()
+    if main:
+        print_result(result, json_lines, notes.shown)
 
 
-def _print_plan(config: TrainConfig, data: Any) -> None:
+def _print_plan(config: TrainConfig, data: Any, echo: Any = click.echo) -> None:
     i = data.info
     shape = "x".join(str(s) for s in i.input_shape)
-    click.echo(f"data {config.data}: {len(data.y_train)} train / {len(data.y_val)} val / "
-               f"{len(data.y_test)} test images, {shape}, {len(i.classes)} classes")
+    echo(f"data {config.data}: {len(data.y_train)} train / {len(data.y_val)} val / "
+         f"{len(data.y_test)} test images, {shape}, {plural(len(i.classes), 'class')}")
     for note in i.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")
     from tinygrad_cnn.training.config import is_model_file
 
     sized = "" if is_model_file(config.model) else f" (width {config.width:g}, {config.head} head)"
-    click.echo(f"model {config.model}{sized}, {config.optimizer} lr "
-               f"{config.lr:g}, schedule {config.schedule}, {config.epochs} epochs of batch "
-               f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
+    echo(f"model {config.model}{sized}, {config.optimizer} lr "
+         f"{config.lr:g}, schedule {config.schedule}, {plural(config.epochs, 'epoch')} of batch "
+         f"{config.batch_size}{', augmented' if config.augment else ''}, on {config.device}")
     if config.init:
-        click.echo(f"starting from {config.init} (its model and weights replace --model)")
+        echo(f"starting from {config.init} (its model and weights replace --model)")
 
 
-def _print_result(result: Any) -> None:
-    if result.best_epoch is not None and result.history:
-        best = next(r for r in result.history if r["epoch"] == result.best_epoch)
-        what = (f"val acc {100 * best['val_acc']:.2f}%" if best.get("val_acc") is not None
-                else f"train loss {best['train_loss']:.4f}")
-        click.echo(f"best epoch: {result.best_epoch} ({what})")
-    if result.test is not None:
-        click.echo(f"test accuracy: {100 * result.test.accuracy:.2f}% (loss "
-                   f"{result.test.loss:.4f}, {result.test.num_examples} images)")
-    click.echo(f"checkpoint: {result.checkpoint} (curves: {Path(result.curves)}), "
-               f"{result.seconds:.1f}s")

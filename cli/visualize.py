@@ -11,7 +11,8 @@ from .options import device_callback
 EXAMPLES = """
 \b
 Examples:
-  tgcnn visualize model.h5 circle.png --layer features.2      # -> circle.features.2.png
+  tgcnn visualize runs/train/shapes-1/best.h5 circle.png --layer features.2
+                                  # -> runs/train/shapes-1/visualize/circle.features.2.png
   tgcnn visualize model.h5 --filters --out filters.png
   tgcnn summary model.h5                                       # lists the layer names
 """
@@ -26,7 +27,9 @@ Examples:
 @click.option("--filters", is_flag=True,
               help="Also (or, without IMAGE, only) draw the first conv layer's filters.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="PNG to write (default: IMAGE-stem.LAYER.png, or CHECKPOINT-stem.filters.png).")
+              help="PNG to write (default: in the checkpoint's run folder, "
+                   "visualize/IMAGE-stem.LAYER.png or visualize/CHECKPOINT-stem.filters.png; "
+                   "never beside IMAGE).")
 @click.option("--max-maps", type=click.IntRange(min=1), default=64, show_default=True,
               help="At most this many activation maps, most activated first.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
@@ -37,6 +40,7 @@ def visualize_command(checkpoint: str, image: str | None, layer: str | None, fil
     and with --filters the learned kernels of the first conv layer."""
     from tinygrad_cnn.training import load_model, save_activation_grid, save_filter_grid
     from tinygrad_cnn.training.run import check_output
+    from tinygrad_cnn.training.run_folder import visualize_dir
 
     if image is None and not filters:
         raise click.UsageError("pass an IMAGE to see activation maps, or --filters to see the "
@@ -45,13 +49,13 @@ def visualize_command(checkpoint: str, image: str | None, layer: str | None, fil
         raise click.UsageError("--layer needs an IMAGE whose activations to show")
     if image is not None and filters and out is not None:
         raise click.UsageError("with both an IMAGE and --filters two PNGs are written: leave "
-                               "--out unset (names are chosen beside the inputs)")
+                               "--out unset (both go to the checkpoint's visualize/ folder)")
     loaded = load_model(checkpoint, device=device)
     if image is not None:
         from tinygrad_cnn.training import find_layer_name
 
         name = find_layer_name(loaded.model, layer)
-        target = Path(out) if out else Path(image).with_name(f"{Path(image).stem}.{name}.png")
+        target = Path(out) if out else visualize_dir(checkpoint) / f"{Path(image).stem}.{name}.png"
         check_output(target)
         path, name, maps = save_activation_grid(loaded, image, name, target, limit=max_maps)
         top = ", ".join(f"#{int(i)} ({maps.scores[i]:.3g})" for i in maps.order[:5])
@@ -59,7 +63,7 @@ def visualize_command(checkpoint: str, image: str | None, layer: str | None, fil
                    f"maps of layer {name} ({maps.maps.shape[1]}x{maps.maps.shape[2]}), most "
                    f"activated first: {top}")
     if filters:
-        target = Path(out) if out else Path(checkpoint).with_name(f"{Path(checkpoint).stem}.filters.png")
+        target = Path(out) if out else visualize_dir(checkpoint) / f"{Path(checkpoint).stem}.filters.png"
         check_output(target)
         path, name, shape = save_filter_grid(loaded, target)
         kind = "RGB" if shape[1] == 3 else "grey, one tile per kernel"

@@ -41,6 +41,32 @@ def _exercise(dtype: type) -> None:
     be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
 
 
+#: kernels every training step runs: when one has no on-disk cache entry, the first batch
+#: compiles (seconds) rather than loads
+_TRAINING_KERNELS = (("conv", "im2col"), ("conv", "col2im"), ("elementwise", "_relu_kernel"),
+                     ("loss", "_cross_entropy_forward_kernel"), ("optim", "_sgd_kernel"))
+
+
+def kernels_cached() -> bool:
+    """Whether Numba's on-disk cache holds the CPU kernels every training step needs (False:
+    the first step compiles them, several seconds; a stale cache entry is not detected).
+
+    Example:
+        >>> isinstance(kernels_cached(), bool)
+        True
+    """
+    import importlib
+    import os
+
+    for module, name in _TRAINING_KERNELS:
+        mod = importlib.import_module(f"tinygrad_cnn.backends.cpu.{module}")
+        cache_file = getattr(getattr(getattr(mod, name, None), "_cache", None), "_cache_file", None)
+        index = getattr(cache_file, "_index_path", None)
+        if not index or not os.path.exists(index):
+            return False
+    return True
+
+
 def warm_up() -> float:
     """Compile every CPU kernel for float32 and float64; return the seconds it took."""
     start = time.perf_counter()

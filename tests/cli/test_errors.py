@@ -125,7 +125,7 @@ def _fill(args, paths):
                          ids=[" ".join(a)[:40] for a, _ in TRAIN_USAGE + TRAIN_FAILURES])
 def test_train_mistakes(invoke, bad, args, text):
     code = 2 if (args, text) in TRAIN_USAGE else 1
-    out = [] if "--out" in args else ["--out", str(bad["keep"])]
+    out = [] if "--out" in args else ["--out", str(bad["keep"]), "--overwrite"]
     result = invoke("train", *_fill(args, bad), *out)
     assert result.exit_code == code, result.output
     line = one_error_line(result.stderr)

@@ -38,8 +38,10 @@ def test_eval_other_data_and_limit(invoke, trained):
 
 def test_predict_png_jpeg_npy_grey(invoke, trained, images):
     result = invoke("predict", trained, images["png"], images["jpg"], images["npy"],
-                    images["grey"], "--top-k", "2")
+                    images["grey"], "--top-k", "2", "--resize")
     assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == (f"note: {images['grey']}: grey converted to RGB; "
+                                     f"resized 48x40 -> 32x32")
     lines = result.stdout.splitlines()
     assert len(lines) == 4 and lines[0].startswith(f"{images['png']}: ")
     assert all(line.count("%") == 2 for line in lines)
@@ -62,8 +64,8 @@ def test_visualize_activations_and_filters(invoke, trained, images, tmp_path):
     result = invoke("visualize", trained, images["png"], "--layer", "features.2", "--out", out)
     assert result.exit_code == 0, result.output
     assert "8 of 8 activation maps of layer features.2 (32x32)" in result.stdout
-    with Image.open(out) as im:
-        assert im.mode == "L" and im.size[0] > 64
+    with Image.open(out) as im:  # 3 x 3 tiles of 96 px (32 x 32 maps scaled by 3), labelled
+        assert im.mode == "L" and im.size[0] >= 3 * 96 and im.size[1] > 3 * (96 + 14) + 32
     result = invoke("visualize", trained, "--filters", "--out", tmp_path / "f.png")
     assert result.exit_code == 0, result.output
     assert "8 filters of layer features.0 (3x3, RGB)" in result.stdout
@@ -76,8 +78,9 @@ def test_visualize_in_a_subprocess_default_names(trained, images, tmp_path):
     img.write_bytes(images["png"].read_bytes())
     proc = run_tgcnn("visualize", trained, img, "--filters", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "pic.features.0.png").exists()
-    assert trained.with_name("model.filters.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pic.png"]  # nothing beside IMAGE
+    assert (trained.parent / "visualize" / "pic.features.0.png").exists()
+    assert (trained.parent / "visualize" / "model.filters.png").exists()
 
 
 def test_summary_builder_checkpoint_and_file(invoke, trained, tmp_path):

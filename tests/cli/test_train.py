@@ -31,9 +31,13 @@ def test_train_one_epoch_in_process(invoke, tmp_path):
     for part in ("train loss", "val loss", "lr ", "img/s"):
         assert part in epoch[0]
     assert any(line.startswith("best epoch: 1") for line in lines)
-    assert any(line.startswith("test accuracy: ") and "40 images" in line for line in lines)
-    assert lines[-1].startswith(f"checkpoint: {out}")
-    assert out.exists() and (tmp_path / "m.curves.png").exists()
+    assert any(line.startswith("test accuracy (last epoch 1): ") and "40 images" in line
+               for line in lines)
+    assert any(line.startswith(f"checkpoint: {out}") for line in lines)
+    assert lines[-1] == f"to train further: tgcnn train --resume {out} --epochs N"
+    for name in ("m.h5", "m.best.h5", "m.curves.png", "m.metrics.csv", "m.config.json",
+                 "m.resume.txt"):
+        assert (tmp_path / name).exists(), name
     meta = read_checkpoint(out).metadata
     assert meta["train_config"]["limit"] == 40 and meta["classes"][0] == "square"
     assert meta["input_shape"] == [3, 32, 32] and len(meta["mean"]) == 3
@@ -42,7 +46,7 @@ def test_train_one_epoch_in_process(invoke, tmp_path):
 def test_train_in_a_subprocess(tmp_path):
     proc = run_tgcnn("train", *TINY, "--out", "sub.h5", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "epoch 1:" in proc.stdout and "test accuracy:" in proc.stdout
+    assert "epoch 1:" in proc.stdout and "test accuracy (last epoch 1):" in proc.stdout
     assert (tmp_path / "sub.h5").exists()
 
 

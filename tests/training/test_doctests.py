@@ -11,8 +11,9 @@ from tinygrad_cnn import nn
 from tinygrad_cnn.__main__ import load_cli
 
 TRAINING = ["config", "errors", "evaluation", "history", "inference", "plots", "run", "trainer",
-            "visualize"]
-CLI = ["errors", "options", "progress", "main"]
+            "visualize", "monitor", "run_folder", "recorder", "curves", "predict_inputs",
+            "data_checks", "resume_rules"]
+CLI = ["errors", "options", "progress", "main", "run_output"]
 
 
 @pytest.mark.parametrize("name", [f"tinygrad_cnn.training.{m}" for m in TRAINING]

@@ -1,4 +1,4 @@
-"""Curves PNG (Pillow only, atomic) and the history helpers."""
+"""Curves PNG (matplotlib, atomic) and the history helpers."""
 from __future__ import annotations
 
 import math
@@ -8,41 +8,58 @@ import pytest
 from PIL import Image
 
 from tinygrad_cnn.training import best_epoch, curves_image, curves_path, format_record, save_curves
-from tinygrad_cnn.training import plots
+from tinygrad_cnn.training import curves
 from tinygrad_cnn.training.history import epoch_record
 
 HISTORY = [epoch_record(i + 1, 2.0 / (i + 1), 0.3 + 0.1 * i, 2.2 / (i + 1), 0.25 + 0.1 * i,
                         0.1, 1.0, 100.0) for i in range(5)]
 
 
-def test_curves_draw_both_series():
-    img = np.asarray(curves_image(HISTORY))
-    assert img.shape == (360, 900, 3)
-    train_blue = np.all(img == plots._LINE_COLOURS["train"], axis=-1)
-    val_orange = np.all(img == plots._LINE_COLOURS["val"], axis=-1)
-    # both lines appear in both panels (loss left, accuracy right)
-    for mask in (train_blue, val_orange):
-        assert mask[:, :450].sum() > 50 and mask[:, 450:].sum() > 50
+def _lines(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_curves_draw_both_series_log_loss_percent_accuracy_title_and_best():
+    fig = curves.curves_figure(HISTORY, title="vgg11_bn on shapes", best_epoch=4,
+                               monitor="val_loss")
+    loss_ax, acc_ax = fig.axes
+    assert fig._suptitle.get_text() == "vgg11_bn on shapes"
+    assert loss_ax.get_yscale() == "log" and "loss" in loss_ax.get_ylabel()
+    assert acc_ax.get_ylabel() == "accuracy (%)" and acc_ax.get_ylim() == (0, 100)
+    for ax in (loss_ax, acc_ax):
+        lines = _lines(ax)
+        assert {"train", "val", "best epoch 4 (val_loss)"} <= set(lines)
+        assert list(lines["best epoch 4 (val_loss)"].get_xdata()) == [4, 4]
+        assert ax.get_xlabel() == "epoch"
+    assert np.allclose(_lines(acc_ax)["val"].get_ydata(), [100 * r["val_acc"] for r in HISTORY])
+    assert np.asarray(curves_image(HISTORY)).shape == (400, 1000, 3)
 
 
 def test_curves_without_validation_and_with_nan():
     h = [dict(r, val_loss=None, val_acc=None) for r in HISTORY]
     h[2]["train_loss"] = math.nan
-    img = np.asarray(curves_image(h))
-    assert not np.all(img == plots._LINE_COLOURS["val"], axis=-1).any()
+    loss_ax, acc_ax = curves.curves_figure(h).axes
+    assert "val" not in _lines(loss_ax) and "val" not in _lines(acc_ax)
+    assert math.isnan(_lines(loss_ax)["train"].get_ydata()[2])
+
+
+def test_a_loss_of_zero_clips_instead_of_log():
+    h = [dict(r) for r in HISTORY]
+    h[-1]["train_loss"] = 0.0
+    loss_ax = curves.curves_figure(h).axes[0]
+    assert loss_ax.get_yscale() == "linear"
 
 
 def test_save_curves_is_atomic(tmp_path, monkeypatch):
     path = save_curves(HISTORY, tmp_path / "c.png")
     good = path.read_bytes()
     with Image.open(path) as im:
-        assert im.format == "PNG"
+        assert im.format == "PNG" and im.size == (1000, 400)
 
-    def crash(self, fp, *args, **kwargs):
-        fp.write(b"partial")
+    def crash(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(Image.Image, "save", crash)
+    monkeypatch.setattr(curves.os, "fsync", crash)
     with pytest.raises(OSError):
         save_curves(HISTORY[:2], path)
     assert path.read_bytes() == good

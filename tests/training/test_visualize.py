@@ -72,3 +72,19 @@ def test_grid_layout_and_per_tile_scaling(tmp_path):
         assert im.mode == "RGB" and im.size == (3 * 8 + 4 * 2, 2 * 8 + 3 * 2)
     with pytest.raises(ValueError):
         grid_image(np.zeros((2, 5, 4, 4)))
+
+
+def test_grid_labels_and_title_are_drawn():
+    from tinygrad_cnn.training.plots import grid_image
+
+    tiles = np.random.default_rng(0).random((4, 8, 8))
+    plain = np.asarray(grid_image(tiles, ncols=2, tile_px=32, gap=2))
+    named = np.asarray(grid_image(tiles, ncols=2, tile_px=32, gap=2, labels=["#0 1", "#1 2",
+                                                                             "#2 3", "#3 4"],
+                                  title="layer x on a.png\nsecond line"))
+    assert plain.shape == (2 + 2 * 34, 2 + 2 * 34)
+    assert named.shape[0] == 38 + 2 + 2 * (32 + 14 + 2) and named.shape[1] >= plain.shape[1]
+    assert (named[:38] < 128).any()            # title text
+    assert (named[38 + 2 + 32:38 + 2 + 32 + 14] < 128).any()  # labels under the first row
+    with pytest.raises(ValueError, match="3 labels for 4 tiles"):
+        grid_image(tiles, labels=["a", "b", "c"])

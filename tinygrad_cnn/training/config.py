@@ -64,12 +64,19 @@ class TrainConfig:
     val_split: float = 0.1
     seed: int = 0
     device: str = "cpu"
-    out: str = "model.h5"
+    out: str | None = None
     width: float = 0.125
     head: str = "small"
     limit: int | None = None
     strict_plugins: bool = False
     init: str | None = None  # start from this checkpoint's model and weights (fine-tuning)
+    # the run's files and stopping (see training/run_folder.py and training/monitor.py)
+    project: str = "runs/train"
+    name: str | None = None
+    overwrite: bool = False
+    monitor: str = "val_loss"
+    early_stopping: int | None = None
+    min_delta: float = 0.0
 
     def validate(self) -> "TrainConfig":
         """Check every value; returns ``self`` (raises :class:`OptionError`).
@@ -104,9 +111,23 @@ class TrainConfig:
         if not str(self.model).strip():
             raise OptionError("model", "is empty; pass a builder name such as vgg11_bn or a "
                                        "model file")
-        if not str(self.out).strip():
+        if self.out is not None and not str(self.out).strip():
             raise OptionError("out", "is empty; pass a file name such as model.h5")
+        self._validate_run_options()
         return self
+
+    def _validate_run_options(self) -> None:
+        from .monitor import check_monitor
+
+        try:
+            self.monitor = check_monitor(self.monitor)
+        except ValueError as err:
+            raise OptionError("monitor", str(err)) from None
+        if self.early_stopping is not None:
+            _positive_int("early_stopping", self.early_stopping)
+        _nonneg_real("min_delta", self.min_delta)
+        if not str(self.project).strip():
+            raise OptionError("project", "is empty; pass a folder such as runs/train")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the settings (what checkpoints store under ``train_config``).

@@ -104,6 +104,21 @@ def current_group() -> Any:
     return g if g.size > 1 else None
 
 
+def decided_by_main(decide: Any) -> Any:
+    """``decide()`` run on rank 0 alone and its (small, picklable) result given to every rank
+    (e.g. the new run folder: one folder per job, not one per process); one process: just
+    ``decide()``.
+
+    Example:
+        >>> decided_by_main(lambda: "runs/train/shapes-1")
+        'runs/train/shapes-1'
+    """
+    g = current_group()
+    if g is None:
+        return decide()
+    return g.comm.bcast(decide() if g.is_main else None, root=0)
+
+
 def world_size() -> int:
     """The number of processes training together (1 without a job)."""
     g = current_group()

@@ -173,7 +173,11 @@ def save_activation_grid(loaded: LoadedModel, image: str | os.PathLike[str], lay
     name = layer if layer is not None else first_conv(loaded.model)[0]
     x = loaded.normalise(load_inputs(loaded, [image]))[0]
     maps = activation_maps(loaded.model, x, name)
-    path = save_grid(maps.ranked(limit), out)
+    shown = maps.order[:int(limit)]
+    labels = [f"#{int(i)} {maps.scores[i]:.3g}" for i in shown]
+    title = (f"{name} on {Path(image).name}: {len(shown)} of {len(maps.order)} maps\n"
+             f"most activated first; label: #channel mean activation")
+    path = save_grid(maps.ranked(limit), out, tile_px=96, labels=labels, title=title)
     return path, name, maps
 
 
@@ -186,5 +190,10 @@ def save_filter_grid(loaded: LoadedModel, out: str | os.PathLike[str]) -> tuple[
         'features.0'
     """
     name, w = conv_filters(loaded.model)
-    path = save_grid(filter_tiles(w), out, tile_px=48)
+    tiles = filter_tiles(w)
+    per = len(tiles) // max(int(w.shape[0]), 1)  # grey filters: one tile per input channel
+    labels = ([f"#{i}" for i in range(len(tiles))] if per <= 1
+              else [f"#{i // per} in {i % per}" for i in range(len(tiles))])
+    title = f"{name}: {w.shape[0]} filters {w.shape[2]}x{w.shape[3]} ({loaded.path.name})"
+    path = save_grid(tiles, out, tile_px=64, labels=labels, title=title)
     return path, name, tuple(w.shape)

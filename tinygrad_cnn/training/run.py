@@ -7,6 +7,8 @@ Example:
     >>> result = train(TrainConfig(epochs=1, limit=64, width=0.125, out="tiny.h5"))  # doctest: +SKIP
     >>> result.checkpoint.name, 0.0 <= result.test.accuracy <= 1.0                    # doctest: +SKIP
     ('tiny.h5', True)
+    >>> train(TrainConfig(epochs=1, limit=64)).paths.folder.as_posix()                # doctest: +SKIP
+    'runs/train/shapes-1'
 """
 from __future__ import annotations
 
@@ -19,11 +21,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..nn.module import Module
-from .distributed import bind_device, current_group, note_world_change, parallelize, world_size
+from .distributed import bind_device, decided_by_main, note_world_change, \
+    parallelize, world_size
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
-from .evaluation import EvalResult, evaluate
-from .plots import curves_path
+from .data_checks import class_notes, limit_notes
+from .evaluation import EvalResult
+from .recorder import RunRecorder, evaluate_best, start_recorder
+from .resume_rules import RUN_OPTIONS, resume_paths, schedule_note
+from .run_folder import RunPaths, plan_paths
 from .trainer import Callback, Trainer
 
 
@@ -67,8 +73,10 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     splits = load_dataset(config.data, seed=config.seed, **_limited_options(config.data, config.limit))
     x, y = splits.train.x, splits.train.y
     xt, yt = splits.test.x, splits.test.y
+    notes = limit_notes(config.limit, len(y), len(yt))
     if config.limit is not None:
         x, y, xt, yt = x[:config.limit], y[:config.limit], xt[:config.limit], yt[:config.limit]
+    notes += class_notes(y, splits.classes)
     if config.val_split > 0:
         x, y, xv, yv = train_val_split(x, y, config.val_split, seed=config.seed)
     else:
@@ -80,7 +88,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                     input_shape=[int(s) for s in splits.input_shape],
                     mean=[float(m) for m in splits.mean], std=[float(s) for s in splits.std],
                     pixel_max=float(splits.pixel_max), hflip_ok=bool(splits.hflip_ok),
-                    notes=list(splits.notes))
+                    notes=list(splits.notes) + notes)
     return PreparedData(x, y, xv, yv, xt, yt, info)
 
 
@@ -223,10 +231,16 @@ class TrainResult:
     resumed_from: int | None = None
     info: DataInfo | None = None
     notes: list[str] = field(default_factory=list)
+    # the run's files and what was tested (training/run_folder.py, training/recorder.py)
+    paths: RunPaths | None = None
+    tested_epoch: int | None = None
+    stopped_at: int | None = None
+    monitor: str | None = None
+    run_notes: list[str] = field(default_factory=list)
 
 
 def _assemble(config: TrainConfig, data: PreparedData, model: Module,
-              callbacks: Sequence[Callback], out: Path) -> Trainer:
+              callbacks: Sequence[Callback], out: Path, recorder: RunRecorder) -> Trainer:
     from ..data import DataLoader
     from ..data.distributed import drop_last_for
 
@@ -247,13 +261,23 @@ def _assemble(config: TrainConfig, data: PreparedData, model: Module,
     return Trainer(model, optimizer, loader, epochs=config.epochs, scheduler=scheduler,
                    val=(data.x_val, data.y_val) if len(data.y_val) else None,
                    normalise=(data.info.mean, data.info.std), checkpoint_path=out,
-                   metadata=metadata, callbacks=callbacks, seed=config.seed)
+                   metadata=metadata, callbacks=[recorder, *callbacks], seed=config.seed,
+                   curves=False, best_rule=recorder.best_epoch)
+
+
+def _recorder(config: TrainConfig, data: PreparedData, paths: RunPaths
+              ) -> tuple[RunRecorder, list[str]]:
+    title = f"{config.model} on {data.info.dataset or config.data}"
+    return start_recorder(config, paths, len(data.y_val) > 0, title)
 
 
 def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
           data: PreparedData | None = None) -> TrainResult:
-    """Run ``config`` from scratch: returns the history, best epoch and test figures; the
-    checkpoint (``config.out``) is written after every epoch, the curves PNG beside it.
+    """Run ``config`` from scratch: returns the history, best epoch and test figures (of the
+    best epoch's weights). The run's files (:mod:`~tinygrad_cnn.training.run_folder`) go to a
+    fresh folder ``config.project/<name>-N`` or, with ``config.out``, beside that checkpoint
+    (an existing one is replaced only with ``config.overwrite``); the last checkpoint is
+    written after every epoch, ``best`` when the monitored metric improves.
 
     Raises :class:`OptionError`, ``DataError``, ``ModelNotFoundError``/``ConfigError``,
     ``CheckpointError``, :class:`TrainingInterrupted` or :class:`NonFiniteLossError`.
@@ -266,25 +290,29 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
         set_strict(True)
     bind_device(config.device)
     device = check_device(config.device)
-    out = check_output(config.out)
     data = data if data is not None else prepare_data(config)
     model = parallelize(build_model(config, data.info).to(device))
-    trainer = _assemble(config, data, model, callbacks, out)
-    return _run(trainer, config, data, started, None)
+    paths = decided_by_main(lambda: plan_paths(config.out, config.project, config.name,
+                                               config.data, config.overwrite))
+    recorder, notes = _recorder(config, data, paths)
+    trainer = _assemble(config, data, model, callbacks, paths.last, recorder)
+    return _run(trainer, config, data, started, None, recorder, notes)
 
 
 def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: float,
-         resumed_from: int | None) -> TrainResult:
-    history = trainer.fit()
+         resumed_from: int | None, recorder: RunRecorder, notes: list[str]) -> TrainResult:
+    if not recorder.check_stopped(trainer):  # a resumed run that had stopped early stays so
+        trainer.fit()
+        recorder.finish(trainer)
+    history = trainer.history
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
         trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
-    test = None
-    if len(data.y_test):
-        test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
-                        std=data.info.std, classes=data.info.classes, group=current_group())
-    return TrainResult(history, trainer.best_epoch, test, Path(trainer.checkpoint_path),
-                       curves_path(trainer.checkpoint_path), config,
-                       time.perf_counter() - started, resumed_from, data.info, list(data.info.notes))
+    test, tested = evaluate_best(trainer, recorder, data)
+    return TrainResult(history, trainer.best_epoch, test, recorder.paths.last,
+                       recorder.paths.curves, config, time.perf_counter() - started,
+                       resumed_from, data.info, list(data.info.notes), paths=recorder.paths,
+                       tested_epoch=tested, stopped_at=recorder.stopped_at,
+                       monitor=recorder.monitor, run_notes=notes)
 
 
 def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
@@ -294,7 +322,8 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     """Continue the run saved in ``checkpoint`` exactly where it stopped (same data, split,
     optimizer state, schedule, random streams), up to ``epochs`` (default: the run's own).
 
-    ``out`` (default: the checkpoint itself) and ``device`` may change; ``changes`` lists
+    ``out`` (default: the run's own last checkpoint: ``last.h5`` of a run folder, else the
+    checkpoint itself) and ``device`` may change; ``changes`` lists
     other settings the caller asked for: any that differ from the run's raise
     :class:`OptionError` (they would make the run a different one).
 
@@ -318,9 +347,11 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
             raise OptionError(key, f"cannot change when resuming (the run used "
                                    f"{getattr(stored, key)!r}, got {value!r}); drop the option "
                                    f"or start a new run")
+    paths, overwrite = resume_paths(checkpoint, out, changes)
     config = stored.replace(epochs=int(epochs) if epochs is not None else stored.epochs,
-                            out=str(out) if out is not None else str(checkpoint),
-                            device=device if device is not None else stored.device)
+                            out=str(paths.last), overwrite=overwrite,
+                            device=device if device is not None else stored.device,
+                            **{k: v for k, v in dict(changes or {}).items() if k in RUN_OPTIONS})
     config.validate()
     bind_device(config.device)
     dev = check_device(config.device)
@@ -328,7 +359,6 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     if config.epochs < done:
         raise OptionError("epochs", f"the checkpoint has already trained {done} epochs; pass "
                                     f"--epochs {done} or more")
-    target = check_output(config.out)
     data = prepare_data(config)
     info = DataInfo.from_metadata(meta)
     if info.input_shape != data.info.input_shape or info.classes != data.info.classes:
@@ -336,7 +366,9 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                                     "classes changed); resume with the same data")
     data.info = info  # keep the run's own normalisation, bit for bit
     note_world_change(meta.get("world_size", 1), config.batch_size)
-    trainer = _assemble(config, data, parallelize(ckpt.model.to(dev)), callbacks, target)
+    recorder, notes = _recorder(config, data, paths)
+    trainer = _assemble(config, data, parallelize(ckpt.model.to(dev)), callbacks, paths.last,
+                        recorder)
     same_length = config.epochs == stored.epochs
     try:
         trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
@@ -349,7 +381,10 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     if not same_length and trainer.scheduler is not None:
         # a longer (or shorter) run: the schedule is rebuilt for the new length and brought
         # to the same epoch (``_assemble`` built it before the optimizer state was loaded)
+        before = float(trainer.optimizer.param_groups[0]["lr"])
         trainer.scheduler = build_scheduler(config.schedule, trainer.optimizer, config.epochs)
         for _ in range(done):
             trainer.scheduler.step()
-    return _run(trainer, config, data, started, done)
+        notes.append(schedule_note(config.schedule, stored.epochs, config.epochs, done + 1,
+                                   before, float(trainer.optimizer.param_groups[0]["lr"])))
+    return _run(trainer, config, data, started, done, recorder, notes)

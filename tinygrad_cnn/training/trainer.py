@@ -34,7 +34,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -106,6 +106,12 @@ class Trainer:
         seed: the run's seed, recorded in checkpoints.
         eval_batch_size: batch size of the validation pass.
         handle_sigint: defer Ctrl-C to the end of the batch (main thread only).
+        curves: draw the curves PNG beside each checkpoint (False: a callback draws them).
+        best_rule: ``history -> best epoch`` (default
+            :func:`~tinygrad_cnn.training.history.best_epoch`); a run's ``--monitor``.
+
+    A callback sets ``trainer.stop_training = True`` to end :meth:`fit` after the current
+    epoch (early stopping).
     """
 
     def __init__(self, model: Module, optimizer: Any, loader: Any, *, epochs: int,
@@ -114,7 +120,8 @@ class Trainer:
                  checkpoint_path: str | os.PathLike[str] | None = None,
                  metadata: Mapping[str, Any] | None = None, callbacks: Sequence[Callback] = (),
                  seed: int | None = None, eval_batch_size: int = 256,
-                 handle_sigint: bool = True) -> None:
+                 handle_sigint: bool = True, curves: bool = True,
+                 best_rule: Callable[[list[dict[str, Any]]], int | None] | None = None) -> None:
         if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if val is not None and len(val[0]) == 0:
@@ -131,6 +138,8 @@ class Trainer:
         self.seed = seed
         self.eval_batch_size = int(eval_batch_size)
         self.handle_sigint = handle_sigint
+        self.curves, self.best_rule = curves, best_rule   # run-folder hooks
+        self.stop_training = False
         self.epoch = 0                      # completed epochs
         self.history: list[dict[str, Any]] = []
         self._partial = self._empty_partial()
@@ -148,7 +157,7 @@ class Trainer:
     @property
     def best_epoch(self) -> int | None:
         """The best epoch so far (see :func:`~tinygrad_cnn.training.history.best_epoch`)."""
-        return best_epoch(self.history)
+        return (self.best_rule or best_epoch)(self.history)
 
     def state_metadata(self) -> dict[str, Any]:
         """The checkpoint metadata: the caller's metadata plus the trainer's own state.
@@ -216,7 +225,7 @@ class Trainer:
             target = Path(save_checkpoint(target, self._world.unwrap(self.model),
                                           optimizer=self.optimizer, scheduler=self.scheduler,
                                           metadata=self.state_metadata()))
-            if self.history:
+            if self.history and self.curves:
                 save_curves(self.history, curves_path(target))
         self._saved_epoch = self.epoch
         return target
@@ -254,7 +263,7 @@ class Trainer:
         """
         previous = self._install_sigint()
         try:
-            while self.epoch < self.epochs:
+            while self.epoch < self.epochs and not self.stop_training:
                 self._run_epoch()
         except KeyboardInterrupt:
             # outside a batch (validation, saving): the last checkpoint written is intact
