@@ -38,8 +38,10 @@ def test_train_prints_once_and_rank0_writes(trained):
     assert len(dist_lines) == 1 and dist_lines[0].startswith("distributed: 2 processes (MPI: ")
     assert sum(ln.startswith("epoch 1:") for ln in lines) == 1
     assert sum(ln.startswith("epoch 2:") for ln in lines) == 1
-    assert sum(ln.startswith("test accuracy:") for ln in lines) == 1
-    assert sorted(os.listdir(folder)) == ["m.curves.png", "m.h5"]
+    assert sum(ln.startswith("test accuracy (best epoch") for ln in lines) == 1
+    # one writer: rank 0's run files beside --out, nothing else (no second run folder)
+    assert sorted(os.listdir(folder)) == ["m.best.h5", "m.config.json", "m.curves.png", "m.h5",
+                                          "m.metrics.csv", "m.resume.txt"]
     assert r.stderr == ""
 
 
@@ -115,8 +117,19 @@ def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
     other = tgcnn(0, "train", "--resume", "cut1.h5", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     assert "warning: the run was saved by 2 process(es) and resumes with 1" in other.stderr
-    assert "test accuracy:" in other.stdout
+    assert "test accuracy (" in other.stdout
     from tinygrad_cnn.checkpoint import load_checkpoint
 
     meta = load_checkpoint(tmp_path / "cut1.h5").metadata
     assert meta["epoch"] == 4 and meta["world_size"] == 1
+
+
+def test_default_run_folder_is_one_folder_per_job(tmp_path):
+    """Rank 0 alone picks the fresh run folder and tells the others: one folder, not one per
+    process."""
+    r = tgcnn(2, "train", "--epochs", "1", *TINY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(tmp_path / "runs" / "train")) == ["shapes-1"]
+    files = sorted(os.listdir(tmp_path / "runs" / "train" / "shapes-1"))
+    assert files == ["best.h5", "config.json", "curves.png", "last.h5", "metrics.csv",
+                     "resume.txt"]
