@@ -249,7 +249,7 @@ def test_import_checks_the_output_before_reading(invoke, files, bad):
 def test_init_from_a_model_that_does_not_fit_the_data(invoke, files, bad):
     pytest.importorskip("sklearn")
     result = invoke("train", "--init", files["h5"], "--data", "digits", "--epochs", "1",
-                    "--limit", "16", "--out", bad["keep"])
+                    "--limit", "16", "--out", bad["keep"], "--overwrite")
     assert result.exit_code == 2, result.output
     line = one_error_line(result.stderr)
     assert "--init" in line and "1x8x8" in line, line
