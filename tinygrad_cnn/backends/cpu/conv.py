@@ -14,6 +14,10 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
 * input gradient: ``cols = W^T @ grad_out[item]``, then col2im adds it onto the item's samples
   (items are whole samples here, so no two threads touch the same input pixel).
 
+The forward pass and input gradient of wide stride-1 3x3 convolutions go to Winograd
+F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides, ``TGCNN_CONV_ALGO``
+overrides).
+
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
     >>> conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1)[0, 0]
@@ -22,9 +26,12 @@ Example:
 """
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 
+from . import winograd
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
@@ -33,7 +40,15 @@ from ._threads import parallel_items
 # thread count: the same machine and NUMBA_NUM_THREADS.)
 _WEIGHT_GRAD_LANES = 4
 
-__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+           "conv_algorithm", "CONV_ALGORITHMS"]
+
+#: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
+CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+# auto: Winograd F(2x2, 3x3) where both channel counts of the convolution computed are at least
+# this (measured on VGG-11's layers: it wins from 128 channels on, loses at 64 and below, where
+# the GEMMs are too thin for the transforms to pay; see benchmarks/profile_conv_layers.py).
+_WINOGRAD_MIN_CHANNELS = 128
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -94,6 +109,31 @@ class _Plan:
         return cols.reshape(self.g, self.k, m * width)
 
 
+def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
+                   dilation: Pair, groups: int) -> str:
+    """``"im2col"`` or ``"winograd"``: how ``pass_`` (``"forward"``, ``"input grad"`` or
+    ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
+
+    Winograd covers the forward pass and input gradient of stride-1, undilated, ungrouped 3x3
+    convolutions with padding 0..2; every other case is im2col whatever the variable says.
+
+    Example:
+        >>> conv_algorithm("forward", (8, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+        'im2col'
+    """
+    choice = os.environ.get("TGCNN_CONV_ALGO", "auto").strip().lower() or "auto"
+    if choice not in CONV_ALGORITHMS:
+        raise ValueError(f"TGCNN_CONV_ALGO={choice!r}: expected one of "
+                         f"{', '.join(CONV_ALGORITHMS)}")
+    if pass_ == "weight grad" or not winograd.supports(w_shape, stride, padding, dilation,
+                                                       groups):
+        return "im2col"
+    if choice == "auto":
+        return ("winograd" if min(int(w_shape[0]), int(w_shape[1])) >= _WINOGRAD_MIN_CHANNELS
+                else "im2col")
+    return choice
+
+
 def _dtype_of(a: np.ndarray) -> np.dtype:
     return np.dtype(np.float64) if a.dtype == np.float64 else np.dtype(np.float32)
 
@@ -106,6 +146,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
+    if conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding)
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -133,6 +176,9 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
     """Gradient of the convolution with respect to its input, shape ``x_shape``."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
+    if conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding)
     p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
     dx = np.empty((p.n, p.c, p.h, p.w), dt)
