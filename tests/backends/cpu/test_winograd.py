@@ -18,6 +18,18 @@ def ref_forward(x, w, padding):
                for i in range(3) for j in range(3))
 
 
+def ref_backward_weight(go, x, padding):
+    """Float64 weight gradient, tap by tap."""
+    go, x = go.astype(np.float64), x.astype(np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    oh, ow = go.shape[2:]
+    dw = np.empty((go.shape[1], x.shape[1], 3, 3))
+    for i in range(3):
+        for j in range(3):
+            dw[:, :, i, j] = np.einsum("nohw,nchw->oc", go, xp[:, :, i:i + oh, j:j + ow])
+    return dw
+
+
 def ref_backward_input(go, w, x_shape, padding):
     """Float64 input gradient: scatter every tap back onto the padded input."""
     go, w = go.astype(np.float64), w.astype(np.float64)
@@ -67,6 +79,9 @@ def test_winograd_matches_im2col_and_float64(geom):
     dwino = winograd.backward_input(go, w, x.shape, *pad)
     assert _rel(dwino, dref) < 1e-13
     assert _rel(dwino, conv.conv2d_backward_input(go, w, x.shape, S1, pad, S1, 1)) < 1e-13
+    dwref = ref_backward_weight(go, x, pad)
+    assert _rel(winograd.backward_weight(go, x, *pad), dwref) < 1e-13
+    assert _rel(conv.conv2d_backward_weight(go, x, w.shape, S1, pad, S1, 1), dwref) < 1e-13
     x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
     assert _rel(winograd.forward(x32, w32, b32, *pad), ref) < 2e-6
     assert _rel(winograd.forward(x32, w32, b32, *pad, relu=True), np.maximum(ref, 0)) < 2e-6
@@ -83,6 +98,7 @@ def test_vgg_scale_float32_error_within_parity_tolerance():
     go = np.random.default_rng(2).standard_normal(ref.shape).astype(np.float32)
     assert _rel(winograd.backward_input(go, w, x.shape, 1, 1),
                 ref_backward_input(go, w, x.shape, S1)) < 1e-5
+    assert _rel(winograd.backward_weight(go, x, 1, 1), ref_backward_weight(go, x, S1)) < 1e-5
 
 
 def test_result_independent_of_thread_count():
@@ -94,7 +110,8 @@ def test_result_independent_of_thread_count():
         for threads in (1, old):
             numba.set_num_threads(threads)
             results.append((winograd.forward(x, w, b, 1, 1),
-                            winograd.backward_input(go, w, x.shape, 1, 1)))
+                            winograd.backward_input(go, w, x.shape, 1, 1),
+                            winograd.backward_weight(go, x, 1, 1)))
     finally:
         numba.set_num_threads(old)
     for a, b_ in zip(*results):
@@ -107,7 +124,8 @@ def test_env_var_selects_algorithm(monkeypatch, algo, expected):
     monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     geom = ((2, 64, 8, 8), (64, 64, 3, 3), S1, S1, S1, 1)
     assert conv.conv_algorithm("forward", *geom) == expected
-    assert conv.conv_algorithm("weight grad", *geom) == "im2col"
+    assert conv.conv_algorithm("weight grad", *geom) == ("im2col" if algo == "im2col" else
+                                                          "winograd")
     assert conv.conv_algorithm("forward", (2, 4, 8, 8), (4, 4, 3, 3), (2, 2), S1, S1, 1) \
         == "im2col"  # stride 2: Winograd does not apply whatever the variable says
 
@@ -116,6 +134,10 @@ def test_auto_picks_winograd_for_wide_layers(monkeypatch):
     monkeypatch.delenv("TGCNN_CONV_ALGO", raising=False)
     assert conv.conv_algorithm("input grad", (2, 128, 8, 8), (256, 128, 3, 3), S1, S1, S1, 1) \
         == "winograd"
+    assert conv.conv_algorithm("weight grad", (2, 64, 8, 8), (128, 64, 3, 3), S1, S1, S1, 1) \
+        == "winograd"
+    assert conv.conv_algorithm("weight grad", (2, 3, 8, 8), (64, 3, 3, 3), S1, S1, S1, 1) \
+        == "im2col"
 
 
 def test_forced_winograd_goes_through_conv2d(monkeypatch):

@@ -112,8 +112,9 @@ def parallel_items(n_items: int, body: Callable[[Any, int], None],
             body(state, i)
         return state  # unreachable: count() never ends
 
-    if workers == 1:
-        return [work()]
+    if workers == 1:  # BLAS single-threaded too: the same GEMM calls as with more workers
+        with _lock, single_threaded_blas():
+            return [work()]
     with _lock:  # one parallel call at a time: BLAS threads are a process-wide setting
         with single_threaded_blas():
             futures = [_executor().submit(work) for _ in range(workers - 1)]

@@ -14,7 +14,7 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
 * input gradient: ``cols = W^T @ grad_out[item]``, then col2im adds it onto the item's samples
   (items are whole samples here, so no two threads touch the same input pixel).
 
-The forward pass and input gradient of wide stride-1 3x3 convolutions go to Winograd
+Wide stride-1 3x3 convolutions (forward, input and weight gradients) go to Winograd
 F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides, ``TGCNN_CONV_ALGO``
 overrides).
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 
-import numba
 import numpy as np
 
 from . import winograd
@@ -36,19 +35,21 @@ from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
 # Fixed, not the thread count: the weight gradient's summation order must not depend on thread
-# timing. (Work items are sized from the thread count, so bit-identical results hold for one
-# thread count: the same machine and NUMBA_NUM_THREADS.)
+# timing, and work items are sized from the shapes alone (at least _MIN_ITEMS of them when the
+# batch allows), so results are bit-identical for any NUMBA_NUM_THREADS.
 _WEIGHT_GRAD_LANES = 4
+_MIN_ITEMS = 4
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
            "conv_algorithm", "CONV_ALGORITHMS"]
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
 CONV_ALGORITHMS = ("auto", "im2col", "winograd")
-# auto: Winograd F(2x2, 3x3) where both channel counts of the convolution computed are at least
-# this (measured on VGG-11's layers: it wins from 128 channels on, loses at 64 and below, where
-# the GEMMs are too thin for the transforms to pay; see benchmarks/profile_conv_layers.py).
-_WINOGRAD_MIN_CHANNELS = 128
+# auto: Winograd F(2x2, 3x3) where both channel counts are at least this, per pass (measured
+# on VGG-11's layers, batch 32, against im2col: the forward pass and input gradient win from 128
+# channels on and lose at 64, where the 16 GEMMs are too thin for the transforms to pay; the
+# weight gradient, whose GEMMs run over all tiles, wins from 64 on; both lose at 3 channels).
+_WINOGRAD_MIN_CHANNELS = {"forward": 128, "input grad": 128, "weight grad": 64}
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -79,8 +80,8 @@ class _Plan:
         self.rows = self.c * kh * kw  # column-matrix rows over all groups
         self.args = (kh, kw, sh, sw, ph, pw, dh, dw, self.ow)
         columns = max(_MIN_COLUMNS, _ITEM_BYTES // (self.rows * itemsize))
-        if columns >= self.l:  # whole samples per item, but leave >= 2 items per thread
-            n_items = max(-(-self.n // max(1, columns // self.l)), 2 * numba.get_num_threads())
+        if columns >= self.l:  # whole samples per item, but leave >= _MIN_ITEMS items
+            n_items = max(-(-self.n // max(1, columns // self.l)), _MIN_ITEMS)
             self.m, self.band = -(-self.n // min(n_items, self.n)), self.oh
         else:  # one sample per item, a band of output rows; bands of (nearly) equal height
             bands = -(-self.oh // max(1, columns // self.ow))
@@ -114,8 +115,8 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
     """``"im2col"`` or ``"winograd"``: how ``pass_`` (``"forward"``, ``"input grad"`` or
     ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
 
-    Winograd covers the forward pass and input gradient of stride-1, undilated, ungrouped 3x3
-    convolutions with padding 0..2; every other case is im2col whatever the variable says.
+    Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2; every
+    other geometry is im2col whatever the variable says.
 
     Example:
         >>> conv_algorithm("forward", (8, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
@@ -125,12 +126,11 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
     if choice not in CONV_ALGORITHMS:
         raise ValueError(f"TGCNN_CONV_ALGO={choice!r}: expected one of "
                          f"{', '.join(CONV_ALGORITHMS)}")
-    if pass_ == "weight grad" or not winograd.supports(w_shape, stride, padding, dilation,
-                                                       groups):
+    if not winograd.supports(w_shape, stride, padding, dilation, groups):
         return "im2col"
     if choice == "auto":
-        return ("winograd" if min(int(w_shape[0]), int(w_shape[1])) >= _WINOGRAD_MIN_CHANNELS
-                else "im2col")
+        wide = min(int(w_shape[0]), int(w_shape[1])) >= _WINOGRAD_MIN_CHANNELS[pass_]
+        return "winograd" if wide else "im2col"
     return choice
 
 
@@ -207,6 +207,9 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
+    if conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.backward_weight(go, x, *padding)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
     lanes = min(len(items), _WEIGHT_GRAD_LANES)

@@ -15,7 +15,9 @@ output element is computed by one fixed sequence of operations: results are the 
 number of threads, run to run.
 
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
-with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`).
+with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
+weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles
+(see :func:`backward_weight`).
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 3, 3), np.float32)
@@ -31,7 +33,7 @@ from numba import njit
 
 from ._threads import parallel_items
 
-__all__ = ["forward", "backward_input", "supports"]
+__all__ = ["forward", "backward_input", "backward_weight", "supports"]
 
 # Bytes of a chunk's V and M together: 16 MB measured best for VGG-11's layers (fewer phase
 # joins and larger GEMMs against cache misses).
@@ -174,6 +176,65 @@ def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, til
                 out[n, o, 2 * ty0 + r, j] = scratch[r, j]
 
 
+@njit(nogil=True, cache=True)
+def _grad_output_transform(go, g, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
+    """``g[t, o*tiles + tile] = (A dY A^T)[t]`` of every 2x2 tile ``dY`` of ``go`` (N, O, OH, OW)
+    for the planes ``q = (n - n0)*O + o`` in ``[q0, q1)``, tile rows ``[ty0, ty1)``; ``scratch``
+    (at least 2*(ty1-ty0) rows, 2*tw columns) holds a band, zero past the edges."""
+    o_, oh, ow = go.shape[1], go.shape[2], go.shape[3]
+    ntile = (ty1 - ty0) * tw
+    scratch[:, :] = 0
+    r_hi = min(2 * ty1, oh) - 2 * ty0
+    for q in range(q0, q1):
+        n, o = n0 + q // o_, q % o_
+        for r in range(r_hi):
+            for j in range(ow):
+                scratch[r, j] = go[n, o, 2 * ty0 + r, j]
+        p = o * tiles + (q // o_) * ntile
+        for ty in range(ty1 - ty0):
+            for tx in range(tw):
+                y00, y01 = scratch[2 * ty, 2 * tx], scratch[2 * ty, 2 * tx + 1]
+                y10, y11 = scratch[2 * ty + 1, 2 * tx], scratch[2 * ty + 1, 2 * tx + 1]
+                i = p + ty * tw + tx
+                for k in range(4):  # row k of A dY: y0, y0 + y1, y0 - y1, -y1 (rows)
+                    if k == 0:
+                        a, b = y00, y01
+                    elif k == 1:
+                        a, b = y00 + y10, y01 + y11
+                    elif k == 2:
+                        a, b = y00 - y10, y01 - y11
+                    else:
+                        a, b = -y10, -y11
+                    g[4 * k, i] = a  # times A^T: a, a + b, a - b, -b
+                    g[4 * k + 1, i] = a + b
+                    g[4 * k + 2, i] = a - b
+                    g[4 * k + 3, i] = -b
+
+
+@njit(cache=True, inline="always")
+def _gt_row(m0, m1, m2, m3, half):
+    """``G^T m`` of four values: m0 + (m1+m2)/2, (m1-m2)/2, (m1+m2)/2 + m3."""
+    s = (m1 + m2) * half
+    return m0 + s, (m1 - m2) * half, s + m3
+
+
+@njit(nogil=True, cache=True)
+def _weight_grad_transform(m, dw, o0, o1):
+    """``dw[o, c] = G^T M G`` of ``m[t, o*C + c]`` for filters ``o0 <= o < o1``."""
+    half = dw.dtype.type(0.5)
+    c_ = dw.shape[1]
+    for o in range(o0, o1):
+        for c in range(c_):
+            i = o * c_ + c
+            a0, a1, a2 = _gt_row(m[0, i], m[4, i], m[8, i], m[12, i], half)  # G^T M by columns
+            b0, b1, b2 = _gt_row(m[1, i], m[5, i], m[9, i], m[13, i], half)
+            c0, c1, c2 = _gt_row(m[2, i], m[6, i], m[10, i], m[14, i], half)
+            d0, d1, d2 = _gt_row(m[3, i], m[7, i], m[11, i], m[15, i], half)
+            dw[o, c, 0, 0], dw[o, c, 0, 1], dw[o, c, 0, 2] = _gt_row(a0, b0, c0, d0, half)
+            dw[o, c, 1, 0], dw[o, c, 1, 1], dw[o, c, 1, 2] = _gt_row(a1, b1, c1, d1, half)
+            dw[o, c, 2, 0], dw[o, c, 2, 1], dw[o, c, 2, 2] = _gt_row(a2, b2, c2, d2, half)
+
+
 def _chunks(n: int, th: int, tw: int, per_tile: int) -> list[tuple[int, int, int, int]]:
     """``(n0, n1, ty0, ty1)``: whole samples, or one sample's band of tile rows."""
     max_tiles = max(tw, _CHUNK_BYTES // per_tile)
@@ -251,3 +312,40 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     u = _transform_weight(w, True).transpose(0, 2, 1)  # (16, C, O) views: BLAS transposes
     zero = np.zeros(dx.shape[1], grad_out.dtype)
     return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw))
+
+
+def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """Weight gradient (O, C, 3, 3) of :func:`forward` (C-contiguous arrays of one dtype):
+    ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the 16 sums as GEMMs over the tiles.
+
+    Chunks are added in order into each ``t``'s sum, which one item owns: the result is
+    bit-identical whatever the thread count or timing.
+    """
+    n, c = x.shape[:2]
+    o, oh, ow = grad_out.shape[1:]
+    th, tw = -(-oh // 2), -(-ow // 2)
+    dt = x.dtype
+    mbuf, msum = _t_major(o, c, dt)
+    first = True
+    for n0, n1, ty0, ty1 in _chunks(n, th, tw, 16 * (c + o) * dt.itemsize):
+        tiles = (n1 - n0) * (ty1 - ty0) * tw
+        (vbuf, v), (gbuf, g) = _t_major(c, tiles, dt), _t_major(o, tiles, dt)
+        band = (2 * (ty1 - ty0) + 2, 2 * tw + 2)
+        planes = _split((n1 - n0) * c, _PLANE_ITEMS)
+        parallel_items(len(planes), lambda buf, i: _input_transform(
+            x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
+            lambda: np.empty(band, dt))
+        planes = _split((n1 - n0) * o, _PLANE_ITEMS)
+        parallel_items(len(planes), lambda buf, i: _grad_output_transform(
+            grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
+            lambda: np.empty(band, dt))
+        if first:
+            parallel_items(16, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
+        else:
+            parallel_items(16, lambda tmp, t: msum[t].__iadd__(
+                np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
+        first = False
+    dw = np.empty((o, c, 3, 3), dt)
+    parts = _split(o, _PLANE_ITEMS)
+    parallel_items(len(parts), lambda _, i: _weight_grad_transform(mbuf, dw, *parts[i]))
+    return dw
