@@ -21,6 +21,7 @@ from ..ops import loss as ls
 from ..ops import norm as nm
 from ..ops import pool as pl
 from ..ops.conv import Conv2d
+from ..ops.fused import Conv2dReLU
 from ..ops.matmul import Linear
 from ..random import next_seed
 from ..tensor import FLOAT_DTYPES, Tensor, _normalize_axes
@@ -69,7 +70,27 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         >>> conv2d(tg.ones(1, 1, 6, 6), sobel).shape
         (1, 1, 4, 4)
     """
-    op = "conv2d"
+    s, p, d, g = _conv2d_geometry(input, weight, bias, stride, padding, dilation, groups,
+                                  "conv2d")
+    return Conv2d.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=g)
+
+
+def conv2d_relu(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """``relu(conv2d(...))`` as one fused op (one pass less over the output, each way).
+
+    Example:
+        >>> conv2d_relu(-tg.ones(1, 1, 3, 3), tg.ones(1, 1, 3, 3)).numpy().ravel()
+        array([0.], dtype=float32)
+    """
+    s, p, d, g = _conv2d_geometry(input, weight, bias, stride, padding, dilation, groups,
+                                  "conv2d_relu")
+    return Conv2dReLU.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=g)
+
+
+def _conv2d_geometry(input: Tensor, weight: Tensor, bias: Tensor | None, stride: IntPair,
+                     padding: IntPair, dilation: IntPair, groups: int, op: str):
+    """Checked ``(stride, padding, dilation, groups)`` of a convolution."""
     _check_float(input, op)
     _check_float(weight, op, "weight")
     _same_dtype(op, input, weight, bias)
@@ -94,7 +115,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: kernel {kh}x{kw} (dilation {d}) is larger than the padded input "
                          f"{h + 2 * p[0]}x{w + 2 * p[1]} of shape {input.shape}")
-    return Conv2d.apply(input, weight, bias, stride=s, padding=p, dilation=d, groups=int(groups))
+    return s, p, d, int(groups)
 
 
 def _pool_geometry(input: Tensor, kernel_size: IntPair, stride: IntPair | None,

@@ -40,8 +40,8 @@ from ._threads import parallel_items
 _WEIGHT_GRAD_LANES = 4
 _MIN_ITEMS = 4
 
-__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-           "conv_algorithm", "CONV_ALGORITHMS"]
+__all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
+           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
 CONV_ALGORITHMS = ("auto", "im2col", "winograd")
@@ -139,8 +139,9 @@ def _dtype_of(a: np.ndarray) -> np.dtype:
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,).
+                   padding: Pair, dilation: Pair, groups: int, relu: bool = False) -> np.ndarray:
+    """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,),
+    then ``max(., 0)`` if ``relu`` (NaN stays NaN), block by block while it is in cache.
 
     Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``.
     """
@@ -148,7 +149,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     x = np.ascontiguousarray(x, dtype=dt)
     if conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups) \
             == "winograd":
-        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding)
+        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu)
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -166,9 +167,23 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
             dst[...] = np.matmul(wg, cols).reshape(p.g, p.og, m, p.l)
         if b is not None:  # while the block is still in cache
             dst += b.reshape(p.g, p.og, 1) if m == 1 else b.reshape(p.g, p.og, 1, 1)
+        if relu:
+            np.maximum(dst, 0, out=dst)
 
     parallel_items(len(items), body, lambda: np.empty(p.buf_size, dt))
     return out
+
+
+def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
+                        padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
+    """``max(conv2d_forward(...), 0)`` in one pass (the fused op of :mod:`tinygrad_cnn.ops.fused`).
+
+    Example:
+        >>> x = np.ones((1, 1, 2, 2), np.float32); w = -np.ones((1, 1, 1, 1), np.float32)
+        >>> float(conv2d_relu_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1).max())
+        0.0
+    """
+    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True)
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,
