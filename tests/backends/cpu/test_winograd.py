@@ -138,6 +138,10 @@ def test_auto_picks_winograd_for_wide_layers(monkeypatch):
         == "winograd"
     assert conv.conv_algorithm("weight grad", (2, 3, 8, 8), (64, 3, 3, 3), S1, S1, S1, 1) \
         == "im2col"
+    assert conv.conv_algorithm("forward", (2, 128, 8, 8), (128, 128, 3, 3), S1, S1, S1, 1) \
+        == "im2col"  # C*O/(C+O) = 64 < 80: the transforms do not pay yet
+    assert conv.conv_algorithm("weight grad", (2, 64, 8, 8), (64, 64, 3, 3), S1, S1, S1, 1) \
+        == "winograd"
 
 
 def test_forced_winograd_goes_through_conv2d(monkeypatch):

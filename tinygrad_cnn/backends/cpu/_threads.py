@@ -79,6 +79,14 @@ def single_threaded_blas() -> Iterator[None]:
             set_(old)
 
 
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block, serialised with :func:`parallel_items` (the
+    thread count is a process-wide setting that both change and restore)."""
+    with _lock, single_threaded_blas():
+        yield
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid():  # a forked child has no threads: make new ones

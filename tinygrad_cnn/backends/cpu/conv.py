@@ -45,11 +45,12 @@ __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
 CONV_ALGORITHMS = ("auto", "im2col", "winograd")
-# auto: Winograd F(2x2, 3x3) where both channel counts are at least this, per pass (measured
-# on VGG-11's layers, batch 32, against im2col: the forward pass and input gradient win from 128
-# channels on and lose at 64, where the 16 GEMMs are too thin for the transforms to pay; the
-# weight gradient, whose GEMMs run over all tiles, wins from 64 on; both lose at 3 channels).
-_WINOGRAD_MIN_CHANNELS = {"forward": 128, "input grad": 128, "weight grad": 64}
+# auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
+# and O output channels, reaches this, per pass (the transforms cost ~(C+O) per tile, the GEMMs
+# save ~C*O). Measured on VGG layers, batch 32, against im2col: forward and input gradient
+# lose at 64x128 (43) and 128x128 (64), win from 128x256 (85) on; the weight gradient, whose
+# GEMMs run over all tiles, wins from 64x64 (32) on; all lose at 3 input channels.
+_WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -129,8 +130,8 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
     if not winograd.supports(w_shape, stride, padding, dilation, groups):
         return "im2col"
     if choice == "auto":
-        wide = min(int(w_shape[0]), int(w_shape[1])) >= _WINOGRAD_MIN_CHANNELS[pass_]
-        return "winograd" if wide else "im2col"
+        o, c = int(w_shape[0]), int(w_shape[1])
+        return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
     return choice
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._threads import single_threaded_blas
+from ._threads import one_blas_thread
 
 __all__ = ["matmul"]
 
@@ -32,6 +32,6 @@ def matmul(a: np.ndarray, b: np.ndarray, transpose_a: bool = False,
     if a.ndim >= 2 and b.ndim >= 2:
         batch = max(a.size // max(1, a.shape[-2] * a.shape[-1]), 1)
         if batch * a.shape[-2] * a.shape[-1] * b.shape[-1] < _SMALL_PRODUCT:
-            with single_threaded_blas():
+            with one_blas_thread():
                 return np.matmul(a, b)
     return np.matmul(a, b)
