@@ -3,9 +3,10 @@
 For every 3x3 pad-1 convolution of VGG-11 on 32x32 inputs it times the CPU backend's forward,
 input gradient and weight gradient against PyTorch's ``conv2d`` / ``nn.grad.conv2d_input`` /
 ``nn.grad.conv2d_weight`` on the same arrays, alternating inside every repetition, and prints a
-markdown table: median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs, 2*N*O*C*9*OH*OW,
-whatever algorithm ran), that as % of this machine's SGEMM rate (numpy's BLAS, 2048^3, measured at
-start) and the algorithm the backend chose (``TGCNN_CONV_ALGO`` applies).
+markdown table: median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs,
+2*N*O*C*9*OH*OW, whatever algorithm ran), that as % of this machine's SGEMM rate (numpy's BLAS,
+2048^3, measured at start) and the algorithm the backend chose (``TGCNN_CONV_ALGO`` applies).
+The load average before and after is printed; above 0.5 at the start the run is flagged.
 
     python benchmarks/profile_conv_layers.py [--reps 7] [--batch 32]
 """
@@ -99,7 +100,9 @@ def main() -> None:
         torch.set_num_threads(2)
     import numba
     rate = sgemm_rate()
-    print(f"load average {os.getloadavg()[0]:.2f}; numba threads {numba.get_num_threads()}; "
+    load = os.getloadavg()[0]
+    print(("FLAGGED (busy machine): " if load > 0.5 else "") +
+          f"load average {load:.2f}; numba threads {numba.get_num_threads()}; "
           f"TGCNN_CONV_ALGO={os.environ.get('TGCNN_CONV_ALGO', 'auto')}; SGEMM {rate:.0f} GFLOP/s;"
           f" medians of {args.reps}\n")
     print("| layer | pass | ours ms | PyTorch ms | ours/PyTorch | ours GFLOP/s | % SGEMM | algo |")

@@ -38,7 +38,7 @@ from ._threads import parallel_items
 # timing, and work items are sized from the shapes alone (at least _MIN_ITEMS of them when the
 # batch allows), so results are bit-identical for any NUMBA_NUM_THREADS.
 _WEIGHT_GRAD_LANES = 4
-_MIN_ITEMS = 4
+_MIN_ITEMS = 8  # granularity: a thread that loses its core leaves at most 1/8 behind
 
 __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
            "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
