@@ -99,3 +99,12 @@ def test_layers_with_hooks_are_not_fused():
     model[1].register_forward_hook(lambda layer, args, out: seen.append(out.shape))
     assert model(tg.ones(1, 1, 4, 4)).shape == (1, 2, 2, 2)
     assert seen == [(1, 2, 2, 2)]
+
+
+def test_layer_with_replaced_forward_is_not_fused():
+    model = Sequential(Conv2d(1, 2, 3), ReLU())
+    calls = []
+    conv_forward = model[0].forward
+    model[0].forward = lambda x: calls.append(1) or conv_forward(x)
+    model(tg.ones(1, 1, 4, 4))
+    assert calls == [1]

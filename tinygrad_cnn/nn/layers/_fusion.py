@@ -2,7 +2,8 @@
 inference), and ``Conv2d`` then an eval-mode ``BatchNorm2d`` [then ``ReLU``] under ``no_grad``
 (BatchNorm folded into the convolution's weight and bias).
 
-A layer with forward hooks is never fused (its hook must see its own output).
+A layer with forward hooks, or whose ``forward`` was replaced on the instance, is never fused
+(the hook or the replacement must see and make its own output).
 
 Example:
     >>> import tinygrad_cnn as tg
@@ -26,7 +27,8 @@ from .norm import BatchNorm2d
 
 
 def _plain(layer: Module, kind: type) -> bool:
-    return type(layer) is kind and not layer._forward_hooks
+    """Exactly ``kind``, without hooks or an instance-level ``forward`` replacing the class's."""
+    return type(layer) is kind and not layer._forward_hooks and "forward" not in vars(layer)
 
 
 def _foldable(layer: Module) -> bool:
