@@ -10,7 +10,9 @@ The batch is cut into chunks of whole samples (or one sample's band of tile rows
 images) so that a chunk's ``V`` and ``M`` stay within a few MB; per chunk three phases run on
 :func:`._threads.parallel_items`: input transform (items own (sample, channel) planes of ``V``),
 the 16 GEMMs (items own one ``t``), output transform (items own (sample, filter) planes of the
-result). Chunks and items are sized from the shapes only, never from the thread count, and every
+result). The phases use Python threads with single-threaded BLAS rather than a Numba ``prange``
+pool, like the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall
+on spinning threads). Chunks and items are sized from the shapes only, never from the thread count, and every
 output element is computed by one fixed sequence of operations: results are the same for any
 number of threads, run to run.
 
@@ -35,8 +37,9 @@ from ._threads import parallel_items
 
 __all__ = ["forward", "backward_input", "backward_weight", "supports"]
 
-# Bytes of a chunk's V and M together: 16 MB measured best for VGG-11's layers (fewer phase
-# joins and larger GEMMs against cache misses).
+# Bytes of a chunk's V and M together. At 16 MB a chunk of VGG-11's deep CIFAR layers is the
+# whole batch (one set of phase joins, the widest GEMMs); not tuned further: the machine of the
+# session that wrote this was too loaded to measure alternatives apart.
 _CHUNK_BYTES = 16 << 20
 _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend on threads)
 
