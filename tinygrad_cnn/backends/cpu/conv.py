@@ -47,9 +47,10 @@ __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
 CONV_ALGORITHMS = ("auto", "im2col", "winograd")
 # auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
 # and O output channels, reaches this, per pass (the transforms cost ~(C+O) per tile, the GEMMs
-# save ~C*O). Measured on VGG layers, batch 32, against im2col: forward and input gradient
-# lose at 64x128 (43) and 128x128 (64), win from 128x256 (85) on; the weight gradient, whose
-# GEMMs run over all tiles, wins from 64x64 (32) on; all lose at 3 input channels.
+# save ~C*O). Measured on VGG layers, batch 32, against im2col (one-thread CPU time on a busy
+# machine): forward and input gradient tie at 64x128 (43), lose 6-14 % at 128x128 (64) and win
+# 15-40 % from 128x256 (85) on; the weight gradient, whose GEMMs run over all tiles, wins from
+# 64x64 (32) on; all lose at 3 input channels. To re-measure on a quiet machine.
 _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 
 Pair = tuple[int, int]
