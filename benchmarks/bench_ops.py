@@ -1,11 +1,10 @@
 """Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch in one process.
 
-Prints a markdown table of median wall times (ms) over ``--reps`` repetitions after a JIT
-warm-up, their ratio, and the ratio of median process CPU times. Ours and PyTorch alternate
-inside every repetition, so load from other processes hits both alike and the ratios are more
-stable than either time. PyTorch is optional.
+Prints a markdown table by the method of :mod:`_method` (ours and PyTorch alternate inside
+every repetition; median ratio of three rounds with its spread; load average before and after;
+busy-machine runs flagged). PyTorch is optional.
 
-    python benchmarks/bench_ops.py [--reps 10]
+    python benchmarks/bench_ops.py [--rounds 3] [--reps 10] [--contend]
 """
 from __future__ import annotations
 
@@ -17,15 +16,15 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "0")
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _method  # noqa: E402
 from tinygrad_cnn.backends.cpu import conv, pool  # noqa: E402
 
 try:
@@ -99,60 +98,20 @@ def _torch_pool(x: np.ndarray, go: np.ndarray) -> Callable:
     return theirs
 
 
-def _timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
-Row = tuple[str, tuple[float, float], tuple[float, float] | None]
-
-
-def run(cases: list[Case], reps: int, warmup: int = 2) -> list[Row]:
-    """Median (wall, CPU) seconds of ours and of PyTorch per case, timed alternately."""
-    rows = []
-    for name, ours, theirs in cases:
-        for _ in range(warmup):  # JIT compile / cache load, BLAS and allocator warm-up
-            ours()
-            if theirs is not None:
-                theirs()
-        t_ours, t_theirs = [], []
-        for _ in range(reps):
-            t_ours.append(_timed(ours))
-            if theirs is not None:
-                t_theirs.append(_timed(theirs))
-        med = [tuple(statistics.median(col) for col in zip(*t)) if t else None
-               for t in (t_ours, t_theirs)]
-        rows.append((name, med[0], med[1]))
-    return rows
-
-
-def table(rows: list[Row]) -> str:
-    """Markdown table; the CPU-time ratio is steadier than the wall-time one on a busy machine."""
-    lines = ["| op | ours (ms) | PyTorch CPU (ms) | ours / PyTorch | CPU time ours / PyTorch |",
-             "|---|---:|---:|---:|---:|"]
-    for name, ours, theirs in rows:
-        if theirs is None:
-            lines.append(f"| {name} | {ours[0] * 1e3:.1f} | - | - | - |")
-        else:
-            lines.append(f"| {name} | {ours[0] * 1e3:.1f} | {theirs[0] * 1e3:.1f} | "
-                         f"{ours[0] / theirs[0]:.2f} | {ours[1] / theirs[1]:.2f} |")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=10, help="timed repetitions per op")
+    _method.add_arguments(parser)
     parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     args = parser.parse_args()
     if torch is not None:
         torch.set_num_threads(args.threads)
-    import numba
-    print(f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else
-             ", torch not installed") + f"; medians of {args.reps}\n")
-    print(table(run(conv_cases() + pool_cases(), args.reps)))
+    print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
+          + (", one core kept busy" if args.contend else "") + "\n")
+    print(_method.header())
+    with _method.contention(args.contend):
+        for name, ours, theirs in conv_cases() + pool_cases():
+            print(_method.row(name, _method.compare(ours, theirs, args.rounds, args.reps)),
+                  flush=True)
 
 
 if __name__ == "__main__":

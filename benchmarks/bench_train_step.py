@@ -1,10 +1,18 @@
-"""Benchmark (c) and (d): a VGG-11 training step, ours against PyTorch's CPU build.
+"""Benchmark (c), (c'), (d) and (e): a VGG-11 training step, ours against PyTorch's CPU build.
 
-(c) forward, cross-entropy, backward and SGD update of VGG-11 (torchvision's configuration A)
-    with a 512-wide classifier head on 32x32x3 inputs, batch 32: median seconds over repeats;
-(d) first-call latency of that step in a fresh process with a warm Numba cache.
+(c)  forward, cross-entropy, backward and SGD update of VGG-11 (torchvision's configuration A)
+     with a 512-wide classifier head on 32x32x3 inputs, batch 32, through ``nn.Module``s and
+     the optimizer;
+(c') the same step written with ``nn.functional`` calls on new leaf tensors every step (the
+     weights live in numpy arrays; SGD without momentum by hand, in both frameworks);
+(d)  the first step in a fresh process with a warm Numba cache;
+(e)  peak RSS of a process running 5 steps, ours and PyTorch, each in its own fresh process.
 
-Run: ``python benchmarks/bench_train_step.py [--repeats 10]`` (PyTorch: ``pip install -e .[bench]``).
+(c) and (c') follow :mod:`_method`: alternating repetitions, median ratio of three rounds with
+its spread, load average before and after, busy-machine runs flagged.
+
+Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend]``
+(PyTorch: ``pip install -e .[bench]``).
 """
 from __future__ import annotations
 
@@ -15,12 +23,15 @@ os.environ.setdefault("GOMP_SPINCOUNT", "0")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _method  # noqa: E402
 
 BATCH, CLASSES, SIZE = 32, 10, 32
 
@@ -53,6 +64,73 @@ def ours_step():
     return step
 
 
+VGG11 = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
+LR = 0.01
+
+
+def _initial_params() -> list[np.ndarray]:
+    """Float32 (weight, bias) arrays of the conv and linear layers, PyTorch's default init."""
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.models import vgg11
+    tg.manual_seed(0)
+    model = vgg11(num_classes=CLASSES, input_size=SIZE, head="small", hidden=512)
+    return [np.array(p.numpy(), np.float32) for p in model.parameters()]
+
+
+def ours_functional_step():
+    """A step through ``nn.functional`` with new leaf tensors for every parameter each step."""
+    import tinygrad_cnn as tg
+    import tinygrad_cnn.nn.functional as F
+    params = _initial_params()
+    x, y = _data()
+
+    def step() -> float:
+        leaves = [tg.Tensor(p, requires_grad=True) for p in params]
+        h, i = tg.Tensor(x), 0
+        for v in VGG11:
+            if v == "M":
+                h = F.max_pool2d(h, 2)
+            else:
+                h = F.relu(F.conv2d(h, leaves[i], leaves[i + 1], padding=1))
+                i += 2
+        h = F.relu(F.linear(F.flatten(h, 1), leaves[i], leaves[i + 1]))
+        h = F.dropout(h, 0.5, training=True)
+        loss = F.cross_entropy(F.linear(h, leaves[i + 2], leaves[i + 3]), tg.Tensor(y))
+        loss.backward()
+        for p, leaf in zip(params, leaves):
+            p -= LR * leaf.grad.numpy()
+        return loss.item()
+    return step
+
+
+def torch_functional_step():
+    """PyTorch's counterpart of :func:`ours_functional_step` (same parameter arrays)."""
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(2)
+    params = _initial_params()
+    x, y = _data()
+
+    def step() -> float:
+        leaves = [torch.tensor(p, requires_grad=True) for p in params]
+        h, i = torch.tensor(x), 0
+        for v in VGG11:
+            if v == "M":
+                h = F.max_pool2d(h, 2)
+            else:
+                h = F.relu(F.conv2d(h, leaves[i], leaves[i + 1], padding=1))
+                i += 2
+        h = F.relu(F.linear(torch.flatten(h, 1), leaves[i], leaves[i + 1]))
+        h = F.dropout(h, 0.5, training=True)
+        loss = F.cross_entropy(F.linear(h, leaves[i + 2], leaves[i + 3]), torch.tensor(y))
+        loss.backward()
+        with torch.no_grad():
+            for p, leaf in zip(params, leaves):
+                p -= LR * leaf.grad.numpy()
+        return loss.item()
+    return step
+
+
 def torch_step(device: str = "cpu"):
     """Return a function running one training step of the same network in PyTorch."""
     import torch
@@ -61,7 +139,7 @@ def torch_step(device: str = "cpu"):
     torch.set_num_threads(2)
     torch.manual_seed(0)
     layers, c = [], 3
-    for v in [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]:
+    for v in VGG11:
         if v == "M":
             layers.append(nn.MaxPool2d(2))
         else:
@@ -83,17 +161,6 @@ def torch_step(device: str = "cpu"):
     return step
 
 
-def median_time(step, repeats: int) -> float:
-    step()
-    step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def first_call_latency() -> dict[str, float]:
     """Run in a fresh interpreter: import, build and time the very first step."""
     code = ("import time; t0 = time.perf_counter(); import sys; sys.path.insert(0, %r); "
@@ -106,22 +173,51 @@ def first_call_latency() -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mb(which: str, steps: int = 5) -> float:
+    """Peak RSS (MB) of a fresh process that builds ``which`` ("ours"/"torch") and runs steps."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss-child", which,
+                          "--reps", str(steps)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _rss_child(which: str, steps: int) -> None:
+    step = ours_step() if which == "ours" else torch_step()
+    for _ in range(steps):
+        step()
+    # VmHWM belongs to this address space; ru_maxrss would carry the parent's peak over exec.
+    with open("/proc/self/status") as status:
+        print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=10)
+    _method.add_arguments(parser)
+    parser.add_argument("--rss-child", choices=["ours", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    ours = median_time(ours_step(), args.repeats)
+    if args.rss_child:
+        return _rss_child(args.rss_child, args.reps)
     try:
-        theirs = median_time(torch_step(), args.repeats)
+        import torch  # noqa: F401
+        peer = True
     except ImportError:
-        theirs = float("nan")
+        peer = False
+    print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
+          + (", one core kept busy" if args.contend else "") + "\n")
+    print(_method.header())
+    with _method.contention(args.contend):
+        for name, ours, theirs in [
+                ("(c) VGG-11 train step, nn.Module + SGD momentum, batch 32, 32x32x3, 512 head",
+                 ours_step, torch_step),
+                ("(c') same step through nn.functional, new leaf tensors every step",
+                 ours_functional_step, torch_functional_step)]:
+            r = _method.compare(ours(), theirs() if peer else None, args.rounds, args.reps)
+            print(_method.row(name, r, "s"), flush=True)
     latency = first_call_latency()
-    print("| benchmark | ours (s) | PyTorch (s) | ours / PyTorch |")
-    print("|---|---|---|---|")
-    print(f"| (c) VGG-11 train step, batch 32, 32x32x3, 512 head | {ours:.3f} | {theirs:.3f} | "
-          f"{ours / theirs:.2f} |")
-    print(f"| (d) first step in a fresh process, warm cache | {latency['first_step_s']:.2f} | | |")
-    print(f"| (d') import + model build in that process | {latency['import_build_s']:.2f} | | |")
+    print(f"\n(d) first step in a fresh process, warm cache: {latency['first_step_s']:.2f} s "
+          f"(import + model build before it: {latency['import_build_s']:.2f} s)")
+    rss = {w: peak_rss_mb(w) for w in (["ours", "torch"] if peer else ["ours"])}
+    print("(e) peak RSS of a fresh process running 5 steps: "
+          + ", ".join(f"{w} {mb:.0f} MB" for w, mb in rss.items()))
 
 
 if __name__ == "__main__":

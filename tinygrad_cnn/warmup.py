@@ -39,6 +39,11 @@ def _exercise(dtype: type) -> None:
     p, g, m, v = (np.zeros(5, dtype) for _ in range(4))
     be.sgd_step(p, g, m, 0.1, 0.9, 0.0, 0.0, False, True)
     be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
+    from tinygrad_cnn.backends.cpu import winograd  # auto picks it for wide layers only
+    xw, ww = rng.standard_normal((1, 2, 4, 4)).astype(dtype), np.ones((2, 2, 3, 3), dtype)
+    yw = winograd.forward(xw, ww, None, 1, 1, relu=True)
+    winograd.backward_input(yw, ww, xw.shape, 1, 1)
+    winograd.backward_weight(yw, xw, 1, 1)
 
 
 #: kernels every training step runs: when one has no on-disk cache entry, the first batch

@@ -79,6 +79,14 @@ def single_threaded_blas() -> Iterator[None]:
             set_(old)
 
 
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block, serialised with :func:`parallel_items` (the
+    thread count is a process-wide setting that both change and restore)."""
+    with _lock, single_threaded_blas():
+        yield
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid():  # a forked child has no threads: make new ones
@@ -112,8 +120,9 @@ def parallel_items(n_items: int, body: Callable[[Any, int], None],
             body(state, i)
         return state  # unreachable: count() never ends
 
-    if workers == 1:
-        return [work()]
+    if workers == 1:  # BLAS single-threaded too: the same GEMM calls as with more workers
+        with _lock, single_threaded_blas():
+            return [work()]
     with _lock:  # one parallel call at a time: BLAS threads are a process-wide setting
         with single_threaded_blas():
             futures = [_executor().submit(work) for _ in range(workers - 1)]

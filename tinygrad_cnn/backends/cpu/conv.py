@@ -14,6 +14,10 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
 * input gradient: ``cols = W^T @ grad_out[item]``, then col2im adds it onto the item's samples
   (items are whole samples here, so no two threads touch the same input pixel).
 
+Wide stride-1 3x3 convolutions (forward, input and weight gradients) go to Winograd
+F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides, ``TGCNN_CONV_ALGO``
+overrides).
+
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
     >>> conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1)[0, 0]
@@ -22,18 +26,32 @@ Example:
 """
 from __future__ import annotations
 
-import numba
+import os
+
 import numpy as np
 
+from . import winograd
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
 # Fixed, not the thread count: the weight gradient's summation order must not depend on thread
-# timing. (Work items are sized from the thread count, so bit-identical results hold for one
-# thread count: the same machine and NUMBA_NUM_THREADS.)
+# timing, and work items are sized from the shapes alone (at least _MIN_ITEMS of them when the
+# batch allows), so results are bit-identical for any NUMBA_NUM_THREADS.
 _WEIGHT_GRAD_LANES = 4
+_MIN_ITEMS = 8  # granularity: a thread that loses its core leaves at most 1/8 behind
 
-__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
+__all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
+           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
+
+#: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
+CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+# auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
+# and O output channels, reaches this, per pass (the transforms cost ~(C+O) per tile, the GEMMs
+# save ~C*O). Measured on VGG layers, batch 32, against im2col (one-thread CPU time on a busy
+# machine): forward and input gradient tie at 64x128 (43), lose 6-14 % at 128x128 (64) and win
+# 15-40 % from 128x256 (85) on; the weight gradient, whose GEMMs run over all tiles, wins from
+# 64x64 (32) on; all lose at 3 input channels. To re-measure on a quiet machine.
+_WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -64,8 +82,8 @@ class _Plan:
         self.rows = self.c * kh * kw  # column-matrix rows over all groups
         self.args = (kh, kw, sh, sw, ph, pw, dh, dw, self.ow)
         columns = max(_MIN_COLUMNS, _ITEM_BYTES // (self.rows * itemsize))
-        if columns >= self.l:  # whole samples per item, but leave >= 2 items per thread
-            n_items = max(-(-self.n // max(1, columns // self.l)), 2 * numba.get_num_threads())
+        if columns >= self.l:  # whole samples per item, but leave >= _MIN_ITEMS items
+            n_items = max(-(-self.n // max(1, columns // self.l)), _MIN_ITEMS)
             self.m, self.band = -(-self.n // min(n_items, self.n)), self.oh
         else:  # one sample per item, a band of output rows; bands of (nearly) equal height
             bands = -(-self.oh // max(1, columns // self.ow))
@@ -94,18 +112,46 @@ class _Plan:
         return cols.reshape(self.g, self.k, m * width)
 
 
+def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
+                   dilation: Pair, groups: int) -> str:
+    """``"im2col"`` or ``"winograd"``: how ``pass_`` (``"forward"``, ``"input grad"`` or
+    ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
+
+    Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2; every
+    other geometry is im2col whatever the variable says.
+
+    Example:
+        >>> conv_algorithm("forward", (8, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+        'im2col'
+    """
+    choice = os.environ.get("TGCNN_CONV_ALGO", "auto").strip().lower() or "auto"
+    if choice not in CONV_ALGORITHMS:
+        raise ValueError(f"TGCNN_CONV_ALGO={choice!r}: expected one of "
+                         f"{', '.join(CONV_ALGORITHMS)}")
+    if not winograd.supports(w_shape, stride, padding, dilation, groups):
+        return "im2col"
+    if choice == "auto":
+        o, c = int(w_shape[0]), int(w_shape[1])
+        return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
+    return choice
+
+
 def _dtype_of(a: np.ndarray) -> np.dtype:
     return np.dtype(np.float64) if a.dtype == np.float64 else np.dtype(np.float32)
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,).
+                   padding: Pair, dilation: Pair, groups: int, relu: bool = False) -> np.ndarray:
+    """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,),
+    then ``max(., 0)`` if ``relu`` (NaN stays NaN), block by block while it is in cache.
 
     Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``.
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
+    if conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu)
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -123,9 +169,23 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
             dst[...] = np.matmul(wg, cols).reshape(p.g, p.og, m, p.l)
         if b is not None:  # while the block is still in cache
             dst += b.reshape(p.g, p.og, 1) if m == 1 else b.reshape(p.g, p.og, 1, 1)
+        if relu:
+            np.maximum(dst, 0, out=dst)
 
     parallel_items(len(items), body, lambda: np.empty(p.buf_size, dt))
     return out
+
+
+def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
+                        padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
+    """``max(conv2d_forward(...), 0)`` in one pass (the fused op of :mod:`tinygrad_cnn.ops.fused`).
+
+    Example:
+        >>> x = np.ones((1, 1, 2, 2), np.float32); w = -np.ones((1, 1, 1, 1), np.float32)
+        >>> float(conv2d_relu_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1).max())
+        0.0
+    """
+    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True)
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,
@@ -133,6 +193,9 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
     """Gradient of the convolution with respect to its input, shape ``x_shape``."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
+    if conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding)
     p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
     dx = np.empty((p.n, p.c, p.h, p.w), dt)
@@ -161,6 +224,9 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
+    if conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups) \
+            == "winograd":
+        return winograd.backward_weight(go, x, *padding)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
     lanes = min(len(items), _WEIGHT_GRAD_LANES)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-# Reassociation lets LLVM vectorise the per-line sums (2-3x, and no less accurate than a serial
-# float32 sum). No 'nnan'/'ninf': NaN and Inf must still propagate.
-_FAST = {"reassoc", "contract", "nsz", "arcp"}
+# No 'reassoc' (nor 'nsz'): with them, these parallel kernels gave different bits when run
+# right after compiling than when loaded from Numba's cache (the optimiser may reassociate the
+# sums differently each time the code is optimised), so a cold and a warm cache trained
+# different models. No 'nnan'/'ninf' either: NaN and Inf must still propagate.
+_FAST = {"contract", "arcp"}
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward",
            "cross_entropy_forward", "cross_entropy_backward"]

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..module import Module
+from ._fusion import run_fused
 
 
 class Sequential(Module):
@@ -38,8 +39,11 @@ class Sequential(Module):
             self.add_module(name, layer)
 
     def forward(self, x: Any) -> Any:
-        for layer in self._modules.values():
-            x = layer(x)
+        layers, i = list(self._modules.values()), 0
+        while i < len(layers):  # Conv2d + ReLU (+ eval BatchNorm) run as one fused op
+            fused = run_fused(layers, i, x)
+            x, used = (layers[i](x), 1) if fused is None else fused
+            i += used
         return x
 
     def __len__(self) -> int:
