@@ -54,10 +54,15 @@ def test_vgg11_bn_small_head_matches_onnxruntime(ort, tmp_path, torch_vgg, image
 def _every_builtin():
     return nn.Sequential(
         nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(),
+        nn.GroupNorm(3, 6), nn.GELU(), nn.SiLU(), nn.GELU("tanh"), nn.ELU(0.5), nn.ReLU6(),
+        nn.Hardswish(), nn.Softplus(2.0, 1.0), nn.Upsample(scale_factor=2),
+        nn.Upsample(size=(21, 23), mode="bilinear"), nn.GroupNorm(2, 6, affine=False),
+        nn.Upsample(size=32, mode="bilinear", align_corners=True),
         nn.Conv2d(6, 6, 3, stride=2, padding=(1, 2), dilation=(1, 2), groups=3, bias=False),
         nn.MaxPool2d(2), nn.AvgPool2d(3, 1, 1, count_include_pad=False), nn.AvgPool2d(2, 1),
         nn.AdaptiveAvgPool2d((3, 2)), nn.LeakyReLU(0.2), nn.Tanh(),
         nn.Sequential(nn.Flatten(), nn.Identity()), nn.Linear(36, 16), nn.BatchNorm1d(16),
+        nn.LayerNorm(16), nn.LayerNorm(16, elementwise_affine=False),
         nn.Sigmoid(), nn.Dropout(0.3), nn.Linear(16, 8, bias=False), nn.Softmax(1),
         nn.LogSoftmax(dim=1))
 
@@ -73,6 +78,9 @@ def test_every_builtin_layer(ort, tmp_path, images):
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.running_mean.data = tg.randn(m.num_features).data
             m.running_var.data = (tg.rand(m.num_features) + 0.5).data
+        if isinstance(m, (nn.GroupNorm, nn.LayerNorm)) and getattr(m, "weight", None) is not None:
+            m.weight.data = (tg.rand(*m.weight.shape) + 0.5).data
+            m.bias.data = tg.randn(*m.bias.shape).data
     model.eval()
     path = export_onnx(model, tmp_path / "all.onnx", (3, 32, 32))
     diff = float(np.abs(_run(ort, path, images) - ours(model, images)).max())

@@ -131,6 +131,88 @@ def identity(g: Any, layer: Any, x: str, sample: Any) -> str:
     return x
 
 
+def _f32(g: Any, name: str, value: Any) -> str:
+    return g.constant(name, np.asarray(value, np.float32))
+
+
+def gelu(g: Any, layer: Any, x: str, sample: Any) -> str:
+    """0.5 x (1 + erf(x / sqrt 2)), or the tanh approximation (opset 17 has no Gelu)."""
+    if layer.approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x]), x])
+        inner = g.node("Add", [x, g.node("Mul", [cube, _f32(g, "c", 0.044715)])])
+        t = g.node("Tanh", [g.node("Mul", [inner, _f32(g, "k", np.sqrt(2 / np.pi))])])
+    else:
+        t = g.node("Erf", [g.node("Div", [x, _f32(g, "sqrt2", np.sqrt(2.0))])])
+    half_x = g.node("Mul", [x, _f32(g, "half", 0.5)])
+    return g.node("Mul", [half_x, g.node("Add", [t, _f32(g, "one", 1.0)])])
+
+
+def silu(g: Any, layer: Any, x: str, sample: Any) -> str:
+    return g.node("Mul", [x, g.node("Sigmoid", [x])])
+
+
+def relu6(g: Any, layer: Any, x: str, sample: Any) -> str:
+    return g.node("Clip", [x, _f32(g, "min", 0.0), _f32(g, "max", 6.0)])
+
+
+def elu(g: Any, layer: Any, x: str, sample: Any) -> str:
+    return g.node("Elu", [x], alpha=float(layer.alpha))
+
+
+def softplus(g: Any, layer: Any, x: str, sample: Any) -> str:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
+    z = g.node("Mul", [x, _f32(g, "beta", layer.beta)])
+    soft = g.node("Div", [g.node("Softplus", [z]), _f32(g, "beta_div", layer.beta)])
+    linear = g.node("Greater", [z, _f32(g, "threshold", layer.threshold)])
+    return g.node("Where", [linear, x, soft])
+
+
+def layer_norm(g: Any, layer: Any, x: str, sample: Any) -> str:
+    shape = layer.normalized_shape
+    scale = layer.weight.numpy() if layer.elementwise_affine else np.ones(shape, np.float32)
+    inputs = [x, g.weight("weight", scale)]
+    if layer.elementwise_affine and layer.use_bias:
+        inputs.append(g.weight("bias", layer.bias.numpy()))
+    return g.node("LayerNormalization", inputs, axis=-len(shape), epsilon=float(layer.eps))
+
+
+def group_norm(g: Any, layer: Any, x: str, sample: Any) -> str:
+    """Instance normalisation of (N, groups, -1), reshaped back, then the per-channel affine
+    (opset 17 has no GroupNormalization)."""
+    groups = layer.num_groups
+    grouped = g.node("Reshape", [x, g.constant("grouped", np.array([0, groups, -1], np.int64))])
+    normed = g.node("InstanceNormalization",
+                    [grouped, _f32(g, "ones", np.ones(groups)), _f32(g, "zeros", np.zeros(groups))],
+                    epsilon=float(layer.eps))
+    y = g.node("Reshape", [normed, g.node("Shape", [x])])
+    if not layer.affine:
+        return y
+    per_channel = (1, layer.num_channels) + (1,) * (sample.ndim - 2)
+    y = g.node("Mul", [y, g.weight("weight", layer.weight.numpy().reshape(per_channel))])
+    return g.node("Add", [y, g.weight("bias", layer.bias.numpy().reshape(per_channel))])
+
+
+def upsample(g: Any, layer: Any, x: str, sample: Any) -> str:
+    """Resize with PyTorch's source-index rules: nearest = asymmetric + floor, bilinear =
+    pytorch_half_pixel (or align_corners)."""
+    if layer.mode == "nearest":
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                 "nearest_mode": "floor"}
+    else:
+        attrs = {"mode": "linear", "coordinate_transformation_mode":
+                 "align_corners" if layer.align_corners else "pytorch_half_pixel"}
+    if layer.size is None:
+        sh, sw = (layer.scale_factor,) * 2 if isinstance(layer.scale_factor, (int, float)) \
+            else layer.scale_factor
+        scales = _f32(g, "scales", [1.0, 1.0, sh, sw])
+        return g.node("Resize", [x, "", scales], **attrs)
+    oh, ow = _pair(layer.size)
+    batch_channels = g.node("Slice", [g.node("Shape", [x]), g.constant("start", np.array([0])),
+                                      g.constant("end", np.array([2]))])
+    sizes = g.node("Concat", [batch_channels, g.constant("hw", np.array([oh, ow]))], axis=0)
+    return g.node("Resize", [x, "", "", sizes], **attrs)
+
+
 #: registered layer name -> exporter; Sequential is walked by export_layer
 BUILTIN: dict[str, Callable[..., str]] = {
     "Conv2d": conv2d, "Linear": linear, "MaxPool2d": max_pool2d, "AvgPool2d": avg_pool2d,
@@ -138,5 +220,7 @@ BUILTIN: dict[str, Callable[..., str]] = {
     "BatchNorm2d": batch_norm, "Flatten": flatten, "ReLU": _simple("Relu"),
     "LeakyReLU": leaky_relu, "Sigmoid": _simple("Sigmoid"), "Tanh": _simple("Tanh"),
     "Softmax": _along_dim("Softmax"), "LogSoftmax": _along_dim("LogSoftmax"),
-    "Identity": identity, "Dropout": identity,
+    "Identity": identity, "Dropout": identity, "GELU": gelu, "SiLU": silu, "ReLU6": relu6,
+    "Hardswish": _simple("HardSwish"), "ELU": elu, "Softplus": softplus,
+    "LayerNorm": layer_norm, "GroupNorm": group_norm, "Upsample": upsample,
 }
