@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._geometry import out_size
 from . import _gemm, _pool as pool
 from ._common import SIMULATOR, TILE, blocks_for, empty, flat
 from .array import zeros
@@ -33,11 +34,6 @@ Pair = tuple[int, int]
 # Aim for about this many blocks before splitting a weight-gradient sum (2 per SM on big
 # GPUs); tiny under the simulator, where every thread is an OS thread.
 _TARGET_BLOCKS = 4 if SIMULATOR else 264
-
-
-def out_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
-    """Output length of one spatial axis."""
-    return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
 
 
 def _geo(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, has_bias):
