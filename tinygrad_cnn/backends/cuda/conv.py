@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._geometry import out_size
-from . import _gemm, _pool as pool
+from . import _gemm, _scratch as scratch
 from ._common import SIMULATOR, TILE, blocks_for, empty, flat
 from .array import zeros
 from .reduce import sum as _sum
@@ -103,8 +103,8 @@ def conv2d_backward_weight(grad_out: Any, x: Any, w_shape: tuple[int, ...], stri
         dw = empty(w_shape, x.dtype)
         _launch(_gemm.CONV_DW, grad_out, x, dw, x, M, N, K, groups, geo)
         return dw
-    part = pool.take((splits, o, N), x.dtype)
+    part = scratch.take((splits, o, N), x.dtype)
     _launch(_gemm.CONV_DW, grad_out, x, part, x, M, N, K, groups, geo, splits, kchunk)
     dw = _sum(part, (0,), False).reshape(w_shape)
-    pool.give(part)  # later launches run after the reduction: safe to reuse
+    scratch.give(part)  # later launches run after the reduction: safe to reuse
     return dw
