@@ -40,7 +40,7 @@ def splitmix64(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def hash_bits(key, i):  # noqa: ANN001, ANN201 (uint64 scalars or arrays, compiled by both backends)
+def hash_bits(key, i):  # noqa: ANN001, ANN201 (uint64 scalars/arrays; compiled by both backends)
     """The top ``BITS`` bits of splitmix64 at counter ``i`` for ``key`` (all ``uint64``).
 
     Element ``i`` is kept when ``hash_bits(key, i) >= threshold``. Works on ``np.uint64``
