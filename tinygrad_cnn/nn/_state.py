@@ -1,5 +1,6 @@
 """The state of a module tree: the walk over its parameters and persistent buffers that
-``state_dict``, ``load_state_dict`` and ``Module.to`` share, written once.
+``state_dict``, ``load_state_dict``, ``to`` and ``zero_grad`` share, written once, with the
+small records ``Module``'s methods return (``IncompatibleKeys``, the hook ``RemovableHandle``).
 
 Example:
     >>> from tinygrad_cnn.nn import Linear
