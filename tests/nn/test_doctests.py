@@ -4,7 +4,8 @@ import importlib
 
 import pytest
 
-MODULES = ["tinygrad_cnn.nn", "tinygrad_cnn.nn.module", "tinygrad_cnn.nn.init",
+MODULES = ["tinygrad_cnn.nn", "tinygrad_cnn.nn.module", "tinygrad_cnn.nn._state",
+           "tinygrad_cnn.nn.parameter", "tinygrad_cnn.nn.init",
            "tinygrad_cnn.nn.layers.conv", "tinygrad_cnn.nn.layers.linear",
            "tinygrad_cnn.nn.layers.pool", "tinygrad_cnn.nn.layers.activation",
            "tinygrad_cnn.nn.layers.norm", "tinygrad_cnn.nn.layers.dropout",

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..backends._geometry import out_size as _out_size  # noqa: F401 (nn's name for it)
 from ..tensor import FLOAT_DTYPES, Tensor
 
 IntPair = int | Sequence[int]
@@ -42,10 +43,6 @@ def _same_dtype(op: str, x: Tensor, *others: Tensor | None) -> None:
         if t is not None and t.dtype != x.dtype:
             raise TypeError(f"{op}: input is {x.dtype} but a parameter is {t.dtype}; "
                             f"convert with .to(dtype=...)")
-
-
-def _out_size(size: int, kernel: int, stride: int, pad: int, dilation: int = 1) -> int:
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backends import get_backend
+from ..backends._geometry import out_size
 from ..functions import stack
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.pool import MaxPool2d
@@ -60,21 +61,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                                  padding=p, dilation=d, groups=int(groups))
 
 
-def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= size + p:   # the last window must start inside
-        out -= 1
-    return out
-
-
 def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
                    d: tuple[int, int], ceil_mode: bool, return_indices: bool) -> Any:
     """Max pooling with PyTorch's ``dilation``, ``ceil_mode`` and ``return_indices``; the
     plain case runs the pooling kernel, the rest gathers the dilated window taps."""
     n, c, h, w = input.shape
-    oh, ow = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode), \
-        _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    oh, ow = out_size(h, k[0], s[0], p[0], d[0], ceil_mode), \
+        out_size(w, k[1], s[1], p[1], d[1], ceil_mode)
     if oh < 1 or ow < 1:
         raise ValueError(f"max_pool2d: the window does not fit input {input.shape}")
     if input.numel() == 0:                            # empty batch or no channels

@@ -18,89 +18,14 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from ..backends import get_backend, normalize_device
-from ..tensor import FLOAT_DTYPES, Tensor
-
-
-class Parameter(Tensor):
-    """A :class:`Tensor` that is a module's trainable leaf (``requires_grad=True`` by default).
-
-    Built from a Tensor it shares that tensor's data, dtype and device; built from array-like
-    data it follows :class:`Tensor`'s rules (floats become float32 unless ``dtype`` is given).
-
-    Example:
-        >>> w = Parameter(np.zeros((2, 3)))
-        >>> w.requires_grad, w.is_leaf
-        (True, True)
-    """
-
-    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
-                 device: str | None = None) -> None:
-        if isinstance(data, Tensor) and dtype is None:
-            target = normalize_device(device) if device is not None else data.device
-            if target != data.device:
-                data = data.to(target)
-            self._array, self.device = data._array, data.device
-            self.grad, self._ctx, self.requires_grad = None, None, False
-            self.requires_grad_(requires_grad)
-        else:
-            super().__init__(data, requires_grad, dtype, device or "cpu")
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-
-class IncompatibleKeys(NamedTuple):
-    """What :meth:`Module.load_state_dict` could not match (``strict=False``)."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-class StateDictError(RuntimeError):
-    """A state dict does not fit the module (missing or unexpected keys, shape mismatches)."""
-
-
-class RemovableHandle:
-    """Returned by :meth:`Module.register_forward_hook`; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
-
-
-def _to_host_array(value: Any) -> np.ndarray:
-    """A numpy view of a state-dict entry (numpy array, Tensor or anything array-like)."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    return np.asarray(value)
-
-
-def _move(t: Tensor, device: str | None, dtype: np.dtype | None) -> None:
-    """Move/cast ``t`` in place, keeping its identity (so optimizers' references stay valid)."""
-    new_dtype = dtype if dtype is not None and t.dtype in FLOAT_DTYPES else t.dtype
-    new_device = device or t.device
-    if new_device == t.device and new_dtype == t.dtype:
-        return
-    host = get_backend(t.device).to_numpy(t._array)
-    t._array = get_backend(new_device).from_numpy(np.array(host, dtype=new_dtype, order="C"))
-    t.device = new_device
+from ..tensor import Tensor
+from ._state import (IncompatibleKeys, RemovableHandle, StateDictError,  # noqa: F401 (re-exported)
+                     load_state, move_state, named_state_tensors, zero_grads)
+from .parameter import Parameter
 
 
 class Module:
@@ -381,13 +306,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or fill it with zeros when ``set_to_none=False``)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = Tensor._wrap(get_backend(p.device).zeros(p.shape, p.dtype), p.device)
+        zero_grads(self.parameters(), set_to_none)
 
     # ---- devices and dtypes ----
     def to(self, device: str | None = None, dtype: Any = None) -> "Module":
@@ -400,16 +319,7 @@ class Module:
             >>> layer.weight.dtype
             dtype('float64')
         """
-        dev = normalize_device(device) if device is not None else None
-        dt = np.dtype(dtype) if dtype is not None else None
-        if dt is not None and dt not in FLOAT_DTYPES:
-            raise TypeError(f"Module.to: dtype must be float32 or float64, got {dt}")
-        if dev is not None:
-            get_backend(dev)  # fail early (e.g. no GPU) before moving anything
-        for t in list(self.parameters()) + list(self.buffers()):
-            _move(t, dev, dt)
-            if t.grad is not None:
-                _move(t.grad, dev, dt)
+        move_state(self, device, dtype)
         return self
 
     def cpu(self) -> "Module":
@@ -434,28 +344,11 @@ class Module:
             ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var',
              '1.num_batches_tracked']
         """
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
-        for owner_name, owner in self.named_modules(prefix):
-            dotted = f"{owner_name}." if owner_name else ""
-            for name, p in owner._parameters.items():
-                if p is not None:
-                    out[dotted + name] = np.array(p.numpy(), copy=True)
-            for name, b in owner._buffers.items():
-                if b is not None and name not in owner._non_persistent:
-                    out[dotted + name] = np.array(b.numpy(), copy=True)
-        return out
+        return OrderedDict((k, np.array(t.numpy(), copy=True))
+                           for k, t in named_state_tensors(self, prefix).items())
 
     def _state_tensors(self) -> "OrderedDict[str, Tensor]":
-        out: OrderedDict[str, Tensor] = OrderedDict()
-        for owner_name, owner in self.named_modules():
-            dotted = f"{owner_name}." if owner_name else ""
-            for name, p in owner._parameters.items():
-                if p is not None:
-                    out[dotted + name] = p
-            for name, b in owner._buffers.items():
-                if b is not None and name not in owner._non_persistent:
-                    out[dotted + name] = b
-        return out
+        return named_state_tensors(self)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
@@ -465,39 +358,7 @@ class Module:
         missing or unexpected: a :class:`StateDictError` lists every problem. With
         ``strict=False`` the missing and unexpected keys are returned instead.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
-                            f"{type(state_dict).__name__}")
-        own = self._state_tensors()
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        arrays: dict[str, np.ndarray] = {}
-        mismatched = []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            arr = _to_host_array(state_dict[key])
-            if arr.dtype.kind not in "biuf":
-                mismatched.append(f"{key}: checkpoint dtype {arr.dtype} is not a real number "
-                                  f"type (model {target.dtype})")
-            elif tuple(arr.shape) != target.shape:
-                mismatched.append(f"{key}: checkpoint {tuple(arr.shape)} vs model {target.shape}")
-            arrays[key] = arr
-        problems = []
-        if strict and missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
-        if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
-        if mismatched:
-            problems.append(f"shape mismatches: {'; '.join(mismatched)}")
-        if problems:
-            raise StateDictError(f"load_state_dict into {type(self).__name__} failed: "
-                                 + " | ".join(problems))
-        for key, arr in arrays.items():
-            target = own[key]
-            host = np.array(arr, dtype=target.dtype, order="C")  # a copy; keeps 0-d shapes
-            target._array = get_backend(target.device).from_numpy(host)
-        return IncompatibleKeys(missing, unexpected)
+        return load_state(self, state_dict, strict)
 
     # ---- configuration (checkpoints, model files) ----
     def get_config(self) -> dict[str, Any]:

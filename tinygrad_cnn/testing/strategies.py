@@ -17,6 +17,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from ..backends._geometry import out_size
+
 
 def arrays(shape: tuple[int, ...], dtype: type = np.float64, low: float = -2.0,
            high: float = 2.0) -> st.SearchStrategy[np.ndarray]:
@@ -67,7 +69,7 @@ class ConvGeometry:
 
     @property
     def output_size(self) -> tuple[int, int]:
-        return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(
+        return tuple(out_size(n, k, s, p, d) for n, k, s, p, d in zip(
             (self.height, self.width), self.kernel, self.stride, self.padding, self.dilation))
 
 

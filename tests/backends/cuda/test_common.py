@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_cnn.backends.cuda import _common, _pool
+from tinygrad_cnn.backends.cuda import _common, _scratch
 
 
 def test_every_kernel_declares_float32_and_float64_or_explicit_signatures():
@@ -55,9 +55,9 @@ def test_padded_rejects_too_many_dimensions():
 
 
 def test_pool_reuses_buffers_per_shape_and_dtype(be):
-    _pool.clear()
-    a = _pool.take((3, 2), np.float32)
-    _pool.give(a)
-    assert _pool.take((3, 2), np.float64) is not a
-    assert _pool.take((3, 2), np.float32) is a
-    assert _pool.take((3, 2), np.float32) is not a
+    _scratch.clear()
+    a = _scratch.take((3, 2), np.float32)
+    _scratch.give(a)
+    assert _scratch.take((3, 2), np.float64) is not a
+    assert _scratch.take((3, 2), np.float32) is a
+    assert _scratch.take((3, 2), np.float32) is not a

@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 
+from .._geometry import out_size
 from . import winograd
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
@@ -73,8 +74,8 @@ class _Plan:
         sh, sw = int(stride[0]), int(stride[1])
         ph, pw = int(padding[0]), int(padding[1])
         dh, dw = int(dilation[0]), int(dilation[1])
-        self.oh = (self.h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-        self.ow = (self.w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        self.oh = out_size(self.h, kh, sh, ph, dh)
+        self.ow = out_size(self.w, kw, sw, pw, dw)
         self.l = self.oh * self.ow  # output positions per sample
         self.g = int(groups)
         self.og = self.o // self.g  # filters per group

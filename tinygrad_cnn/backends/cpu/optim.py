@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._adam_rule import adam_element
+
 __all__ = ["sgd_step", "adam_step"]
 
 
@@ -84,12 +86,15 @@ def sgd_step(param: np.ndarray, grad: np.ndarray, momentum_buf: np.ndarray, lr: 
                 bool(nesterov), bool(first_step))
 
 
+_adam_element = njit(cache=True, inline="always")(adam_element)
+
+
 @njit(cache=True, parallel=True)
 def _adam_kernel(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled,
                  step_size, bc2_sqrt):
     t = p.dtype.type
-    one = t(1)
     w1 = t(1.0 - beta1)  # lerp weight, as torch computes exp_avg.lerp_(grad, 1 - beta1)
+    rest_w1 = t(1) - w1
     b2 = t(beta2)
     c2 = t(1.0 - beta2)
     eps_ = t(eps)
@@ -107,17 +112,8 @@ def _adam_kernel(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled,
                 x = x * decay
             else:
                 d = d + wd * x
-        a = m[i]
-        # torch.lerp's two-branch formula keeps the ends exact.
-        if low_weight:
-            a = a + w1 * (d - a)
-        else:
-            a = d - (d - a) * (one - w1)
-        s = v[i] * b2 + c2 * d * d
-        m[i] = a
-        v[i] = s
-        denom = np.sqrt(s) / bc2 + eps_
-        p[i] = x - step_ * (a / denom)
+        p[i], m[i], v[i] = _adam_element(x, d, m[i], v[i], w1, rest_w1, low_weight, b2, c2,
+                                         step_, bc2, eps_)
 
 
 def adam_step(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,

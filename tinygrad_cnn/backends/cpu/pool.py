@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
+from .._geometry import out_size
+
 __all__ = [
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
@@ -32,10 +34,6 @@ def _float(a: np.ndarray) -> np.ndarray:
     """C-contiguous float32 or float64 (float64 stays, everything else becomes float32)."""
     dt = np.float64 if a.dtype == np.float64 else np.float32
     return np.ascontiguousarray(a, dtype=dt)
-
-
-def _out_size(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
 
 
 @njit(cache=True, inline="always")
@@ -129,7 +127,7 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
     x = _float(x)
     n, c, h, w = x.shape
     kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    shape = (n, c, _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw))
+    shape = (n, c, out_size(h, kh, sh, ph), out_size(w, kw, sw, pw))
     out = np.empty(shape, x.dtype)
     idx = np.empty(shape, np.int64)
     _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw)
@@ -212,7 +210,7 @@ def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
     x = _float(x)
     n, c, h, w = x.shape
     kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    oh, ow = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
+    oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
     out = np.empty((n, c, oh, ow), x.dtype)
     _window_avg_fwd(x, out, *_avg_windows(oh, sh, ph, kh, h, bool(count_include_pad)),
                     *_avg_windows(ow, sw, pw, kw, w, bool(count_include_pad)))

@@ -11,22 +11,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._dropout_hash import BITS, GOLDEN, M1, M2, mask_params
+from .._dropout_hash import hash_bits, mask_params
 
 __all__ = ["dropout_mask"]
 
 
+_hash_bits = njit(cache=True, inline="always")(hash_bits)
+
+
 @njit(cache=True, parallel=True)
-def _hash_mask(out, key, threshold, keep, golden, m1, m2, shift):
+def _hash_mask(out, key, threshold, keep):
     zero = out.dtype.type(0)
     kept = out.dtype.type(keep)
-    one = np.uint64(1)
     for i in prange(out.size):       # each element owns itself
-        z = key + (np.uint64(i) + one) * golden
-        z = (z ^ (z >> np.uint64(30))) * m1
-        z = (z ^ (z >> np.uint64(27))) * m2
-        z = z ^ (z >> np.uint64(31))
-        out[i] = kept if (z >> shift) >= threshold else zero
+        out[i] = kept if _hash_bits(key, np.uint64(i)) >= threshold else zero
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype, seed: int) -> np.ndarray:
@@ -46,6 +44,5 @@ def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype, seed: int) -
     shape = tuple(int(s) for s in shape)
     key, threshold, keep = mask_params(p, seed)
     out = np.empty(int(np.prod(shape, dtype=np.int64)), dt)
-    _hash_mask(out, np.uint64(key), np.uint64(threshold), float(keep), np.uint64(GOLDEN),
-               np.uint64(M1), np.uint64(M2), np.uint64(64 - BITS))
+    _hash_mask(out, np.uint64(key), np.uint64(threshold), float(keep))
     return out.reshape(shape)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import cuda, int32
 
-from . import _pool as pool
+from . import _scratch as scratch
 from ._common import THREADS, empty, flat, kernel, scalar
 
 __all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign",
@@ -125,10 +125,10 @@ def all_finite(a: Any) -> bool:
     if a.size == 0:
         return True
     blocks = min(_FINITE_BLOCKS, (a.size + THREADS - 1) // THREADS)
-    flags = pool.take((blocks,), np.int32)
+    flags = scratch.take((blocks,), np.int32)
     _nonfinite_flags.grid((blocks,), (THREADS,), flat(a), flags)
     bad = bool(flags.copy_to_host().any())
-    pool.give(flags)
+    scratch.give(flags)
     return not bad
 
 

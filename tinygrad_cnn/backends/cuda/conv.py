@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _gemm, _pool as pool
+from .._geometry import out_size
+from . import _gemm, _scratch as scratch
 from ._common import SIMULATOR, TILE, blocks_for, empty, flat
 from .array import zeros
 from .reduce import sum as _sum
@@ -33,11 +34,6 @@ Pair = tuple[int, int]
 # Aim for about this many blocks before splitting a weight-gradient sum (2 per SM on big
 # GPUs); tiny under the simulator, where every thread is an OS thread.
 _TARGET_BLOCKS = 4 if SIMULATOR else 264
-
-
-def out_size(size: int, k: int, stride: int, pad: int, dil: int) -> int:
-    """Output length of one spatial axis."""
-    return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
 
 
 def _geo(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, has_bias):
@@ -107,8 +103,8 @@ def conv2d_backward_weight(grad_out: Any, x: Any, w_shape: tuple[int, ...], stri
         dw = empty(w_shape, x.dtype)
         _launch(_gemm.CONV_DW, grad_out, x, dw, x, M, N, K, groups, geo)
         return dw
-    part = pool.take((splits, o, N), x.dtype)
+    part = scratch.take((splits, o, N), x.dtype)
     _launch(_gemm.CONV_DW, grad_out, x, part, x, M, N, K, groups, geo, splits, kchunk)
     dw = _sum(part, (0,), False).reshape(w_shape)
-    pool.give(part)  # later launches run after the reduction: safe to reuse
+    scratch.give(part)  # later launches run after the reduction: safe to reuse
     return dw

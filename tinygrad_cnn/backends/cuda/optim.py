@@ -17,6 +17,7 @@ from typing import Any
 
 from numba import cuda
 
+from .._adam_rule import adam_element
 from ._common import flat, kernel, scalar
 
 __all__ = ["sgd_step", "adam_step"]
@@ -34,9 +35,12 @@ def _sgd(p, g, buf, lr, momentum, one_minus_damp, wd, nesterov, first, use_momen
         p[i] -= lr * d
 
 
-@kernel("void({t}[::1], {t}[::1], {t}[::1], {t}[::1], {t}, {t}, {t}, {t}, {t}, {t}, {t}, "
-        "{t}, boolean)")
-def _adam(p, g, m, v, beta1, one_minus_b1, beta2, one_minus_b2, step_size, sqrt_bc2, eps,
+_adam_element = cuda.jit(device=True)(adam_element)
+
+
+@kernel("void({t}[::1], {t}[::1], {t}[::1], {t}[::1], {t}, {t}, boolean, {t}, {t}, {t}, {t}, "
+        "{t}, {t}, boolean)")
+def _adam(p, g, m, v, w1, rest_w1, low_weight, beta2, one_minus_b2, step_size, sqrt_bc2, eps,
           wd, decoupled):
     i = cuda.grid(1)
     if i < p.size:
@@ -46,11 +50,8 @@ def _adam(p, g, m, v, beta1, one_minus_b1, beta2, one_minus_b2, step_size, sqrt_
             pi = pi * wd  # wd holds the factor 1 - lr * weight_decay here
         else:
             gi = gi + wd * pi
-        mi = beta1 * m[i] + one_minus_b1 * gi
-        vi = beta2 * v[i] + one_minus_b2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        p[i] = pi - step_size * mi / (math.sqrt(vi) / sqrt_bc2 + eps)
+        p[i], m[i], v[i] = _adam_element(pi, gi, m[i], v[i], w1, rest_w1, low_weight, beta2,
+                                         one_minus_b2, step_size, sqrt_bc2, eps)
 
 
 def sgd_step(param: Any, grad: Any, momentum_buf: Any, lr: float, momentum: float,
@@ -75,7 +76,8 @@ def adam_step(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: int, l
     bc1 = 1.0 - beta1 ** step
     bc2 = 1.0 - beta2 ** step
     wd = 1.0 - lr * weight_decay if decoupled else weight_decay
+    w1 = scalar(t, 1.0 - beta1)  # torch's lerp weight, as on the CPU
     _adam.launch(param.size, flat(param), flat(grad), flat(exp_avg), flat(exp_avg_sq),
-                 scalar(t, beta1), scalar(t, 1.0 - beta1), scalar(t, beta2),
+                 w1, scalar(t, 1.0) - w1, bool((1.0 - beta1) < 0.5), scalar(t, beta2),
                  scalar(t, 1.0 - beta2), scalar(t, lr / bc1), scalar(t, math.sqrt(bc2)),
                  scalar(t, eps), scalar(t, wd), bool(decoupled))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from .._geometry import out_size
 from ._common import empty, flat, float32, kernel
 from .array import zeros
 
@@ -157,10 +158,6 @@ def _adaptive_bwd(grad, dx, geo):
         dx[i] = acc
 
 
-def _out_len(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
-
-
 def _geo(x_shape, out_hw, kernel=(1, 1), stride=(1, 1), padding=(0, 0)):
     return (int(x_shape[2]), int(x_shape[3]), int(out_hw[0]), int(out_hw[1]), int(kernel[0]),
             int(kernel[1]), int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]))
@@ -168,8 +165,8 @@ def _geo(x_shape, out_hw, kernel=(1, 1), stride=(1, 1), padding=(0, 0)):
 
 def _pooled_shape(x_shape, kernel, stride, padding):
     return (int(x_shape[0]), int(x_shape[1]),
-            _out_len(x_shape[2], kernel[0], stride[0], padding[0]),
-            _out_len(x_shape[3], kernel[1], stride[1], padding[1]))
+            out_size(x_shape[2], kernel[0], stride[0], padding[0]),
+            out_size(x_shape[3], kernel[1], stride[1], padding[1]))
 
 
 def max_pool2d_forward(x: Any, kernel: Pair, stride: Pair, padding: Pair) -> tuple[Any, Any]:

@@ -17,20 +17,19 @@ from typing import Any
 import numpy as np
 from numba import cuda, uint64
 
-from .._dropout_hash import BITS, GOLDEN, M1, M2, mask_params
+from .._dropout_hash import hash_bits, mask_params
 from ._common import SIMULATOR, empty, flat, float32, kernel, scalar
 
 __all__ = ["dropout_mask", "reference_mask"]
+
+_hash_bits = cuda.jit(device=True)(hash_bits)
+
 
 @kernel("void({t}[::1], uint64, uint64, {t})")
 def _mask(out, key, threshold, keep):
     i = cuda.grid(1)
     if i < out.size:
-        z = key + (uint64(i) + uint64(1)) * uint64(GOLDEN)
-        z = (z ^ (z >> uint64(30))) * uint64(M1)
-        z = (z ^ (z >> uint64(27))) * uint64(M2)
-        z = z ^ (z >> uint64(31))
-        out[i] = keep if (z >> uint64(64 - BITS)) >= threshold else float32(0)
+        out[i] = keep if _hash_bits(key, uint64(i)) >= threshold else float32(0)
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, dtype: Any, seed: int) -> Any:
@@ -54,10 +53,7 @@ def reference_mask(shape: tuple[int, ...], p: float, dtype: Any, seed: int) -> n
     key, threshold, keep = mask_params(p, seed)
     n = int(np.prod(shape, dtype=np.int64))
     with np.errstate(over="ignore"):
-        z = np.uint64(key) + (np.arange(1, n + 1, dtype=np.uint64) * np.uint64(GOLDEN))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(M1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(M2)
-        z = z ^ (z >> np.uint64(31))
+        bits = hash_bits(np.uint64(key), np.arange(n, dtype=np.uint64))
     dt = np.float64 if np.dtype(dtype) == np.float64 else np.float32
-    kept = (z >> np.uint64(64 - BITS)) >= np.uint64(threshold)
+    kept = bits >= np.uint64(threshold)
     return np.where(kept, dt(keep), dt(0)).astype(dt).reshape(shape)

@@ -1,4 +1,4 @@
-"""A per-shape pool of device buffers for temporaries (partial sums, flags).
+"""Scratch buffers: a per-shape pool of device temporaries (partial sums, flags).
 
 Device memory is freed lazily by Numba, so allocating a fresh temporary every training step
 piles up pending deallocations; instead a temporary is taken from the pool and given back
