@@ -54,6 +54,15 @@ class Job:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=True)
 
+    def __enter__(self) -> "Job":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Whatever the test did: no process of the job outlives it."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.communicate()
+
     def wait(self, timeout: float) -> subprocess.CompletedProcess:
         try:
             out, err = self.proc.communicate(timeout=timeout)

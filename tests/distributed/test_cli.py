@@ -97,11 +97,11 @@ def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
     args = ["train", "--epochs", "4", *TINY]
     full = tgcnn(2, *args, "--out", "full.h5", cwd=tmp_path)
     assert full.returncode == 0, full.stderr
-    job = Job(2, [os.environ.get("PYTHON", __import__("sys").executable), "-m", "tinygrad_cnn",
-                  *args, "--out", "cut.h5"], cwd=tmp_path)
-    _wait_for(job, "epoch 1:")
-    os.killpg(job.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-    cut = job.wait(60)
+    with Job(2, [os.environ.get("PYTHON", __import__("sys").executable), "-m", "tinygrad_cnn",
+                 *args, "--out", "cut.h5"], cwd=tmp_path) as job:
+        _wait_for(job, "epoch 1:")
+        os.killpg(job.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        cut = job.wait(60)
     assert cut.returncode == 130, cut.stderr
     errors = [ln for ln in cut.stderr.splitlines() if ln.startswith("Error:")]
     assert len(errors) == 1 and "resume with: tgcnn train --resume cut.h5" in errors[0]

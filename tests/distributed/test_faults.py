@@ -46,22 +46,22 @@ def test_nan_on_one_rank_stops_all_ranks_cleanly(tmp_path):
 
 
 def test_kill_9_of_one_rank_ends_the_job(tmp_path):
-    job = Job(2, [sys.executable, WORKER, "hang_forever", tmp_path / "x"],
-              extra_env={"NUMBA_NUM_THREADS": "1"})
-    pids, text = {}, ""
-    deadline = time.monotonic() + 60
-    while len(pids) < 2 and time.monotonic() < deadline:
-        line = job.proc.stdout.readline()
-        text += line  # the ranks' lines may arrive interleaved
-        pids = {int(rank): int(pid) for pid, rank in re.findall(r"pid (\d+) rank (\d+)", text)}
-        if not line:
-            break
-    assert len(pids) == 2, "the ranks did not start"
-    os.kill(pids[1], signal.SIGKILL)
-    started = time.monotonic()
-    r = job.wait(60)  # fails the test if mpiexec is still running after 60 s
-    assert r.returncode != 0
-    assert time.monotonic() - started < 60
+    with Job(2, [sys.executable, WORKER, "hang_forever", tmp_path / "x"],
+             extra_env={"NUMBA_NUM_THREADS": "1"}) as job:
+        pids, text = {}, ""
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            line = job.proc.stdout.readline()
+            text += line  # the ranks' lines may arrive interleaved
+            pids = {int(rank): int(pid) for pid, rank in re.findall(r"pid (\d+) rank (\d+)", text)}
+            if not line:
+                break
+        assert len(pids) == 2, "the ranks did not start"
+        os.kill(pids[1], signal.SIGKILL)
+        started = time.monotonic()
+        r = job.wait(60)  # fails the test if mpiexec is still running after 60 s
+        assert r.returncode != 0
+        assert time.monotonic() - started < 60
 
 
 def test_consistent_error_is_reported_once_with_its_exit_code(tmp_path):
