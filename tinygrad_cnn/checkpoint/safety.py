@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h5py
 import numpy as np
@@ -53,14 +53,14 @@ def open_checkpoint(path: str | os.PathLike[str]) -> h5py.File:
         raise CheckpointError(f"cannot read {p}: permission denied")
     try:
         is_hdf5 = h5py.is_hdf5(str(p))
-    except OSError as err:
+    except Exception as err:  # noqa: BLE001 - whatever HDF5 raises: one line
         raise CheckpointError(f"cannot read {p}: {one_line(err)}") from None
     if not is_hdf5:
         raise CheckpointError(f"{p} is not an HDF5 file: {_WRITER}")
     try:
         # locking=False: the file is only read, and locks fail on some network filesystems
         return h5py.File(p, "r", locking=False)
-    except (OSError, RuntimeError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - whatever HDF5 raises: one line
         raise corrupt(p, err) from None
 
 
@@ -187,9 +187,31 @@ def _refuse(label: str, where: str, what: str) -> None:
                           "to load it (use a file written by save_checkpoint())")
 
 
-def read_json(f: h5py.File, name: str, label: str) -> Any:
+#: deepest nesting of lists/objects a checkpoint's JSON texts may have
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iterative: any depth is safe).
+
+    Example:
+        >>> json_depth({"a": [1, [2]]}), json_depth(3)
+        (3, 0)
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def read_json(f: h5py.File, name: str, label: str,
+              read: Callable[[h5py.Dataset, str], Any] | None = None) -> Any:
     """The JSON value stored as a scalar UTF-8 string dataset ``name`` (structure already
-    checked), or a :class:`CheckpointError` when it is missing or malformed."""
+    checked), or a :class:`CheckpointError` when it is missing or malformed. ``read``
+    (dataset, where) reads the raw value (e.g. verifying a checksum first)."""
     obj = f.get(name)
     if not isinstance(obj, h5py.Dataset):
         raise CheckpointError(f"{label}: /{name} is missing: the file is incomplete; "
@@ -197,10 +219,20 @@ def read_json(f: h5py.File, name: str, label: str) -> Any:
     if obj.shape != () or h5py.check_string_dtype(obj.dtype) is None:
         raise CheckpointError(f"{label}: /{name} must be a scalar string dataset, found shape "
                               f"{obj.shape} dtype {obj.dtype}")
-    raw = obj[()]
+    raw = read(obj, f"/{name}") if read is not None else obj[()]
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        return json.loads(text)
+        value = json.loads(text)
     except (UnicodeDecodeError, ValueError) as err:
         raise CheckpointError(f"{label}: /{name} is not valid UTF-8 JSON "
                               f"({one_line(err)})") from None
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = json_depth(value)
+    if depth > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{label}: /{name} nests lists or objects more than "
+                              f"{MAX_JSON_DEPTH} deep, which checkpoints never do: the file is "
+                              "damaged or forged")
+    return value

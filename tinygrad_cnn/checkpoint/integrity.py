@@ -1,0 +1,82 @@
+"""What a checkpoint's bytes must satisfy once read: each dataset's SHA-256 (format version 2
+and later) and finite weights.
+
+Version-1 files have no checksums: they still load, with a :class:`CheckpointNote` warning
+saying that their data could not be verified (save them again to add checksums).
+
+Example:
+    >>> import numpy as np
+    >>> check = Integrity("model.h5", version=2)
+    >>> check.expected_missing("/parameters/0.weight")
+    Traceback (most recent call last):
+    tinygrad_cnn.checkpoint.errors.CheckpointError: model.h5: /parameters/0.weight has no sha256 attribute, which format version 2 requires: the file is damaged or was not written by save_checkpoint()
+"""
+from __future__ import annotations
+
+import hmac
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .errors import CheckpointError
+from .layout import ATTR_SHA256, CHECKSUM_VERSION, digest
+
+
+class CheckpointNote(UserWarning):
+    """Something the user should know about a checkpoint that still loaded."""
+
+
+class Integrity:
+    """Verifies every dataset read from one file against its ``sha256`` attribute."""
+
+    def __init__(self, label: str, version: int) -> None:
+        self.label, self.version = label, version
+        self.required = version >= CHECKSUM_VERSION
+        if not self.required:
+            warnings.warn(f"{label} uses checkpoint format version {version}, which has no "
+                          "checksums: its weights cannot be verified; save it again to add "
+                          "them", CheckpointNote, stacklevel=3)
+
+    def expected_missing(self, where: str) -> None:
+        raise CheckpointError(f"{self.label}: {where} has no sha256 attribute, which format "
+                              f"version {self.version} requires: the file is damaged or was "
+                              "not written by save_checkpoint()")
+
+    def read(self, ds: h5py.Dataset, where: str) -> Any:
+        """``ds``'s value (``bytes`` for a scalar string), after checking its checksum."""
+        value = ds[()] if ds.shape == () and h5py.check_string_dtype(ds.dtype) else ds[...]
+        if not self.required:
+            return value
+        if ATTR_SHA256 not in ds.attrs:
+            self.expected_missing(where)
+        aid = ds.attrs.get_id(ATTR_SHA256)
+        if aid.shape != () or h5py.check_string_dtype(aid.dtype) is None:
+            raise CheckpointError(f"{self.label}: {where} has a malformed sha256 attribute: "
+                                  "the file is damaged")
+        stored = ds.attrs[ATTR_SHA256]
+        if isinstance(stored, bytes):
+            stored = stored.decode("ascii", "replace")
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        if not isinstance(stored, str) or not hmac.compare_digest(stored, digest(raw)):
+            raise CheckpointError(f"{self.label}: {where} does not match its SHA-256 checksum: "
+                                  "the file is corrupt; use an intact copy or save it again")
+        return value
+
+
+def check_finite(state: Mapping[str, np.ndarray], label: str) -> None:
+    """Refuse NaN/Inf in float parameters and buffers, naming the first one.
+
+    Example:
+        >>> check_finite({"w": np.array([1.0, np.nan])}, "m.h5")
+        Traceback (most recent call last):
+        tinygrad_cnn.checkpoint.errors.CheckpointError: m.h5: parameter 'w' holds NaN or Inf values (1 of 2): the weights are broken; load it with allow_nonfinite=True to inspect them anyway
+    """
+    for name, arr in state.items():
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+            raise CheckpointError(f"{label}: parameter {name!r} holds NaN or Inf values ({bad} "
+                                  f"of {arr.size}): the weights are broken; load it with "
+                                  "allow_nonfinite=True to inspect them anyway")
