@@ -98,10 +98,15 @@ def train_command(ctx: click.Context, **params: Any) -> None:
 
     from .progress import ConsoleReporter
 
+    from .entry import current
+
     checkpoint = params.pop("resume")
     reporter = ConsoleReporter()
+    interrupts = current()
     try:
         if checkpoint is not None:
+            if interrupts is not None:
+                interrupts.note_checkpoint(checkpoint)  # complete, whatever happens next
             changes = _resume_changes(ctx, params)
             click.echo(f"resuming {checkpoint}")
             result = resume(checkpoint, epochs=params["epochs"] if explicit(ctx, "epochs") else None,
@@ -116,7 +121,16 @@ def train_command(ctx: click.Context, **params: Any) -> None:
             result = train(config, callbacks=[reporter], data=data)
     finally:
         reporter.close()
-    _print_result(result)
+    try:
+        _print_result(result)
+        if interrupts is not None:  # all done: a Ctrl-C from here on exits at once, saying so
+            interrupts.note_checkpoint(result.checkpoint)
+            interrupts.finished = True
+    except KeyboardInterrupt:
+        from tinygrad_cnn.training import TrainingInterrupted
+
+        last = result.history[-1]["epoch"] if result.history else 0
+        raise TrainingInterrupted(str(result.checkpoint), last, 0, finished=True) from None
 
 
 def _print_plan(config: TrainConfig, data: Any) -> None:

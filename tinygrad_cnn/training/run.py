@@ -18,11 +18,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..checkpoint.lock import output_lock
 from ..nn.module import Module
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .evaluation import EvalResult, evaluate
 from .plots import curves_path
+from .errors import TrainingInterrupted
 from .trainer import Callback, Trainer
 
 
@@ -244,10 +246,11 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
         set_strict(True)
     device = check_device(config.device)
     out = check_output(config.out)
-    data = data if data is not None else prepare_data(config)
-    model = build_model(config, data.info).to(device)
-    trainer = _assemble(config, data, model, callbacks, out)
-    return _run(trainer, config, data, started, None)
+    with output_lock(out):  # one writer per --out for the whole run
+        data = data if data is not None else prepare_data(config)
+        model = build_model(config, data.info).to(device)
+        trainer = _assemble(config, data, model, callbacks, out)
+        return _run(trainer, config, data, started, None)
 
 
 def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: float,
@@ -256,9 +259,16 @@ def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: flo
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
         trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
     test = None
-    if len(data.y_test):
-        test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
-                        std=data.info.std, classes=data.info.classes)
+    finished = TrainingInterrupted(str(trainer.checkpoint_path), trainer.epoch, 0,
+                                   finished=True)
+    if trainer._stop_requested:  # Ctrl-C during the last epoch's validation or save
+        raise finished
+    try:
+        if len(data.y_test):
+            test = evaluate(trainer.model, data.x_test, data.y_test, mean=data.info.mean,
+                            std=data.info.std, classes=data.info.classes)
+    except KeyboardInterrupt:
+        raise finished from None
     return TrainResult(history, trainer.best_epoch, test, Path(trainer.checkpoint_path),
                        curves_path(trainer.checkpoint_path), config,
                        time.perf_counter() - started, resumed_from, data.info, list(data.info.notes))
@@ -299,22 +309,31 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                             out=str(out) if out is not None else str(checkpoint),
                             device=device if device is not None else stored.device)
     config.validate()
-    dev = check_device(config.device)
+    check_device(config.device)
     done = int(meta.get("epoch", 0))
     if config.epochs < done:
         raise OptionError("epochs", f"the checkpoint has already trained {done} epochs; pass "
                                     f"--epochs {done} or more")
     target = check_output(config.out)
+    with output_lock(target):  # one writer per --out for the whole run
+        return _resume(ckpt.model, meta, ckpt.optimizer_state, ckpt.scheduler_state, stored,
+                       config, target, done, callbacks, started, checkpoint)
+
+
+def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, scheduler_state: Any,
+            stored: TrainConfig, config: TrainConfig, target: Path, done: int,
+            callbacks: Sequence[Callback], started: float, checkpoint: Any) -> TrainResult:
+    dev = check_device(config.device)
     data = prepare_data(config)
     info = DataInfo.from_metadata(meta)
     if info.input_shape != data.info.input_shape or info.classes != data.info.classes:
         raise OptionError("resume", "the data no longer matches the checkpoint (input shape or "
                                     "classes changed); resume with the same data")
     data.info = info  # keep the run's own normalisation, bit for bit
-    trainer = _assemble(config, data, ckpt.model.to(dev), callbacks, target)
+    trainer = _assemble(config, data, model.to(dev), callbacks, target)
     same_length = config.epochs == stored.epochs
     try:
-        trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
+        trainer.load_state(meta, optimizer_state, scheduler_state,
                            restore_scheduler=same_length)
     except (ValueError, KeyError, TypeError, IndexError) as err:
         from ..checkpoint import CheckpointError
