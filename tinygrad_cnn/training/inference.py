@@ -59,15 +59,12 @@ def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel
         >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
         ['square', 'circle']
     """
-    from ..checkpoint import CheckpointError, load_checkpoint
+    from ..checkpoint import load_checkpoint
+    from .metadata import check_metadata
 
     ckpt = load_checkpoint(path, device=device)
-    try:
-        info = DataInfo.from_metadata(ckpt.metadata)
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} does not record the data it was trained on (missing "
-                              f"{err}): it was not written by tgcnn train; train it with "
-                              f"tgcnn train or save it with that metadata") from None
+    check_metadata(ckpt.metadata, str(path))  # one clear error for any bad type or range
+    info = DataInfo.from_metadata(ckpt.metadata)
     ckpt.model.eval()
     return LoadedModel(ckpt.model, info, dict(ckpt.metadata), Path(path))
 
@@ -88,6 +85,10 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     spec = data or (cfg.data if cfg else loaded.info.dataset)
     if not spec:
         raise OptionError("data", "the checkpoint does not name its dataset; pass --data")
+    if data is None and ":" in spec:  # a checkpoint never chooses which local files are read
+        raise OptionError("data", f"the checkpoint was trained on {spec!r}, a dataset read "
+                                  f"from local files; name it yourself to evaluate on it "
+                                  f"(--data {spec})")
     if seed is None:
         seed = cfg.seed if cfg else 0
     if limit is None and data is None and cfg is not None:

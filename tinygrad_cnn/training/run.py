@@ -294,8 +294,11 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     started = time.perf_counter()
     if changes and changes.get("strict_plugins"):
         set_strict(True)
+    from .metadata import check_metadata
+
     ckpt = load_checkpoint(checkpoint, device="cpu")
     meta = ckpt.metadata
+    check_metadata(meta, str(checkpoint), need_data=False)
     if "train_config" not in meta or "loader_state" not in meta:
         raise OptionError("resume", f"{checkpoint} holds no training state (not written by "
                                     f"tgcnn train); start a new run instead")
@@ -335,7 +338,7 @@ def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, schedu
     try:
         trainer.load_state(meta, optimizer_state, scheduler_state,
                            restore_scheduler=same_length)
-    except (ValueError, KeyError, TypeError, IndexError) as err:
+    except Exception as err:  # noqa: BLE001 - any malformed state: one line, nothing lost
         from ..checkpoint import CheckpointError
 
         raise CheckpointError(" ".join(f"{checkpoint}: its training state cannot be restored "
