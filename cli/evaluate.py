@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .options import data_callback, device_callback
+from .options import data_callback, device_callback, max_data_bytes_option
 
 EXAMPLES = """
 \b
@@ -31,6 +31,7 @@ Examples:
 @click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
               default="cpu", show_default=True, callback=device_callback, help="Where to run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@max_data_bytes_option
 def eval_command(checkpoint: str, data: str | None, seed: int | None, limit: int | None,
                  batch_size: int, device: str, as_json: bool) -> None:
     """Evaluate CHECKPOINT on a test split: the checkpoint alone supplies the model, class

@@ -9,7 +9,8 @@ import click
 
 from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
 
-from .options import config_callback, data_callback, device_callback, explicit, model_callback
+from .options import (config_callback, data_callback, device_callback, explicit,
+                      max_data_bytes_option, model_callback)
 
 _D = TrainConfig()  # the defaults, in one place
 
@@ -86,6 +87,7 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               help="Use only the first N training and N test images (quick trials).")
 @click.option("--strict-plugins", is_flag=True, default=False,
               help="Fail when any installed plugin is broken (else it is reported and skipped).")
+@max_data_bytes_option
 @click.pass_context
 def train_command(ctx: click.Context, **params: Any) -> None:
     """Train a CNN classifier and save it (model, optimizer, history) to one HDF5 file.
