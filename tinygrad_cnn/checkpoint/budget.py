@@ -29,6 +29,11 @@ _NO_STATE = {"MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ReLU", "LeakyReLU",
 SLACK = 1 << 20
 #: most configuration nodes a checkpoint may hold
 MAX_NODES = 100_000
+#: sane bounds of the geometry arguments of the built-in layers (real networks stay far
+#: below: the activations of a forward pass grow with them, not with the stored weights)
+MAX_GEOMETRY = {"kernel_size": 1024, "stride": 1024, "dilation": 1024, "output_size": 16_384,
+                "padding": 256}
+_GEOMETRY_LAYERS = {"Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"}
 
 
 def _int(value: Any, default: int = 1) -> int:
@@ -88,6 +93,10 @@ def _nodes(config: Any) -> Iterator[dict[str, Any]]:
         count += 1
         if count > MAX_NODES:
             raise CheckpointError(f"the model configuration has more than {MAX_NODES} layers")
+        kind = node.get("type")
+        args = node.get("args")
+        if kind in _GEOMETRY_LAYERS and isinstance(args, dict):
+            _check_geometry(kind, args)
         name = node.get("name")
         if isinstance(name, str) and name.startswith("__"):
             raise CheckpointError(f"the model configuration names a layer {name[:40]!r}; "
@@ -96,6 +105,14 @@ def _nodes(config: Any) -> Iterator[dict[str, Any]]:
         children = node.get("layers")
         if isinstance(children, list):
             stack.extend(children)
+
+
+def _check_geometry(kind: str, args: dict[str, Any]) -> None:
+    for arg, bound in MAX_GEOMETRY.items():
+        for v in _ints(args.get(arg)):
+            if abs(v) > bound:
+                raise CheckpointError(f"its {kind} layer has {arg} {v}, beyond the sane bound "
+                                      f"of {bound}")
 
 
 def implied_elements(config: Any) -> int:

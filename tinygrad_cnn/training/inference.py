@@ -66,7 +66,40 @@ def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel
     check_metadata(ckpt.metadata, str(path))  # one clear error for any bad type or range
     info = DataInfo.from_metadata(ckpt.metadata)
     ckpt.model.eval()
+    _check_runs(ckpt.model, info, str(path))
     return LoadedModel(ckpt.model, info, dict(ckpt.metadata), Path(path))
+
+
+def _check_runs(model: Module, info: DataInfo, label: str) -> None:
+    """One zero image of the recorded input shape through the model: it must give one score
+    per recorded class (a checkpoint whose configuration and metadata disagree is refused
+    here, in one line, rather than failing inside an evaluation)."""
+    from ..autograd import no_grad
+    from ..checkpoint import CheckpointError
+    from ..tensor import Tensor
+
+    shape = "x".join(str(v) for v in info.input_shape)
+    try:
+        with no_grad():
+            out = model(Tensor(np.zeros((1, *info.input_shape), np.float32),
+                               device=_device_of(model)))
+    except MemoryError:
+        raise CheckpointError(f"{label}: not enough memory to run its model on one {shape} "
+                              "image") from None
+    except (ValueError, TypeError, RuntimeError, IndexError, OverflowError) as err:
+        raise CheckpointError(" ".join(f"{label}: its model does not accept its recorded "
+                                       f"{shape} input ({err}): the file is damaged".split())
+                              ) from None
+    if tuple(out.shape) != (1, len(info.classes)):
+        raise CheckpointError(f"{label}: its model gives {tuple(out.shape)[1:]} scores per image "
+                              f"but the file records {len(info.classes)} classes: the file is "
+                              "damaged")
+
+
+def _device_of(model: Module) -> str:
+    from .evaluation import model_device
+
+    return model_device(model)
 
 
 def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = None,
