@@ -10,8 +10,8 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import nn
 from tinygrad_cnn.__main__ import load_cli
 
-TRAINING = ["config", "errors", "evaluation", "history", "inference", "plots", "run", "trainer",
-            "visualize"]
+TRAINING = ["config", "errors", "evaluation", "history", "inference", "metadata", "plots", "run",
+            "trainer", "visualize"]
 CLI = ["errors", "options", "progress", "main"]
 
 
