@@ -73,7 +73,10 @@ class Interrupts:
         if self.count > 1:
             self.exit_now("interrupted again: stopped at once")
         if self._on_first is not None:
-            self._on_first()
+            try:
+                self._on_first()
+            except Exception:  # noqa: BLE001 - e.g. a re-entrant print: the stop is requested
+                pass
             return
         raise KeyboardInterrupt
 

@@ -98,9 +98,8 @@ def train_command(ctx: click.Context, **params: Any) -> None:
     from tinygrad_cnn.training import resume, train
     from tinygrad_cnn.training.run import check_output, prepare_data
 
-    from .progress import ConsoleReporter
-
     from .entry import current
+    from .progress import ConsoleReporter
 
     checkpoint = params.pop("resume")
     reporter = ConsoleReporter()
