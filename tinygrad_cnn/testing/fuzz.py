@@ -358,7 +358,8 @@ def run_fuzz(checkpoint: str | Path, counts: dict[str, int], seed: int = 0,
                     target = target.with_suffix(".npz")
                     mutate_npz(rng, target)
                     original = str(originals["npz"])
-                report.add(kind, *pool.run(kind, str(target), original))
+                outcome, detail = pool.run(kind, str(target), original)
+                report.add(kind, outcome, f"mutant {i}: {detail}")
                 if target.is_dir():
                     shutil.rmtree(target, ignore_errors=True)
                 else:
