@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("--checkpoint", default=None, help="a tgcnn train checkpoint to mutate")
     ap.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a hang")
+    ap.add_argument("--keep", default=None, help="folder to copy failing mutants into")
     args = ap.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,7 +51,8 @@ def main() -> int:
                 print(f"  {kind}: {done}/{args.mutants}", file=sys.stderr, flush=True)
 
         report = run_fuzz(ckpt, {k: args.mutants for k in kinds}, seed=args.seed,
-                          limit=MEMORY_LIMIT, timeout=args.timeout, progress=progress)
+                          limit=MEMORY_LIMIT, timeout=args.timeout, progress=progress,
+                          keep=args.keep)
         seconds = time.perf_counter() - started
     load = os.getloadavg()[0]
     print(f"checkpoint {ckpt.name} ({size} bytes), seed "

@@ -329,9 +329,11 @@ class _Pool:
 
 def run_fuzz(checkpoint: str | Path, counts: dict[str, int], seed: int = 0,
              limit: int = MEMORY_LIMIT, timeout: float = 60.0,
-             progress: Callable[[str, int], None] | None = None) -> FuzzReport:
+             progress: Callable[[str, int], None] | None = None,
+             keep: str | Path | None = None) -> FuzzReport:
     """Make ``counts[kind]`` seeded mutants of each kind (checkpoint kinds mutate the file
-    ``checkpoint``, which must hold ``tgcnn train`` metadata) and classify each load."""
+    ``checkpoint``, which must hold ``tgcnn train`` metadata) and classify each load;
+    mutants that fail are copied into the folder ``keep`` when given."""
     report = FuzzReport()
     raw = Path(checkpoint).read_bytes()
     work = Path(tempfile.mkdtemp(prefix="tgcnn-fuzz-"))
@@ -360,6 +362,10 @@ def run_fuzz(checkpoint: str | Path, counts: dict[str, int], seed: int = 0,
                     original = str(originals["npz"])
                 outcome, detail = pool.run(kind, str(target), original)
                 report.add(kind, outcome, f"mutant {i}: {detail}")
+                if keep is not None and outcome in FAILURES:
+                    Path(keep).mkdir(parents=True, exist_ok=True)
+                    copy = shutil.copytree if target.is_dir() else shutil.copy
+                    copy(target, Path(keep) / f"{outcome}-{target.name}")
                 if target.is_dir():
                     shutil.rmtree(target, ignore_errors=True)
                 else:
