@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from .errors import CheckpointError
-from .layout import ATTR_SHA256, CHECKSUM_VERSION, digest
+from .layout import ATTR_SHA256, CHECKSUM_VERSION, digest, fixed_text
 
 
 class CheckpointNote(UserWarning):
@@ -53,7 +53,8 @@ class Integrity:
         if ATTR_SHA256 not in ds.attrs:
             self.expected_missing(where)
         aid = ds.attrs.get_id(ATTR_SHA256)
-        if aid.shape != () or h5py.check_string_dtype(aid.dtype) is None:
+        string = h5py.check_string_dtype(aid.dtype)
+        if aid.shape != () or string is None or string.length is None:
             raise CheckpointError(f"{self.label}: {where} has a malformed sha256 attribute: "
                                   "the file is damaged")
         stored = ds.attrs[ATTR_SHA256]
@@ -83,22 +84,38 @@ def check_finite(state: Mapping[str, np.ndarray], label: str) -> None:
 
 
 def reseal(f: h5py.File) -> None:
-    """Recompute the ``sha256`` attribute of every dataset of the open, writable file ``f``:
-    after editing a checkpoint with h5py on purpose (the edit is then accepted if it follows
-    every other rule of docs/FORMAT.md). Datasets that declare more bytes than they store
-    are skipped (loading refuses them anyway).
+    """Make the open, writable file ``f`` follow version 2's storage rules again after an
+    edit with h5py: variable-length strings (what h5py writes for a ``str``) become
+    fixed-length, and every dataset's ``sha256`` is recomputed. The edit is then accepted if
+    it follows every other rule of docs/FORMAT.md. Datasets that declare more bytes than they
+    store are skipped (loading refuses them anyway).
 
     Example:
         >>> with h5py.File("model.h5", "r+") as f:                # doctest: +SKIP
         ...     f["metadata/json"][...] = ...
         ...     reseal(f)
     """
+    objects: list[Any] = [f]
+    f.visititems(lambda name, obj: objects.append(obj))
+    for obj in objects:
+        if isinstance(obj, h5py.Dataset) and obj.shape == () and \
+                _is_vlen(h5py.check_string_dtype(obj.dtype)):
+            parent, name, value = obj.parent, obj.name.rsplit("/", 1)[1], obj[()]
+            del parent[name]
+            raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            parent[name] = np.bytes_(raw or b" ")
+        for key in list(obj.attrs):
+            if _is_vlen(h5py.check_string_dtype(obj.attrs.get_id(key).dtype)):
+                value = obj.attrs[key]
+                obj.attrs[key] = fixed_text(value.decode("utf-8", "replace")
+                                            if isinstance(value, bytes) else str(value))
+
     def visit(name: str, obj: Any) -> None:
         if not isinstance(obj, h5py.Dataset) or obj.shape is None:
             return
         if h5py.check_string_dtype(obj.dtype) is not None:
             if obj.shape == ():
-                obj.attrs[ATTR_SHA256] = digest(obj[()])
+                obj.attrs[ATTR_SHA256] = fixed_text(digest(obj[()]))
             return
         if obj.dtype.kind not in "biuf" or \
                 obj.id.get_storage_size() != obj.dtype.itemsize * int(np.prod(obj.shape)):
@@ -106,6 +123,10 @@ def reseal(f: h5py.File) -> None:
         value = np.empty(obj.shape, obj.dtype)  # a low-level read of exactly what is stored
         if value.size:
             obj.id.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
-        obj.attrs[ATTR_SHA256] = digest(value)
+        obj.attrs[ATTR_SHA256] = fixed_text(digest(value))
 
     f.visititems(visit)
+
+
+def _is_vlen(string: Any) -> bool:
+    return string is not None and string.length is None

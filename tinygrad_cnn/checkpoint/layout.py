@@ -51,6 +51,17 @@ ARRAY_MARKER = "__ndarray__"
 TREE_ARRAY_KINDS = "biuf"
 
 
+def fixed_text(text: str) -> np.bytes_:
+    """``text`` as a fixed-length string for an HDF5 attribute (h5py stores a ``str`` as a
+    variable-length string in the global heap, which version 2 does not use).
+
+    Example:
+        >>> fixed_text("Adam")
+        np.bytes_(b'Adam')
+    """
+    return np.bytes_(text.encode("utf-8"))
+
+
 def digest(data: Any) -> str:
     """The hex SHA-256 a dataset's ``sha256`` attribute holds: of the UTF-8 bytes for a string
     dataset (``bytes``/``str``), of the C-order bytes as stored for a numeric array.

@@ -105,7 +105,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointData:
     label = str(path)
     with _reading(label), open_checkpoint(path) as f:
         version, framework = check_header(f, label)
-        check_structure(f, label)
+        check_structure(f, label, version)
         verify = Integrity(label, version)
         config, plugins = _read_model(f, label, verify)
         datasets = _parameter_datasets(f, label)
@@ -146,7 +146,7 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
     label = str(path)
     with _reading(label), open_checkpoint(path) as f:
         version, framework = check_header(f, label)
-        check_structure(f, label)
+        check_structure(f, label, version)
         verify = Integrity(label, version)
         config, plugins = _read_model(f, label, verify)
         datasets = _parameter_datasets(f, label)
@@ -351,7 +351,7 @@ def _read_tree(f: h5py.File, key: str, label: str, verify: Integrity,
     if not isinstance(group, h5py.Group):
         raise CheckpointError(f"{label}: /{key} must be a group")
     tree = read_json(f, f"{key}/{TREE_JSON}", label, verify.read)
-    cls = read_str_attr(group, ATTR_CLASS, label)
+    cls = read_str_attr(group, ATTR_CLASS, label, vlen_ok=verify.version == 1)
     arrays = group.get(TREE_ARRAYS)
     found: dict[str, h5py.Dataset] = {}
     for name, where in array_refs(tree, key):

@@ -31,7 +31,7 @@ import numpy as np
 from .errors import CheckpointError
 from .layout import (ATTR_CLASS, ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWORK_VERSION,
                      ATTR_SHA256, FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS,
-                     PARAMETERS, TREE_ARRAYS, TREE_JSON, digest, encode_tree)
+                     PARAMETERS, TREE_ARRAYS, TREE_JSON, digest, encode_tree, fixed_text)
 from .lock import output_lock, remove_stale_temps
 from .safety import one_line
 
@@ -178,21 +178,21 @@ def write_text(group: h5py.Group, name: str, text: str) -> h5py.Dataset:
     raw = text.encode("utf-8") or b" "  # HDF5 strings have at least one byte
     ds = group.create_dataset(name, data=np.bytes_(raw),
                               dtype=h5py.string_dtype("utf-8", len(raw)))
-    ds.attrs[ATTR_SHA256] = digest(raw)
+    ds.attrs[ATTR_SHA256] = fixed_text(digest(raw))
     return ds
 
 
 def _write_array(group: h5py.Group, name: str, arr: np.ndarray) -> None:
     data = np.asarray(arr, order="C")
-    group.create_dataset(name, data=data).attrs[ATTR_SHA256] = digest(data)
+    group.create_dataset(name, data=data).attrs[ATTR_SHA256] = fixed_text(digest(data))
 
 
 def _write(f: h5py.File, payload: _Payload) -> None:
     from .. import __version__
 
-    f.attrs[ATTR_FORMAT] = FORMAT_NAME
+    f.attrs[ATTR_FORMAT] = fixed_text(FORMAT_NAME)
     f.attrs[ATTR_FORMAT_VERSION] = np.int64(FORMAT_VERSION)
-    f.attrs[ATTR_FRAMEWORK_VERSION] = __version__
+    f.attrs[ATTR_FRAMEWORK_VERSION] = fixed_text(__version__)
     write_text(f, MODEL_CONFIG, json.dumps(payload.config))
     write_text(f, MODEL_PLUGINS, json.dumps(payload.plugins))
     params = f.create_group(PARAMETERS, track_order=True)
@@ -201,7 +201,7 @@ def _write(f: h5py.File, payload: _Payload) -> None:
     for key, tree in payload.trees.items():
         group = f.create_group(key)
         if tree.cls is not None:
-            group.attrs[ATTR_CLASS] = tree.cls
+            group.attrs[ATTR_CLASS] = fixed_text(tree.cls)
         write_text(group, TREE_JSON, tree.text)
         if tree.arrays:
             arrays = group.create_group(TREE_ARRAYS, track_order=True)
