@@ -23,7 +23,8 @@ from pathlib import Path
 
 MODEL = ('{"type": "Sequential", "args": {}, "layers": [{"type": "Flatten", "args": {}}, '
          '{"type": "Linear", "args": {"in_features": 3072, "out_features": 10}}]}')
-ARGS = ["train", "--model", "tiny.json", "--epochs", "3", "--limit", "64", "--batch-size", "8",
+# a small VGG: start-up, data, kernel loading, three epochs of several batches, test, exit
+ARGS = ["train", "--epochs", "3", "--limit", "96", "--batch-size", "8", "--width", "0.125",
         "--out", "s.h5"]
 
 
