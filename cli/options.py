@@ -197,3 +197,9 @@ max_data_bytes_option = click.option(
     callback=_max_data_bytes_callback, metavar="BYTES",
     help="Refuse dataset arrays (npz, h5, gzip files) declaring more bytes than this, before "
          "reading them [default: 4 GiB, or TGCNN_MAX_DATA_BYTES].")
+
+
+#: ``--allow-nonfinite``: load a checkpoint whose weights hold NaN/Inf (to inspect a diverged run)
+allow_nonfinite_option = click.option(
+    "--allow-nonfinite", is_flag=True, default=False,
+    help="Load the checkpoint even if its weights hold NaN or Inf (refused by default).")

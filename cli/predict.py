@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .options import device_callback
+from .options import allow_nonfinite_option, device_callback
 
 EXAMPLES = """
 \b
@@ -24,13 +24,14 @@ Examples:
               default="cpu", show_default=True, callback=device_callback, help="Where to run.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: {\"predictions\": [{\"image\", \"top\": [...]}]}.")
+@allow_nonfinite_option
 def predict_command(checkpoint: str, images: tuple[str, ...], top_k: int, device: str,
-                    as_json: bool) -> None:
+                    as_json: bool, allow_nonfinite: bool) -> None:
     """Classify IMAGES (PNG/JPEG/NPY) with CHECKPOINT: each is resized and normalised as in
     training; NPY files are taken as already in the training units."""
     from tinygrad_cnn.training import load_model, predict_files
 
-    loaded = load_model(checkpoint, device=device)
+    loaded = load_model(checkpoint, device=device, allow_nonfinite=allow_nonfinite)
     results = predict_files(loaded, list(images), k=top_k)
     if as_json:
         click.echo(json.dumps({"checkpoint": str(checkpoint), "predictions": [

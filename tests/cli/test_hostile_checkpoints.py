@@ -27,3 +27,22 @@ def test_one_flipped_byte(invoke, trained, tmp_path, fraction, value):
             continue
         assert result.exit_code == 1, (command, result.output)
         assert one_error_line(result.stderr).startswith("Error: ")
+
+
+def test_nan_weights_refused_unless_allowed(invoke, trained, tmp_path):
+    import h5py
+    import numpy as np
+
+    from tinygrad_cnn.checkpoint import reseal
+
+    path = tmp_path / "nan.h5"
+    path.write_bytes(trained.read_bytes())
+    with h5py.File(path, "r+") as f:
+        name = next(k for k in f["parameters"] if k.endswith("weight"))
+        f["parameters"][name][...] = np.nan
+        reseal(f)
+    refused = invoke("eval", path, "--limit", "20")
+    assert refused.exit_code == 1
+    assert "holds NaN or Inf values" in one_error_line(refused.stderr)
+    allowed = invoke("eval", path, "--limit", "20", "--allow-nonfinite")
+    assert allowed.exit_code == 0, allowed.output

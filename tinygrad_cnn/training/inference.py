@@ -51,9 +51,11 @@ class LoadedModel:
         return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32)
 
 
-def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel:
+def load_model(path: str | os.PathLike[str], device: str = "cpu",
+               allow_nonfinite: bool = False) -> LoadedModel:
     """Load a checkpoint for inference (evaluation mode); raises ``CheckpointError`` for a bad
-    file, also for a checkpoint without data information.
+    file, also for a checkpoint without data information or with NaN/Inf weights (unless
+    ``allow_nonfinite``).
 
     Example:
         >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
@@ -62,7 +64,7 @@ def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel
     from ..checkpoint import load_checkpoint
     from .metadata import check_metadata
 
-    ckpt = load_checkpoint(path, device=device)
+    ckpt = load_checkpoint(path, device=device, allow_nonfinite=allow_nonfinite)
     check_metadata(ckpt.metadata, str(path))  # one clear error for any bad type or range
     info = DataInfo.from_metadata(ckpt.metadata)
     ckpt.model.eval()
