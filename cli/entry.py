@@ -120,6 +120,16 @@ def main() -> None:
     """Console-script entry point: install the Ctrl-C policy, run the CLI, exit."""
     interrupts = Interrupts()
     signal.signal(signal.SIGINT, interrupts)
+    previous_hook = sys.unraisablehook
+
+    def quiet_interrupts(unraisable):  # type: ignore[no-untyped-def]
+        # the first Ctrl-C landing in a finaliser (__del__, a weakref callback) is swallowed
+        # there by Python, which would print a traceback: stay quiet, it is still counted
+        # (the trainer stops after its batch; a command that ends anyway exits 130 below)
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_interrupts
     code: int = 1
     try:
         try:
@@ -134,6 +144,8 @@ def main() -> None:
                 print(exc.code, file=sys.stderr)
                 code = 1
         interrupts.finished = True  # from here on a Ctrl-C exits at once
+        if interrupts.count and code == 0:  # a Ctrl-C swallowed by a finaliser
+            interrupts.exit_now("interrupted")
     except KeyboardInterrupt:  # only before the command's own handling is in place
         interrupts.finished = True
         _flush()
