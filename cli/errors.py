@@ -77,6 +77,13 @@ def describe(exc: BaseException, command: str = "tgcnn") -> tuple[int, str] | No
                         StateDictError)):
         return EXIT_FAILURE, one_line(exc)
     if isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        from .entry import current
+
+        interrupts = current()
+        kept = interrupts.checkpoint if interrupts is not None else None
+        if kept:
+            return EXIT_INTERRUPTED, (f"interrupted; nothing new was saved; the last complete "
+                                      f"checkpoint is {kept}")
         return EXIT_INTERRUPTED, "interrupted; nothing was saved"
     if isinstance(exc, MemoryError):
         return EXIT_FAILURE, "out of memory; lower --batch-size or use a smaller model (--width)"

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from .options import data_callback, device_callback
+from .options import (allow_nonfinite_option, data_callback, device_callback,
+                      max_data_bytes_option)
 
 EXAMPLES = """
 \b
@@ -31,24 +32,28 @@ Examples:
 @click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
               default="cpu", show_default=True, callback=device_callback, help="Where to run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@max_data_bytes_option
+@allow_nonfinite_option
 def eval_command(checkpoint: str, data: str | None, seed: int | None, limit: int | None,
-                 batch_size: int, device: str, as_json: bool) -> None:
+                 batch_size: int, device: str, as_json: bool, allow_nonfinite: bool) -> None:
     """Evaluate CHECKPOINT on a test split: the checkpoint alone supplies the model, class
     names, input size and normalisation."""
     from .mpi import job
 
     # under mpiexec: each rank evaluates a share of the batches
     with job("tgcnn eval", announce_on_stderr=as_json) as group:
-        _evaluate(checkpoint, data, seed, limit, batch_size, device, as_json, group)
+        _evaluate(checkpoint, data, seed, limit, batch_size, device, as_json, allow_nonfinite,
+                  group)
 
 
 def _evaluate(checkpoint: str, data: str | None, seed: int | None, limit: int | None,
-              batch_size: int, device: str, as_json: bool, group: Any) -> None:
+              batch_size: int, device: str, as_json: bool, allow_nonfinite: bool,
+              group: Any) -> None:
     from tinygrad_cnn.training import evaluate_checkpoint, load_model
     from tinygrad_cnn.training.distributed import bind_device
 
     bind_device(device)
-    loaded = load_model(checkpoint, device=device)
+    loaded = load_model(checkpoint, device=device, allow_nonfinite=allow_nonfinite)
     result = evaluate_checkpoint(loaded, data, seed=seed, limit=limit, batch_size=batch_size,
                                  group=group)
     if as_json:

@@ -30,6 +30,28 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise click.BadParameter(f"cannot read {path}: {getattr(err, 'strerror', None) or err}",
                                  param_hint="'--config'") from None
+    from tinygrad_cnn.checkpoint.safety import MAX_JSON_DEPTH, json_depth
+
+    try:
+        data = _parse(path, text)
+    except RecursionError:
+        data = None
+        deep = True
+    else:
+        deep = json_depth(data) > MAX_JSON_DEPTH
+    if deep:
+        raise click.BadParameter(f"{path}: lists or objects nest more than {MAX_JSON_DEPTH} deep; "
+                                 "a config file is one object of option names and values",
+                                 param_hint="'--config'")
+    if isinstance(data, dict) and isinstance(data.get("train"), dict) and len(data) == 1:
+        data = data["train"]
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path}: expected an object of option names and values, got "
+                                 f"{type(data).__name__}", param_hint="'--config'")
+    return {str(k).replace("-", "_").lstrip("_"): v for k, v in data.items()}
+
+
+def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
@@ -48,12 +70,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         except json.JSONDecodeError as err:
             raise click.BadParameter(f"{path}: invalid JSON at line {err.lineno} column "
                                      f"{err.colno}: {err.msg}", param_hint="'--config'") from None
-    if isinstance(data, dict) and isinstance(data.get("train"), dict) and len(data) == 1:
-        data = data["train"]
-    if not isinstance(data, dict):
-        raise click.BadParameter(f"{path}: expected an object of option names and values, got "
-                                 f"{type(data).__name__}", param_hint="'--config'")
-    return {str(k).replace("-", "_").lstrip("_"): v for k, v in data.items()}
+    return data
 
 
 def config_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -165,3 +182,24 @@ def explicit(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
                                               ParameterSource.ENVIRONMENT,
                                               ParameterSource.DEFAULT_MAP)
+
+
+def _max_data_bytes_callback(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        from tinygrad_cnn.data.limits import set_max_data_bytes
+
+        set_max_data_bytes(value)
+
+
+#: ``--max-data-bytes``: how large one array of a dataset file may declare itself
+max_data_bytes_option = click.option(
+    "--max-data-bytes", type=click.IntRange(min=1), default=None, expose_value=False,
+    callback=_max_data_bytes_callback, metavar="BYTES",
+    help="Refuse dataset arrays (npz, h5, gzip files) declaring more bytes than this, before "
+         "reading them [default: 4 GiB, or TGCNN_MAX_DATA_BYTES].")
+
+
+#: ``--allow-nonfinite``: load a checkpoint whose weights hold NaN/Inf (to inspect a diverged run)
+allow_nonfinite_option = click.option(
+    "--allow-nonfinite", is_flag=True, default=False,
+    help="Load the checkpoint even if its weights hold NaN or Inf (refused by default).")

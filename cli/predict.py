@@ -6,7 +6,7 @@ import json
 import click
 import numpy as np
 
-from .options import device_callback
+from .options import allow_nonfinite_option, device_callback
 
 EXAMPLES = """
 \b
@@ -30,8 +30,9 @@ Examples:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: {\"predictions\": [{\"image\", \"top\": [...], "
                    "\"notes\": [...]}]}.")
+@allow_nonfinite_option
 def predict_command(checkpoint: str, images: tuple[str, ...], top_k: int, device: str,
-                    resize: bool, as_json: bool) -> None:
+                    resize: bool, as_json: bool, allow_nonfinite: bool) -> None:
     """Classify IMAGES (PNG/JPEG/BMP/NPY files, or folders of them) with CHECKPOINT.
 
     An image must have the model's input size and channels unless --resize converts it; any
@@ -41,7 +42,7 @@ def predict_command(checkpoint: str, images: tuple[str, ...], top_k: int, device
     from tinygrad_cnn.training import load_model, predict
     from tinygrad_cnn.training.predict_inputs import read_inputs
 
-    loaded = load_model(checkpoint, device=device)
+    loaded = load_model(checkpoint, device=device, allow_nonfinite=allow_nonfinite)
     info = loaded.info
     inputs = read_inputs(list(images), info.input_shape, pixel_max=info.pixel_max,
                          resize=resize)

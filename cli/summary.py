@@ -40,7 +40,10 @@ def _load(target: str, input_size: tuple[int, ...] | None, num_classes: int, wid
     if path.is_file() and (_is_hdf5(path) or path.suffix.lower() in (".h5", ".hdf5")):
         from tinygrad_cnn.checkpoint import load_checkpoint
 
+        from tinygrad_cnn.training.metadata import check_metadata
+
         ckpt = load_checkpoint(path)
+        check_metadata(ckpt.metadata, str(path), need_data=False)
         stored = ckpt.metadata.get("input_shape")
         shape = input_size or (tuple(int(s) for s in stored) if stored else None)
         if shape is None:

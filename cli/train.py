@@ -9,7 +9,8 @@ import click
 
 from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
 
-from .options import config_callback, data_callback, device_callback, explicit, model_callback
+from .options import (config_callback, data_callback, device_callback, explicit,
+                      max_data_bytes_option, model_callback)
 from .run_output import (CompileNotice, JsonReporter, RunNotes, echo_for, plural, print_result,
                          run_options)
 
@@ -95,6 +96,7 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
 @click.option("--strict-plugins", is_flag=True, default=False,
               help="Fail when any installed plugin is broken (else it is reported and skipped).")
 @run_options
+@max_data_bytes_option
 @click.pass_context
 def train_command(ctx: click.Context, **params: Any) -> None:
     """Train a CNN classifier into a fresh run folder PROJECT/NAME-N (last.h5, best.h5,
@@ -118,6 +120,7 @@ def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
     from tinygrad_cnn.training.run import prepare_data
     from tinygrad_cnn.training.run_folder import plan_paths
 
+    from .entry import current
     from .progress import ConsoleReporter
 
     echo = echo_for(json_lines) if main else (lambda *args, **kwargs: None)
@@ -125,8 +128,11 @@ def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
     notice = CompileNotice(params["device"], err=json_lines)
     notes = RunNotes(err=json_lines)
     callbacks = [notice, notes, reporter] if main else []  # rank 0 alone reports
+    interrupts = current()
     try:
         if checkpoint is not None:
+            if interrupts is not None:
+                interrupts.note_checkpoint(checkpoint)  # complete, whatever happens next
             changes = _resume_changes(ctx, params)
             echo(f"resuming {checkpoint}")
             if main:
@@ -146,8 +152,18 @@ def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
             result = train(config, callbacks=callbacks, data=data)
     finally:
         reporter.close()
-    if main:
+    if not main:
+        return
+    try:
         print_result(result, json_lines, notes.shown)
+        if interrupts is not None:  # all done: a Ctrl-C from here on exits at once, saying so
+            interrupts.note_checkpoint(result.checkpoint)
+            interrupts.finished = True
+    except KeyboardInterrupt:
+        from tinygrad_cnn.training import TrainingInterrupted
+
+        last = result.history[-1]["epoch"] if result.history else 0
+        raise TrainingInterrupted(str(result.checkpoint), last, 0, finished=True) from None
 
 
 def _print_plan(config: TrainConfig, data: Any, echo: Any = click.echo) -> None:

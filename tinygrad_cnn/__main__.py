@@ -15,15 +15,15 @@ from pathlib import Path
 from types import ModuleType
 
 
-def load_cli() -> ModuleType:
-    """The ``tinygrad_cnn_cli.main`` module, from the installed package or the checkout.
+def load_cli(module: str = "main") -> ModuleType:
+    """The ``tinygrad_cnn_cli.<module>`` module, from the installed package or the checkout.
 
     Example:
         >>> load_cli().cli.name
         'tgcnn'
     """
     try:
-        return importlib.import_module("tinygrad_cnn_cli.main")
+        return importlib.import_module(f"tinygrad_cnn_cli.{module}")
     except ModuleNotFoundError as err:
         if err.name != "tinygrad_cnn_cli":
             raise
@@ -35,12 +35,12 @@ def load_cli() -> ModuleType:
     package = importlib.util.module_from_spec(spec)
     sys.modules["tinygrad_cnn_cli"] = package
     spec.loader.exec_module(package)
-    return importlib.import_module("tinygrad_cnn_cli.main")
+    return importlib.import_module(f"tinygrad_cnn_cli.{module}")
 
 
 def main() -> None:
-    """Run the command line with ``sys.argv``."""
-    load_cli().main()
+    """Run the command line with ``sys.argv`` (through the Ctrl-C-safe entry point)."""
+    load_cli("entry").main()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from tinygrad_cnn import nn
 from tinygrad_cnn.checkpoint import (CheckpointError, load_checkpoint, read_checkpoint,
                                      save_checkpoint)
 
+from .ckpt_helpers import reseal
+
 LOADERS = [pytest.param(load_checkpoint, id="load"), pytest.param(read_checkpoint, id="read")]
 
 
@@ -23,11 +25,14 @@ def model() -> nn.Module:
     return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(2, 3))
 
 
-def craft(folder: Path, edit: Callable[[h5py.File], None], name: str = "m.h5") -> Path:
+def craft(folder: Path, edit: Callable[[h5py.File], None] | None, name: str = "m.h5") -> Path:
     """A valid checkpoint (with optimizer-like arrays in its metadata) edited by ``edit``."""
     path = save_checkpoint(folder / name, model(), metadata={"epoch": 1, "mean": np.zeros(2)})
+    if edit is None:  # untouched, as save_checkpoint wrote it
+        return path
     with h5py.File(path, "r+") as f:
         edit(f)
+        reseal(f)
     return path
 
 
@@ -219,7 +224,7 @@ def test_newer_format_version(tmp_path, loader):
         f.attrs["framework_version"] = "9.0"
 
     message = refused(loader, craft(tmp_path, edit),
-                      r"was written by a newer tinygrad-cnn 9\.0 \(format 3 > 1\): upgrade")
+                      r"was written by a newer tinygrad-cnn 9\.0 \(format 3 > 2\): upgrade")
     assert message.endswith("upgrade tinygrad-cnn to load it")
 
 
@@ -274,7 +279,7 @@ def test_not_hdf5(tmp_path, loader, content):
 @pytest.mark.parametrize("loader", LOADERS)
 @pytest.mark.parametrize("fraction", [0.02, 0.3, 0.6, 0.95, 0.999])
 def test_truncated(tmp_path, loader, fraction):
-    data = craft(tmp_path, lambda f: None, "good.h5").read_bytes()
+    data = craft(tmp_path, None, "good.h5").read_bytes()
     path = tmp_path / "m.h5"
     path.write_bytes(data[:int(len(data) * fraction)])
     refused(loader, path, r"is truncated or corrupt \(.*\): use an intact copy")
@@ -284,7 +289,7 @@ def test_truncated(tmp_path, loader, fraction):
 @pytest.mark.parametrize("fraction", [0.3, 0.7, 0.97])
 def test_zeroed_tail(tmp_path, loader, fraction):
     """Same length, damaged bytes: HDF5's read errors become the one-line message."""
-    data = craft(tmp_path, lambda f: None, "good.h5").read_bytes()
+    data = craft(tmp_path, None, "good.h5").read_bytes()
     cut = int(len(data) * fraction)
     path = tmp_path / "m.h5"
     path.write_bytes(data[:cut] + bytes(len(data) - cut))
@@ -293,7 +298,7 @@ def test_zeroed_tail(tmp_path, loader, fraction):
 
 def test_truncated_below_the_signature(tmp_path):
     path = tmp_path / "m.h5"
-    path.write_bytes(craft(tmp_path, lambda f: None, "good.h5").read_bytes()[:6])
+    path.write_bytes(craft(tmp_path, None, "good.h5").read_bytes()[:6])
     refused(load_checkpoint, path, "is not an HDF5 file")
 
 

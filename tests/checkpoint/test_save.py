@@ -26,9 +26,10 @@ def test_file_layout(tmp_path, trained):
                            metadata={"epoch": 2})
     assert path == tmp_path / "m.h5"
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == FORMAT_NAME
+        # version 2: fixed-length strings (h5py reads them as bytes), no global heap
+        assert f.attrs["format"] == FORMAT_NAME.encode()
         assert f.attrs["format_version"] == FORMAT_VERSION
-        assert f.attrs["framework_version"] == tg.__version__
+        assert f.attrs["framework_version"] == tg.__version__.encode()
         config = json.loads(f["model/config"][()])
         assert config["type"] == "Sequential"
         assert [c["type"] for c in config["layers"]] == [
@@ -45,8 +46,8 @@ def test_file_layout(tmp_path, trained):
             assert f["parameters"][name].shape == arr.shape
         assert f["parameters/1.num_batches_tracked"].shape == ()
         assert f["parameters/1.num_batches_tracked"].dtype == np.int64
-        assert f["optimizer"].attrs["class"] == "Adam"
-        assert f["scheduler"].attrs["class"] == "StepLR"
+        assert f["optimizer"].attrs["class"] == b"Adam"
+        assert f["scheduler"].attrs["class"] == b"StepLR"
         assert "optimizer/arrays/state.0.exp_avg" in f
         assert json.loads(f["metadata/json"][()]) == {"epoch": 2}
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from .helpers import TINY, one_error_line, run_tgcnn
+from tinygrad_cnn.checkpoint.integrity import reseal
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def bad(tmp_path_factory, trained):
     with h5py.File(p["architecture"], "a") as f:
         del f["parameters/features.0.weight"]
         f["parameters/features.0.weight"] = np.zeros((8, 3, 5, 5), np.float32)
+        reseal(f)
     with h5py.File(p["plugin"], "a") as f:
         config = json.loads(f["model/config"][()])
         config["layers"][0]["layers"][2]["type"] = "FancyAct"  # features.2 (a ReLU)
@@ -44,11 +46,13 @@ def bad(tmp_path_factory, trained):
         del f["model/config"], f["model/plugins"]
         f["model/config"] = json.dumps(config)
         f["model/plugins"] = json.dumps(plugins)
+        reseal(f)
     with h5py.File(p["state"], "a") as f:
         meta = json.loads(f["metadata/json"][()])
         meta["loader_state"]["position"] = 999
         del f["metadata/json"]
         f["metadata/json"] = json.dumps(meta)
+        reseal(f)
     p["plain"] = d / "plain.h5"
     save_checkpoint(p["plain"], nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10)))
     p["keep"] = d / "keep.h5"

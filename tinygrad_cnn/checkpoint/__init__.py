@@ -13,9 +13,12 @@ Example:
     {'epoch': 1}
 """
 from .errors import CheckpointError
+from .integrity import CheckpointNote, reseal
 from .layout import FORMAT_NAME, FORMAT_VERSION
 from .load import Checkpoint, CheckpointData, load_checkpoint, read_checkpoint
+from .lock import output_lock
 from .save import save_checkpoint
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "Checkpoint",
-           "CheckpointData", "CheckpointError", "FORMAT_NAME", "FORMAT_VERSION"]
+           "CheckpointData", "CheckpointError", "CheckpointNote", "FORMAT_NAME",
+           "FORMAT_VERSION", "output_lock", "reseal"]

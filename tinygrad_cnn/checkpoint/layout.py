@@ -16,6 +16,7 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
 import numbers
 from typing import Any, Callable
 
@@ -25,8 +26,10 @@ from .errors import CheckpointError
 
 #: value of the root attribute ``format``
 FORMAT_NAME = "tinygrad-cnn-checkpoint"
-#: the newest layout this code reads and the one it writes
-FORMAT_VERSION = 1
+#: the newest layout this code reads and the one it writes (2: a SHA-256 per dataset)
+FORMAT_VERSION = 2
+#: the first version whose datasets carry the ``sha256`` attribute
+CHECKSUM_VERSION = 2
 
 # root attributes
 ATTR_FORMAT = "format"
@@ -41,10 +44,37 @@ TREE_GROUPS = ("optimizer", "scheduler", "metadata")
 TREE_JSON = "json"                     # <tree group>/json: scalar UTF-8 string
 TREE_ARRAYS = "arrays"                 # <tree group>/arrays: flat group of datasets
 ATTR_CLASS = "class"                   # informational attribute of optimizer/scheduler groups
+ATTR_SHA256 = "sha256"                 # every dataset (version >= 2): hex SHA-256 of its bytes
 
 ARRAY_MARKER = "__ndarray__"
 #: dtype kinds an array inside a tree may have (bool, signed, unsigned, float)
 TREE_ARRAY_KINDS = "biuf"
+
+
+def fixed_text(text: str) -> np.bytes_:
+    """``text`` as a fixed-length string for an HDF5 attribute (h5py stores a ``str`` as a
+    variable-length string in the global heap, which version 2 does not use).
+
+    Example:
+        >>> fixed_text("Adam")
+        np.bytes_(b'Adam')
+    """
+    return np.bytes_(text.encode("utf-8"))
+
+
+def digest(data: Any) -> str:
+    """The hex SHA-256 a dataset's ``sha256`` attribute holds: of the UTF-8 bytes for a string
+    dataset (``bytes``/``str``), of the C-order bytes as stored for a numeric array.
+
+    Example:
+        >>> digest(b"{}")[:12], digest(np.zeros(2, np.float32))[:12]
+        ('44136fa355b3', 'af5570f5a181')
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, bytes):
+        data = np.ascontiguousarray(data).tobytes()
+    return hashlib.sha256(data).hexdigest()
 
 
 def encode_tree(value: Any, arrays: dict[str, np.ndarray], path: str) -> Any:

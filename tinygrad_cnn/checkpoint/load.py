@@ -5,8 +5,11 @@ Loading runs no code from the file. The order of checks is what makes that safe 
 from anywhere: HDF5 signature, format and version attributes, a walk of every link and
 dataset (:mod:`.safety`: no links, external storage, virtual or unstored data), then the
 configuration JSON, whose layer types resolve only through the ``tinygrad_cnn.layers``
-registry; then every parameter dataset's name, shape and dtype is compared with the model
-built from it; only then is any array read.
+registry and whose implied parameter sizes must fit the arrays the file stores (:mod:`.budget`)
+before anything is built; then every parameter dataset's name, shape and dtype is compared
+with the model built from it; only then is any array read, and each is verified against its
+SHA-256 (format version 2) and, for weights, checked to be finite. Whatever HDF5 raises on a
+damaged file ends in the one-line :class:`CheckpointError`.
 
 Example:
     >>> from tinygrad_cnn.checkpoint import load_checkpoint
@@ -27,7 +30,9 @@ from typing import Any, Callable, Iterator
 import h5py
 import numpy as np
 
+from .budget import check_budget
 from .errors import CheckpointError
+from .integrity import Integrity, check_finite
 from .layout import (ATTR_CLASS, MODEL_CONFIG, MODEL_PLUGINS, PARAMETERS, TREE_ARRAYS,
                      TREE_JSON, TREE_ARRAY_KINDS, array_refs, decode_tree)
 from .safety import (check_header, check_structure, corrupt, one_line, open_checkpoint,
@@ -98,31 +103,34 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointData:
         ('Sequential', ['0.weight', '0.bias'])
     """
     label = str(path)
-    with open_checkpoint(path) as f, _reading(label):
+    with _reading(label), open_checkpoint(path) as f:
         version, framework = check_header(f, label)
-        check_structure(f, label)
-        config, plugins = _read_model(f, label)
+        check_structure(f, label, version)
+        verify = Integrity(label, version)
+        config, plugins = _read_model(f, label, verify)
         datasets = _parameter_datasets(f, label)
         for name, ds in datasets.items():
             if not _state_dtype_ok(ds.dtype):
                 raise _bad_dtype(label, name, ds.dtype)
-        state = OrderedDict((name, ds[...]) for name, ds in datasets.items())
-        opt, opt_cls = _read_tree(f, "optimizer", label, _float_arrays(label, None))
-        sched, sched_cls = _read_tree(f, "scheduler", label)
-        meta, _ = _read_tree(f, "metadata", label)
+        state = OrderedDict((name, verify.read(ds, f"/{PARAMETERS}/{name}"))
+                            for name, ds in datasets.items())
+        opt, opt_cls = _read_tree(f, "optimizer", label, verify, _float_arrays(label, None))
+        sched, sched_cls = _read_tree(f, "scheduler", label, verify)
+        meta, _ = _read_tree(f, "metadata", label, verify)
     return CheckpointData(config, plugins, state, _int_state_keys(opt), sched, meta or {},
                           version, framework, opt_cls, sched_cls)
 
 
 def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
-                    model: Any = None) -> Checkpoint:
+                    model: Any = None, allow_nonfinite: bool = False) -> Checkpoint:
     """Rebuild the saved model with its weights, and return it with the saved optimizer and
     scheduler state and metadata.
 
     With ``model`` given, the weights are loaded into it instead (after the same checks:
     a checkpoint of another architecture is refused, naming the first differences), e.g.
     to resume a run whose model was built from command-line options. The model is moved to
-    ``device`` (``None`` leaves it where it is).
+    ``device`` (``None`` leaves it where it is). Weights holding NaN or Inf are refused
+    unless ``allow_nonfinite`` (to inspect a diverged run).
 
     Every problem is a one-line :class:`CheckpointError`: not HDF5, truncated, not a
     tinygrad-cnn checkpoint, a newer format version, links or external storage, a layer
@@ -136,30 +144,36 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
         >>> sched.load_state_dict(ckpt.scheduler_state)          # doctest: +SKIP
     """
     label = str(path)
-    with open_checkpoint(path) as f, _reading(label):
+    with _reading(label), open_checkpoint(path) as f:
         version, framework = check_header(f, label)
-        check_structure(f, label)
-        config, plugins = _read_model(f, label)
+        check_structure(f, label, version)
+        verify = Integrity(label, version)
+        config, plugins = _read_model(f, label, verify)
+        datasets = _parameter_datasets(f, label)
         built = model is None
         if built:
+            check_budget(config, sum(int(np.prod(ds.shape, dtype=object))
+                                     for ds in datasets.values()), label)
             model = _build(config, plugins, label)
-        datasets = _parameter_datasets(f, label)
         own = model.state_dict()
         _match(datasets, own, label,
                "the model built from its configuration" if built else "the given model")
         floats = {ds.dtype.itemsize for name, ds in datasets.items() if ds.dtype.kind == "f"}
         if built and floats == {8}:
             model.to(dtype=np.float64)  # keep a float64 model float64
-        arrays = OrderedDict((name, ds[...]) for name, ds in datasets.items())
+        arrays = OrderedDict((name, verify.read(ds, f"/{PARAMETERS}/{name}"))
+                             for name, ds in datasets.items())
+        if not allow_nonfinite:
+            check_finite(arrays, label)
         try:
             model.load_state_dict(arrays)
         except (RuntimeError, ValueError, TypeError) as err:
             raise CheckpointError(f"{label}: its weights do not fit the model: "
                                   f"{one_line(err)}") from None
         shapes = {tuple(a.shape) for name, a in own.items() if a.dtype.kind == "f"}
-        opt, opt_cls = _read_tree(f, "optimizer", label, _float_arrays(label, shapes))
-        sched, sched_cls = _read_tree(f, "scheduler", label)
-        meta, _ = _read_tree(f, "metadata", label)
+        opt, opt_cls = _read_tree(f, "optimizer", label, verify, _float_arrays(label, shapes))
+        sched, sched_cls = _read_tree(f, "scheduler", label, verify)
+        meta, _ = _read_tree(f, "metadata", label, verify)
     if device is not None:
         model.to(device)
     return Checkpoint(model, _int_state_keys(opt), sched, meta or {}, version, framework,
@@ -168,28 +182,38 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
 
 @contextlib.contextmanager
 def _reading(label: str) -> Iterator[None]:
-    """Turn HDF5 read failures (a file cut short, damaged bytes) into the one-line error."""
+    """Turn whatever reading a damaged file raises (HDF5's OSError, KeyError, ValueError,
+    OverflowError..., a layer constructor's error) into the one-line error."""
     try:
         yield
-    except (OSError, RuntimeError) as err:
-        raise corrupt(label, err) from None
+    except CheckpointError:
+        raise
+    except MemoryError:
+        raise CheckpointError(f"{label}: not enough memory to load it (the file declares "
+                              "more data than this machine can hold)") from None
+    except RecursionError:
+        raise CheckpointError(f"{label}: its contents nest too deeply: the file is damaged "
+                              "or forged") from None
+    except Exception as err:  # noqa: BLE001 - any failure to read is a CheckpointError
+        raise corrupt(label, f"{type(err).__name__}: {err}") from None
 
 
-def _read_model(f: h5py.File, label: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    config = read_json(f, MODEL_CONFIG, label)
+def _read_model(f: h5py.File, label: str, verify: Integrity
+                ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    config = read_json(f, MODEL_CONFIG, label, verify.read)
     if not isinstance(config, dict) or not isinstance(config.get("type"), str):
         raise CheckpointError(f"{label}: /{MODEL_CONFIG} is not a layer configuration (a JSON "
                               "object with a \"type\"): the file is damaged")
-    plugins = read_json(f, MODEL_PLUGINS, label) if MODEL_PLUGINS in f else {}
+    plugins = read_json(f, MODEL_PLUGINS, label, verify.read) if MODEL_PLUGINS in f else {}
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
         raise CheckpointError(f"{label}: /{MODEL_PLUGINS} must be a JSON object of layer type "
                               "-> {\"distribution\", \"version\"}")
     return config, plugins
 
 
-def _install_name(distribution: str) -> str:
-    """``tgcnn-sobel`` from ``tgcnn-sobel`` or ``tinygrad-cnn (source checkout)``."""
-    return distribution.split(" (", 1)[0].strip()
+def _shown(text: str, limit: int = 60) -> str:
+    """A name recorded in the file, shown as quoted data (never as a command to run)."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _build(config: dict[str, Any], plugins: dict[str, dict[str, Any]], label: str) -> Any:
@@ -218,15 +242,15 @@ def _missing_plugin(label: str, kind: str, plugins: dict[str, dict[str, Any]],
     source = plugins.get(kind) or {}
     dist, version = source.get("distribution"), source.get("version")
     if isinstance(dist, str) and dist:
-        name = _install_name(dist)
-        at = f" {version}" if isinstance(version, str) and version else ""
-        return CheckpointError(f"{label} needs layer type {kind!r} from the plugin "
-                               f"distribution {name}{at}, which is not installed: install "
-                               f"{name} (pip install {name}) and load it again")
+        at = f", version {_shown(version, 30)}" if isinstance(version, str) and version else ""
+        return CheckpointError(f"{label} needs layer type {_shown(kind)}, which no installed "
+                               f"plugin provides; the file records it as coming from the "
+                               f"distribution {_shown(dist)}{at}: install the plugin that "
+                               "defines it (check its name and source first) and load it again")
     if not detail:
         from .. import layers
         detail = layers.LAYERS.unknown_message(kind)  # close matches, installed plugins
-    return CheckpointError(f"{label} needs layer type {kind!r}, which no installed plugin "
+    return CheckpointError(f"{label} needs layer type {_shown(kind)}, which no installed plugin "
                            f"provides and the file does not say which does ({detail}): "
                            "install the plugin that defines it")
 
@@ -317,8 +341,8 @@ def _float_arrays(label: str, shapes: set[tuple[int, ...]] | None) -> ArrayCheck
     return check
 
 
-def _read_tree(f: h5py.File, key: str, label: str, check: ArrayCheck | None = None
-               ) -> tuple[Any, str | None]:
+def _read_tree(f: h5py.File, key: str, label: str, verify: Integrity,
+               check: ArrayCheck | None = None) -> tuple[Any, str | None]:
     """Decode the JSON-with-arrays tree of group ``key`` (``(None, None)`` when absent),
     checking every referenced dataset before reading any."""
     group = f.get(key)
@@ -326,8 +350,8 @@ def _read_tree(f: h5py.File, key: str, label: str, check: ArrayCheck | None = No
         return None, None
     if not isinstance(group, h5py.Group):
         raise CheckpointError(f"{label}: /{key} must be a group")
-    tree = read_json(f, f"{key}/{TREE_JSON}", label)
-    cls = read_str_attr(group, ATTR_CLASS, label)
+    tree = read_json(f, f"{key}/{TREE_JSON}", label, verify.read)
+    cls = read_str_attr(group, ATTR_CLASS, label, vlen_ok=verify.version == 1)
     arrays = group.get(TREE_ARRAYS)
     found: dict[str, h5py.Dataset] = {}
     for name, where in array_refs(tree, key):
@@ -342,7 +366,7 @@ def _read_tree(f: h5py.File, key: str, label: str, check: ArrayCheck | None = No
         if check is not None:
             check(ds, where)
         found[name] = ds
-    return decode_tree(tree, lambda name, where: found[name][...], key), cls
+    return decode_tree(tree, lambda name, where: verify.read(found[name], where), key), cls
 
 
 def _int_state_keys(state: Any) -> Any:

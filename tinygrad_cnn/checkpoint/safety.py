@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h5py
 import numpy as np
@@ -53,14 +53,14 @@ def open_checkpoint(path: str | os.PathLike[str]) -> h5py.File:
         raise CheckpointError(f"cannot read {p}: permission denied")
     try:
         is_hdf5 = h5py.is_hdf5(str(p))
-    except OSError as err:
+    except Exception as err:  # noqa: BLE001 - whatever HDF5 raises: one line
         raise CheckpointError(f"cannot read {p}: {one_line(err)}") from None
     if not is_hdf5:
         raise CheckpointError(f"{p} is not an HDF5 file: {_WRITER}")
     try:
         # locking=False: the file is only read, and locks fail on some network filesystems
         return h5py.File(p, "r", locking=False)
-    except (OSError, RuntimeError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - whatever HDF5 raises: one line
         raise corrupt(p, err) from None
 
 
@@ -70,15 +70,24 @@ def corrupt(path: str | os.PathLike[str], err: BaseException) -> CheckpointError
                            "copy or save the checkpoint again")
 
 
-def _read_attr(obj: h5py.HLObject, name: str, label: str) -> Any:
-    """A scalar string or integer attribute, or ``None`` when absent; checked before read."""
+def _read_attr(obj: h5py.HLObject, name: str, label: str, vlen_ok: bool = False) -> Any:
+    """A scalar string or integer attribute, or ``None`` when absent; checked before read.
+
+    Variable-length strings live in HDF5's global heap, which a damaged file can make HDF5
+    loop on forever: they are read only when ``vlen_ok`` (format version 1, whose writer used
+    them); from version 2 on every string is fixed-length and a variable-length one refused.
+    """
     if name not in obj.attrs:
         return None
     aid = obj.attrs.get_id(name)
     kind = aid.dtype.kind
-    if aid.shape != () or not (kind in "iu" or h5py.check_string_dtype(aid.dtype)):
+    string = h5py.check_string_dtype(aid.dtype)
+    if aid.shape != () or not (kind in "iu" or string):
         raise CheckpointError(f"{label}: attribute {name!r} must be a scalar string or "
                               f"integer, found shape {aid.shape} dtype {aid.dtype}: {_WRITER}")
+    if string is not None and string.length is None and not vlen_ok:
+        raise CheckpointError(f"{label}: attribute {name!r} is a variable-length string, which "
+                              f"format version 2 never contains: {_WRITER}")
     value = obj.attrs[name]
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
@@ -87,25 +96,30 @@ def _read_attr(obj: h5py.HLObject, name: str, label: str) -> Any:
     return value
 
 
-def read_str_attr(obj: h5py.HLObject, name: str, label: str) -> str | None:
+def read_str_attr(obj: h5py.HLObject, name: str, label: str, vlen_ok: bool = False
+                  ) -> str | None:
     """A scalar string attribute (``None`` when absent or not a string)."""
-    value = _read_attr(obj, name, label)
+    value = _read_attr(obj, name, label, vlen_ok)
     return value if isinstance(value, str) else None
 
 
 def check_header(f: h5py.File, label: str) -> tuple[int, str]:
     """``(format_version, framework_version)`` from the root attributes, after checking that
-    this is a tinygrad-cnn checkpoint this code can read."""
-    fmt = _read_attr(f, ATTR_FORMAT, label)
+    this is a tinygrad-cnn checkpoint this code can read. The integer version is read first:
+    it says whether variable-length strings may be read (version 1 only)."""
+    raw = f.attrs.get_id(ATTR_FORMAT_VERSION) if ATTR_FORMAT_VERSION in f.attrs else None
+    vlen_ok = raw is not None and raw.dtype.kind in "iu" and raw.shape == () and \
+        int(f.attrs[ATTR_FORMAT_VERSION]) == 1
+    fmt = _read_attr(f, ATTR_FORMAT, label, vlen_ok)
     if fmt != FORMAT_NAME:
         found = "has no 'format' attribute" if fmt is None else f"has format {fmt!r}"
         raise CheckpointError(f"{label} is an HDF5 file but not a tinygrad-cnn checkpoint "
                               f"(it {found}): {_WRITER}")
-    version = _read_attr(f, ATTR_FORMAT_VERSION, label)
+    version = _read_attr(f, ATTR_FORMAT_VERSION, label, vlen_ok)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise CheckpointError(f"{label}: invalid format_version {version!r} (expected an "
                               f"integer >= 1): {_WRITER}")
-    framework = _read_attr(f, ATTR_FRAMEWORK_VERSION, label)
+    framework = _read_attr(f, ATTR_FRAMEWORK_VERSION, label, vlen_ok)
     if version > FORMAT_VERSION:
         by = f" {framework}" if isinstance(framework, str) else ""
         raise CheckpointError(f"{label} was written by a newer tinygrad-cnn{by} (format "
@@ -116,7 +130,7 @@ def check_header(f: h5py.File, label: str) -> tuple[int, str]:
     return version, framework
 
 
-def check_structure(f: h5py.File, label: str) -> None:
+def check_structure(f: h5py.File, label: str, version: int = 2) -> None:
     """Walk every link below the root; refuse anything that reads outside the file or
     declares more data than it stores (see the module docstring)."""
     file_size = f.id.get_filesize()
@@ -142,7 +156,7 @@ def check_structure(f: h5py.File, label: str) -> None:
             if info.type == h5py.h5o.TYPE_GROUP:
                 visit(group[name], where)
             elif info.type == h5py.h5o.TYPE_DATASET:
-                check_dataset(group[name], where, label, file_size)
+                check_dataset(group[name], where, label, file_size, vlen_ok=version == 1)
             else:
                 _refuse(label, where, "is a named datatype or another object that is neither "
                                       "a group nor a dataset")
@@ -150,7 +164,8 @@ def check_structure(f: h5py.File, label: str) -> None:
     visit(f, "")
 
 
-def check_dataset(ds: h5py.Dataset, where: str, label: str, file_size: int) -> None:
+def check_dataset(ds: h5py.Dataset, where: str, label: str, file_size: int,
+                  vlen_ok: bool = False) -> None:
     """Refuse a dataset stored outside the file, filtered, of an unsupported dtype, or
     declaring more bytes than the file holds for it."""
     dcpl = ds.id.get_create_plist()
@@ -169,7 +184,10 @@ def check_dataset(ds: h5py.Dataset, where: str, label: str, file_size: int) -> N
     if string is not None and ds.shape != ():  # strings: only the scalar JSON texts
         _refuse(label, where, f"is a string array of shape {ds.shape}")
     if string is not None and string.length is None:
-        return  # a variable-length string: its bytes live in the file's global heap
+        if not vlen_ok:  # its bytes live in the global heap (see _read_attr)
+            _refuse(label, where, "is a variable-length string (format version 2 has only "
+                                  "fixed-length ones)")
+        return
     if string is None and ds.dtype.kind not in "biuf":
         _refuse(label, where, f"has unsupported dtype {ds.dtype}")
     declared = ds.dtype.itemsize * int(np.prod(ds.shape, dtype=object))
@@ -187,9 +205,31 @@ def _refuse(label: str, where: str, what: str) -> None:
                           "to load it (use a file written by save_checkpoint())")
 
 
-def read_json(f: h5py.File, name: str, label: str) -> Any:
+#: deepest nesting of lists/objects a checkpoint's JSON texts may have
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iterative: any depth is safe).
+
+    Example:
+        >>> json_depth({"a": [1, [2]]}), json_depth(3)
+        (3, 0)
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def read_json(f: h5py.File, name: str, label: str,
+              read: Callable[[h5py.Dataset, str], Any] | None = None) -> Any:
     """The JSON value stored as a scalar UTF-8 string dataset ``name`` (structure already
-    checked), or a :class:`CheckpointError` when it is missing or malformed."""
+    checked), or a :class:`CheckpointError` when it is missing or malformed. ``read``
+    (dataset, where) reads the raw value (e.g. verifying a checksum first)."""
     obj = f.get(name)
     if not isinstance(obj, h5py.Dataset):
         raise CheckpointError(f"{label}: /{name} is missing: the file is incomplete; "
@@ -197,10 +237,20 @@ def read_json(f: h5py.File, name: str, label: str) -> Any:
     if obj.shape != () or h5py.check_string_dtype(obj.dtype) is None:
         raise CheckpointError(f"{label}: /{name} must be a scalar string dataset, found shape "
                               f"{obj.shape} dtype {obj.dtype}")
-    raw = obj[()]
+    raw = read(obj, f"/{name}") if read is not None else obj[()]
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        return json.loads(text)
+        value = json.loads(text)
     except (UnicodeDecodeError, ValueError) as err:
         raise CheckpointError(f"{label}: /{name} is not valid UTF-8 JSON "
                               f"({one_line(err)})") from None
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = json_depth(value)
+    if depth > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{label}: /{name} nests lists or objects more than "
+                              f"{MAX_JSON_DEPTH} deep, which checkpoints never do: the file is "
+                              "damaged or forged")
+    return value

@@ -4,7 +4,10 @@ Everything that can fail on the caller's data (the model's configuration, state 
 dtypes, non-serialisable metadata) is checked in memory before any file is created. The
 file is then written to a temporary sibling ``.<name>.tmp-XXXXXXXX``, closed, fsync'ed and
 renamed over the target with :func:`os.replace`, so a crash or Ctrl-C at any moment leaves
-either the previous checkpoint or the new one, never a mix, and no temporary file behind.
+either the previous checkpoint or the new one, never a mix. A save holds the output's
+exclusive lock (:mod:`.lock`: a second writer is refused) and first deletes temporary files
+of our naming that a killed writer left beside the target. Every dataset gets a ``sha256``
+attribute that loading verifies.
 
 Example:
     >>> from tinygrad_cnn import nn
@@ -27,8 +30,9 @@ import numpy as np
 
 from .errors import CheckpointError
 from .layout import (ATTR_CLASS, ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWORK_VERSION,
-                     FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS, PARAMETERS,
-                     TREE_ARRAYS, TREE_JSON, encode_tree)
+                     ATTR_SHA256, FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS,
+                     PARAMETERS, TREE_ARRAYS, TREE_JSON, digest, encode_tree, fixed_text)
+from .lock import output_lock, remove_stale_temps
 from .safety import one_line
 
 
@@ -76,22 +80,24 @@ def save_checkpoint(path: str | os.PathLike[str], model: Any, *, optimizer: Any 
     if not folder.is_dir():
         raise CheckpointError(f"cannot save {target}: the folder {folder} does not exist; "
                               "create it or choose another output path")
-    tmp = _create_temp(target)
-    try:
-        with h5py.File(tmp, "w", locking=False) as f:
-            _write(f, payload)
-        _fsync(tmp)
-        os.replace(tmp, target)
-    except BaseException as err:  # also Ctrl-C: never leave a temp file behind
+    with output_lock(target):
+        remove_stale_temps(target)
+        tmp = _create_temp(target)
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise CheckpointError(f"could not write {target}: {one_line(err)}; the previous "
-                                  "file, if any, is unchanged") from err
-        raise
-    _fsync_dir(folder)
+            with h5py.File(tmp, "w", locking=False) as f:
+                _write(f, payload)
+            _fsync(tmp)
+            os.replace(tmp, target)
+        except BaseException as err:  # also Ctrl-C: never leave a temp file behind
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(err, OSError):
+                raise CheckpointError(f"could not write {target}: {one_line(err)}; the "
+                                      "previous file, if any, is unchanged") from err
+            raise
+        _fsync_dir(folder)
     return target
 
 
@@ -170,30 +176,37 @@ def write_text(group: h5py.Group, name: str, text: str) -> h5py.Dataset:
     """Store ``text`` as a scalar fixed-length UTF-8 string dataset (its size is checkable
     before reading, unlike a variable-length string)."""
     raw = text.encode("utf-8") or b" "  # HDF5 strings have at least one byte
-    return group.create_dataset(name, data=np.bytes_(raw),
-                                dtype=h5py.string_dtype("utf-8", len(raw)))
+    ds = group.create_dataset(name, data=np.bytes_(raw),
+                              dtype=h5py.string_dtype("utf-8", len(raw)))
+    ds.attrs[ATTR_SHA256] = fixed_text(digest(raw))
+    return ds
+
+
+def _write_array(group: h5py.Group, name: str, arr: np.ndarray) -> None:
+    data = np.asarray(arr, order="C")
+    group.create_dataset(name, data=data).attrs[ATTR_SHA256] = fixed_text(digest(data))
 
 
 def _write(f: h5py.File, payload: _Payload) -> None:
     from .. import __version__
 
-    f.attrs[ATTR_FORMAT] = FORMAT_NAME
+    f.attrs[ATTR_FORMAT] = fixed_text(FORMAT_NAME)
     f.attrs[ATTR_FORMAT_VERSION] = np.int64(FORMAT_VERSION)
-    f.attrs[ATTR_FRAMEWORK_VERSION] = __version__
+    f.attrs[ATTR_FRAMEWORK_VERSION] = fixed_text(__version__)
     write_text(f, MODEL_CONFIG, json.dumps(payload.config))
     write_text(f, MODEL_PLUGINS, json.dumps(payload.plugins))
     params = f.create_group(PARAMETERS, track_order=True)
     for name, arr in payload.state.items():
-        params.create_dataset(name, data=np.asarray(arr, order="C"))
+        _write_array(params, name, arr)
     for key, tree in payload.trees.items():
         group = f.create_group(key)
         if tree.cls is not None:
-            group.attrs[ATTR_CLASS] = tree.cls
+            group.attrs[ATTR_CLASS] = fixed_text(tree.cls)
         write_text(group, TREE_JSON, tree.text)
         if tree.arrays:
             arrays = group.create_group(TREE_ARRAYS, track_order=True)
             for name, arr in tree.arrays.items():
-                arrays.create_dataset(name, data=arr)
+                _write_array(arrays, name, arr)
 
 
 def _create_temp(target: Path) -> Path:

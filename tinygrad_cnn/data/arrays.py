@@ -23,6 +23,7 @@ import numpy as np
 from .dataset import DEFAULT_TEST_FRACTION, Dataset, DatasetSplits, check_labels, holdout, make_splits
 from .errors import DataError
 from .files import require_file
+from .limits import check_data_bytes
 
 LAYOUTS = ("nchw", "nhwc", "nhw")
 _CH = (1, 3, 4)
@@ -107,6 +108,7 @@ class _Source:
         where = f"{self.path}['{key}']"
         try:
             if self._npz is not None:
+                check_data_bytes(_npy_member_bytes(self._npz, key, where), where)
                 return self._npz[key]
             import h5py
 
@@ -118,6 +120,9 @@ class _Source:
                 raise DataError(f"{where} is a group, expected an array; store the array at the file's top level")
             if ds.is_virtual or ds.external:
                 raise DataError(f"{where} uses virtual or external storage; copy the data into the file")
+            if ds.shape is None:
+                raise DataError(f"{where} is an empty dataset (no dataspace); store an array")
+            check_data_bytes(int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize, where)
             if ds.dtype.kind in "SOU":
                 return np.asarray(ds.asstr()[()], dtype=object).astype(str)
             return ds[()]
@@ -132,6 +137,25 @@ class _Source:
             self._h5.close()
         if self._npz is not None:
             self._npz.close()
+
+
+def _npy_member_bytes(npz: "np.lib.npyio.NpzFile", key: str, where: str) -> int:
+    """The bytes the ``.npy`` member ``key`` declares in its header (read, not decompressed)."""
+    from numpy.lib import format as npy
+
+    if f"{key}.npy" not in npz.zip.namelist():
+        raise DataError(f"{where} is not a .npy array inside the archive; save with numpy.savez")
+    with npz.zip.open(f"{key}.npy") as member:
+        version = npy.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = npy.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = npy.read_array_header_2_0(member)
+        else:
+            raise DataError(f"{where}: unsupported .npy format version {version}")
+    if dtype.hasobject:
+        raise DataError(f"{where} holds objects; save plain numbers")
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
 def _siblings(path: Path) -> list[Path]:

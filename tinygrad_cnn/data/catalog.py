@@ -63,7 +63,7 @@ _KINDS = [
                 " + batches.meta (python pickles, loaded with a restricted unpickler)", (), False, load_cifar10),
     DatasetKind("folder", "folder:PATH", "image folder, one subfolder per class (sorted); PATH/test/<class>/ is the"
                 " test split, else a seeded 15% hold-out", "PATH/<class>/*.png|jpg|jpeg|bmp|npy, all the same size",
-                ("test_fraction",), True, load_folder),
+                ("test_fraction", "follow_links"), True, load_folder),
     DatasetKind("npz", "npz:PATH", "numpy .npz archive", "arrays x (NHWC, NCHW or NHW) and y (0..K-1); optional"
                 " x_test/y_test, classes; or a sibling <stem>_test.npz / test.npz", ("test_fraction", "layout"),
                 True, load_npz),

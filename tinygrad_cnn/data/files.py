@@ -8,12 +8,13 @@ Example:
 """
 from __future__ import annotations
 
-import gzip
+import gzip  # noqa: F401 - the doctest above
 import os
 import zlib
 from pathlib import Path
 
 from .errors import DataError
+from .limits import check_data_bytes, max_data_bytes
 
 
 def require_dir(path: str | os.PathLike, kind: str) -> Path:
@@ -55,18 +56,37 @@ def require_file(path: str | os.PathLike, kind: str) -> Path:
 def read_bytes(path: Path) -> bytes:
     """Read a whole file, transparently gunzipping ``.gz`` or gzip-magic files.
 
-    Corrupt or truncated gzip streams raise ``DataError``.
+    The file and its decompressed contents may not exceed the data size limit
+    (:mod:`.limits`: a gzip bomb stops at the limit). Corrupt or truncated gzip streams raise
+    ``DataError``.
     """
     try:
+        check_data_bytes(path.stat().st_size, str(path))
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}; check the file") from None
     if raw[:2] == b"\x1f\x8b":
         try:
-            return gzip.decompress(raw)
+            return _gunzip(raw, str(path))
         except (OSError, EOFError, zlib.error) as e:
             raise DataError(f"{path}: corrupt or truncated gzip data ({e}); download the file again") from None
     return raw
+
+
+def _gunzip(raw: bytes, where: str) -> bytes:
+    """Decompress every gzip member of ``raw``, never producing more than the size limit."""
+    limit = max_data_bytes()
+    out = bytearray()
+    data = raw
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out += d.decompress(data, limit + 1 - len(out))
+        if len(out) > limit:
+            check_data_bytes(len(out), f"{where} (decompressed)")
+        if not d.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        data = d.unused_data.lstrip(b"\x00")  # members may be padded with zeros
+    return bytes(out)
 
 
 def listing(directory: Path, limit: int = 5) -> str:

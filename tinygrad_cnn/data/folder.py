@@ -4,6 +4,8 @@ A ``root/test/<class>/`` folder gives the test split (then the training classes 
 folders of ``root``, or those of ``root/train/`` when it exists); without one, a seeded stratified
 hold-out is used. All images must have one size; colour images make the whole dataset RGB,
 otherwise it is greyscale (L). ``.npy`` images must be uint8 (H, W), (H, W, C) or (C, H, W).
+Nothing outside the root is read: a file or folder that is a link to somewhere else is refused
+(``follow_links=True`` allows it).
 
 Example:
     >>> import tempfile, pathlib
@@ -29,23 +31,41 @@ from .images import GREY_MODES, IMAGE_EXTS, decode, npy_image, open_image
 EXTS = IMAGE_EXTS + (".npy",)
 
 
-def _visible_dirs(d: Path) -> list[Path]:
-    return sorted((p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+class _Inside:
+    """Refuses paths that resolve outside the dataset root (links out), unless allowed."""
+
+    def __init__(self, root: Path, follow_links: bool) -> None:
+        self.root, self.real, self.follow = root, root.resolve(), follow_links
+
+    def __call__(self, p: Path) -> Path:
+        if self.follow:
+            return p
+        real = p.resolve()
+        if real != self.real and self.real not in real.parents:
+            raise DataError(f"folder: {p} links outside {self.root} (to {real}); refusing to read it:"
+                            " copy the file in, or pass follow_links=True")
+        return p
 
 
-def _image_files(d: Path) -> list[Path]:
-    return sorted(p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in EXTS
-                  and not any(part.startswith(".") for part in p.relative_to(d).parts))
+def _visible_dirs(d: Path, inside: _Inside | None = None) -> list[Path]:
+    found = sorted((p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    return [inside(p) for p in found] if inside is not None else found
 
 
-def _scan(root: Path, classes: list[str], split: str) -> tuple[list[Path], list[int]]:
+def _image_files(d: Path, inside: _Inside | None = None) -> list[Path]:
+    found = sorted(p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in EXTS
+                   and not any(part.startswith(".") for part in p.relative_to(d).parts))
+    return [inside(p) for p in found] if inside is not None else found
+
+
+def _scan(root: Path, classes: list[str], split: str, inside: _Inside) -> tuple[list[Path], list[int]]:
     """Files and labels of one split folder whose subfolders are (a subset of) ``classes``."""
     files, labels = [], []
-    for d in _visible_dirs(root):
+    for d in _visible_dirs(inside(root), inside):
         if d.name not in classes:
             raise DataError(f"folder: {d} is a class folder of the {split} split, but there is no training"
                             f" class '{d.name}' (classes: {', '.join(classes)}); rename or remove it")
-        found = _image_files(d)
+        found = _image_files(d, inside)
         if not found:
             raise DataError(f"folder: class folder {d} holds no images ({', '.join(EXTS)}); add images or remove it")
         files += found
@@ -98,8 +118,10 @@ def _read_all(files: list[Path]) -> tuple[np.ndarray, str]:
     return out, mode
 
 
-def load_folder(path: str | Path, seed: int = 0, test_fraction: float = DEFAULT_TEST_FRACTION) -> DatasetSplits:
+def load_folder(path: str | Path, seed: int = 0, test_fraction: float = DEFAULT_TEST_FRACTION,
+                follow_links: bool = False) -> DatasetSplits:
     """Load an image folder dataset; ``test/`` gives the test split, else a seeded stratified hold-out.
+    Links leading outside ``path`` are refused unless ``follow_links``.
 
     Example:
         >>> load_folder("/nonexistent")
@@ -108,22 +130,23 @@ def load_folder(path: str | Path, seed: int = 0, test_fraction: float = DEFAULT_
         tinygrad_cnn.data.errors.DataError: folder: /nonexistent does not exist; check the path after 'folder:'
     """
     root = require_dir(path, "folder")
-    test_root = root / "test" if (root / "test").is_dir() else None
-    train_root = root / "train" if (root / "train").is_dir() else root
+    inside = _Inside(root, bool(follow_links))
+    test_root = inside(root / "test") if (root / "test").is_dir() else None
+    train_root = inside(root / "train") if (root / "train").is_dir() else root
     skip = {"test", "train"} if train_root == root else set()
-    class_dirs = [d for d in _visible_dirs(train_root) if d.name not in skip]
+    class_dirs = [d for d in _visible_dirs(train_root, inside) if d.name not in skip]
     if not class_dirs:
         raise DataError(f"folder: no class folders in {train_root} (found: {listing(train_root)}); expected"
                         f" {train_root}/<class>/*.png|jpg|jpeg|bmp|npy, one folder per class")
     classes = [d.name for d in class_dirs]
     files, labels = [], []
     for i, d in enumerate(class_dirs):
-        found = _image_files(d)
+        found = _image_files(d, inside)
         if not found:
             raise DataError(f"folder: class folder {d} holds no images ({', '.join(EXTS)}); add images or remove it")
         files += found
         labels += [i] * len(found)
-    test_files, test_labels = _scan(test_root, classes, "test") if test_root else ([], [])
+    test_files, test_labels = _scan(test_root, classes, "test", inside) if test_root else ([], [])
     if test_root is not None and not test_files:
         raise DataError(f"folder: {test_root} holds no class folders with images (found: {listing(test_root)});"
                         f" expected {test_root}/<class>/*.png, or remove it to hold out a test split")

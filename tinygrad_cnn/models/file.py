@@ -31,7 +31,26 @@ from ..layers.errors import (ConfigError, ModelNotFoundError, PluginError, argum
 from ..nn.module import Module
 
 
+#: deepest nesting of lists/objects a model file may have (real ones have a handful)
+MAX_DEPTH = 64
+
+
 def _parse(path: str, text: str) -> Any:
+    from ..checkpoint.safety import json_depth
+
+    try:
+        value = _parse_text(path, text)
+    except RecursionError:
+        value, depth = None, MAX_DEPTH + 1
+    else:
+        depth = json_depth(value)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{path}: lists or objects nest more than {MAX_DEPTH} deep; a model "
+                          "file is a list of layers, each with its arguments")
+    return value
+
+
+def _parse_text(path: str, text: str) -> Any:
     if path.lower().endswith((".yaml", ".yml")):
         try:
             import yaml

@@ -119,6 +119,23 @@ def decided_by_main(decide: Any) -> Any:
     return g.comm.bcast(decide() if g.is_main else None, root=0)
 
 
+def writer_lock(target: Any) -> Any:
+    """The exclusive write lock of the checkpoint ``target`` for a ``with`` block, held by the
+    process that writes it (rank 0 of a data-parallel job; the only process otherwise).
+
+    Example:
+        >>> import tempfile, os
+        >>> with writer_lock(os.path.join(tempfile.mkdtemp(), "m.h5")):
+        ...     pass
+    """
+    import contextlib
+
+    from ..checkpoint.lock import output_lock
+
+    g = current_group()
+    return output_lock(target) if g is None or g.is_main else contextlib.nullcontext()
+
+
 def world_size() -> int:
     """The number of processes training together (1 without a job)."""
     g = current_group()

@@ -50,11 +50,19 @@ class TrainingInterrupted(TrainingError):
         interrupted at epoch 2 after batch 10; checkpoint saved to model.h5
         >>> print(TrainingInterrupted("model.h5", 2, 10, saved=False))
         interrupted at epoch 2 during batch 11; the last checkpoint is kept in model.h5
+        >>> print(TrainingInterrupted("model.h5", 3, 0, finished=True))
+        interrupted after the last epoch (3), before the test evaluation; the checkpoint is complete in model.h5
     """
 
-    def __init__(self, path: str | None, epoch: int, batch: int, saved: bool = True) -> None:
+    def __init__(self, path: str | None, epoch: int, batch: int, saved: bool = True,
+                 finished: bool = False) -> None:
         self.path, self.epoch, self.batch, self.saved = path, epoch, batch, saved
-        if saved:
+        self.finished = finished
+        if finished:
+            where = f"the checkpoint is complete in {path}" if path else "nothing was saved"
+            super().__init__(f"interrupted after the last epoch ({epoch}), before the test "
+                             f"evaluation; {where}")
+        elif saved:
             where = f"checkpoint saved to {path}" if path else "no checkpoint was saved"
             super().__init__(f"interrupted at epoch {epoch} after batch {batch}; {where}")
         else:

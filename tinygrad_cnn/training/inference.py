@@ -51,25 +51,57 @@ class LoadedModel:
         return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32)
 
 
-def load_model(path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel:
+def load_model(path: str | os.PathLike[str], device: str = "cpu",
+               allow_nonfinite: bool = False) -> LoadedModel:
     """Load a checkpoint for inference (evaluation mode); raises ``CheckpointError`` for a bad
-    file, also for a checkpoint without data information.
+    file, also for a checkpoint without data information or with NaN/Inf weights (unless
+    ``allow_nonfinite``).
 
     Example:
         >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
         ['square', 'circle']
     """
-    from ..checkpoint import CheckpointError, load_checkpoint
+    from ..checkpoint import load_checkpoint
+    from .metadata import check_metadata
 
-    ckpt = load_checkpoint(path, device=device)
-    try:
-        info = DataInfo.from_metadata(ckpt.metadata)
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} does not record the data it was trained on (missing "
-                              f"{err}): it was not written by tgcnn train; train it with "
-                              f"tgcnn train or save it with that metadata") from None
+    ckpt = load_checkpoint(path, device=device, allow_nonfinite=allow_nonfinite)
+    check_metadata(ckpt.metadata, str(path))  # one clear error for any bad type or range
+    info = DataInfo.from_metadata(ckpt.metadata)
     ckpt.model.eval()
+    _check_runs(ckpt.model, info, str(path))
     return LoadedModel(ckpt.model, info, dict(ckpt.metadata), Path(path))
+
+
+def _check_runs(model: Module, info: DataInfo, label: str) -> None:
+    """One zero image of the recorded input shape through the model: it must give one score
+    per recorded class (a checkpoint whose configuration and metadata disagree is refused
+    here, in one line, rather than failing inside an evaluation)."""
+    from ..autograd import no_grad
+    from ..checkpoint import CheckpointError
+    from ..tensor import Tensor
+
+    shape = "x".join(str(v) for v in info.input_shape)
+    try:
+        with no_grad():
+            out = model(Tensor(np.zeros((1, *info.input_shape), np.float32),
+                               device=_device_of(model)))
+    except MemoryError:
+        raise CheckpointError(f"{label}: not enough memory to run its model on one {shape} "
+                              "image") from None
+    except (ValueError, TypeError, RuntimeError, IndexError, OverflowError) as err:
+        raise CheckpointError(" ".join(f"{label}: its model does not accept its recorded "
+                                       f"{shape} input ({err}): the file is damaged".split())
+                              ) from None
+    if tuple(out.shape) != (1, len(info.classes)):
+        raise CheckpointError(f"{label}: its model gives {tuple(out.shape)[1:]} scores per image "
+                              f"but the file records {len(info.classes)} classes: the file is "
+                              "damaged")
+
+
+def _device_of(model: Module) -> str:
+    from .evaluation import model_device
+
+    return model_device(model)
 
 
 def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = None,
@@ -88,6 +120,10 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     spec = data or (cfg.data if cfg else loaded.info.dataset)
     if not spec:
         raise OptionError("data", "the checkpoint does not name its dataset; pass --data")
+    if data is None and ":" in spec:  # a checkpoint never chooses which local files are read
+        raise OptionError("data", f"the checkpoint was trained on {spec!r}, a dataset read "
+                                  f"from local files; name it yourself to evaluate on it "
+                                  f"(--data {spec})")
     if seed is None:
         seed = cfg.seed if cfg else 0
     if limit is None and data is None and cfg is not None:

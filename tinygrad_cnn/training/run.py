@@ -22,7 +22,7 @@ import numpy as np
 
 from ..nn.module import Module
 from .distributed import bind_device, decided_by_main, note_world_change, \
-    parallelize, world_size
+    parallelize, world_size, writer_lock
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .data_checks import class_notes, limit_notes
@@ -30,6 +30,7 @@ from .evaluation import EvalResult
 from .recorder import RunRecorder, evaluate_best, start_recorder
 from .resume_rules import RUN_OPTIONS, resume_paths, schedule_note
 from .run_folder import RunPaths, plan_paths
+from .errors import TrainingInterrupted
 from .trainer import Callback, Trainer
 
 
@@ -294,9 +295,10 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
     model = parallelize(build_model(config, data.info).to(device))
     paths = decided_by_main(lambda: plan_paths(config.out, config.project, config.name,
                                                config.data, config.overwrite))
-    recorder, notes = _recorder(config, data, paths)
-    trainer = _assemble(config, data, model, callbacks, paths.last, recorder)
-    return _run(trainer, config, data, started, None, recorder, notes)
+    with writer_lock(paths.last):  # one writer per checkpoint for the whole run
+        recorder, notes = _recorder(config, data, paths)
+        trainer = _assemble(config, data, model, callbacks, paths.last, recorder)
+        return _run(trainer, config, data, started, None, recorder, notes)
 
 
 def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: float,
@@ -307,7 +309,14 @@ def _run(trainer: Trainer, config: TrainConfig, data: PreparedData, started: flo
     history = trainer.history
     if trainer.epoch > 0 and trainer._saved_epoch != trainer.epoch:
         trainer.save()  # nothing was left to train: a resumed run that had reached --epochs
-    test, tested = evaluate_best(trainer, recorder, data)
+    finished = TrainingInterrupted(str(trainer.checkpoint_path), trainer.epoch, 0,
+                                   finished=True)
+    if trainer._stop_requested:  # Ctrl-C during the last epoch's validation or save
+        raise finished
+    try:
+        test, tested = evaluate_best(trainer, recorder, data)
+    except KeyboardInterrupt:
+        raise finished from None
     return TrainResult(history, trainer.best_epoch, test, recorder.paths.last,
                        recorder.paths.curves, config, time.perf_counter() - started,
                        resumed_from, data.info, list(data.info.notes), paths=recorder.paths,
@@ -336,8 +345,11 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     started = time.perf_counter()
     if changes and changes.get("strict_plugins"):
         set_strict(True)
+    from .metadata import check_metadata
+
     ckpt = load_checkpoint(checkpoint, device="cpu")
     meta = ckpt.metadata
+    check_metadata(meta, str(checkpoint), need_data=False)
     if "train_config" not in meta or "loader_state" not in meta:
         raise OptionError("resume", f"{checkpoint} holds no training state (not written by "
                                     f"tgcnn train); start a new run instead")
@@ -354,11 +366,20 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                             **{k: v for k, v in dict(changes or {}).items() if k in RUN_OPTIONS})
     config.validate()
     bind_device(config.device)
-    dev = check_device(config.device)
+    check_device(config.device)
     done = int(meta.get("epoch", 0))
     if config.epochs < done:
         raise OptionError("epochs", f"the checkpoint has already trained {done} epochs; pass "
                                     f"--epochs {done} or more")
+    with writer_lock(paths.last):  # one writer per checkpoint for the whole run
+        return _resume(ckpt.model, meta, ckpt.optimizer_state, ckpt.scheduler_state, stored,
+                       config, paths, done, callbacks, started, checkpoint)
+
+
+def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, scheduler_state: Any,
+            stored: TrainConfig, config: TrainConfig, paths: RunPaths, done: int,
+            callbacks: Sequence[Callback], started: float, checkpoint: Any) -> TrainResult:
+    dev = check_device(config.device)
     data = prepare_data(config)
     info = DataInfo.from_metadata(meta)
     if info.input_shape != data.info.input_shape or info.classes != data.info.classes:
@@ -367,13 +388,13 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     data.info = info  # keep the run's own normalisation, bit for bit
     note_world_change(meta.get("world_size", 1), config.batch_size)
     recorder, notes = _recorder(config, data, paths)
-    trainer = _assemble(config, data, parallelize(ckpt.model.to(dev)), callbacks, paths.last,
+    trainer = _assemble(config, data, parallelize(model.to(dev)), callbacks, paths.last,
                         recorder)
     same_length = config.epochs == stored.epochs
     try:
-        trainer.load_state(meta, ckpt.optimizer_state, ckpt.scheduler_state,
+        trainer.load_state(meta, optimizer_state, scheduler_state,
                            restore_scheduler=same_length)
-    except (ValueError, KeyError, TypeError, IndexError) as err:
+    except Exception as err:  # noqa: BLE001 - any malformed state: one line, nothing lost
         from ..checkpoint import CheckpointError
 
         raise CheckpointError(" ".join(f"{checkpoint}: its training state cannot be restored "

@@ -11,7 +11,9 @@ Ctrl-C: while :meth:`fit` runs in the main thread, the first SIGINT only asks th
 at the end of the current batch, where the state is consistent; the loop then saves a
 checkpoint (atomically) and raises :class:`TrainingInterrupted` carrying its path. A second
 Ctrl-C stops at once, keeping the last checkpoint on disk. A ``KeyboardInterrupt`` raised by a
-callback at the end of a batch is treated like the first Ctrl-C.
+callback at the end of a batch is treated like the first Ctrl-C. When the installed SIGINT
+handler is a process-wide policy with ``attach(on_first, checkpoint)``/``detach()`` (the
+``tgcnn`` command's), the trainer attaches to it instead of installing its own handler.
 
 Example:
     >>> import numpy as np, tinygrad_cnn as tg
@@ -238,10 +240,17 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_interrupt_requested(self)
 
+    def _last_checkpoint(self) -> str | None:
+        return str(self.checkpoint_path) if self._saved_epoch is not None else None
+
     def _install_sigint(self) -> Any:
+        """Install the Ctrl-C handling of :meth:`fit`; returns how to undo it (or None)."""
         if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
             return None
         previous = signal.getsignal(signal.SIGINT)
+        if callable(getattr(previous, "attach", None)):  # a process-wide policy calls us
+            previous.attach(self.request_stop, self._last_checkpoint)
+            return previous.detach
 
         def handler(signum: int, frame: Any) -> None:
             if self._stop_requested:  # second Ctrl-C: stop now
@@ -251,7 +260,7 @@ class Trainer:
             self.request_stop()
 
         signal.signal(signal.SIGINT, handler)
-        return previous
+        return None if previous is None else lambda: signal.signal(signal.SIGINT, previous)
 
     # ---- the loop ----
     def fit(self) -> list[dict[str, Any]]:
@@ -261,7 +270,7 @@ class Trainer:
         :class:`NonFiniteLossError` when the loss becomes NaN/Inf (the last checkpoint on disk
         is kept).
         """
-        previous = self._install_sigint()
+        undo = self._install_sigint()
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 self._run_epoch()
@@ -271,8 +280,8 @@ class Trainer:
                 str(self.checkpoint_path) if self._saved_epoch is not None else None,
                 self.epoch + 1, int(self._partial["batches"]), saved=False) from None
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            if undo is not None:
+                undo()
         return self.history
 
     def _interrupt(self, epoch: int) -> TrainingInterrupted:
