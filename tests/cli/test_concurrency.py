@@ -24,7 +24,8 @@ def test_second_writer_of_the_same_out_is_refused(invoke, tmp_path):
     holder.start()
     try:
         assert ready.wait(60)
-        result = invoke("train", *TINY, "--out", out)
+        # --overwrite: replacing the file is allowed, writing while another process does is not
+        result = invoke("train", *TINY, "--out", out, "--overwrite")
         assert result.exit_code == 1, result.output
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines[-1] == (f"Error: {out} is being written by another process (pid "
@@ -33,4 +34,4 @@ def test_second_writer_of_the_same_out_is_refused(invoke, tmp_path):
     finally:
         release.set()
         holder.join(60)
-    assert invoke("train", *TINY, "--out", out).exit_code == 0
+    assert invoke("train", *TINY, "--out", out, "--overwrite").exit_code == 0

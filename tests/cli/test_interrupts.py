@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,7 +61,15 @@ def _run(tmp_path: Path, when: str, signals: int) -> tuple[int, str, str]:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         time.sleep(0.005)
-    out, err = proc.communicate(timeout=120)
+    # read the rest through the same buffered stream as above (communicate() would read the
+    # pipe underneath it and miss lines the stream had already buffered)
+    timer = threading.Timer(120, proc.kill)
+    timer.start()
+    try:
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait()
+    finally:
+        timer.cancel()
     return proc.returncode, "".join(seen) + out, err
 
 

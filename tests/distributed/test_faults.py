@@ -85,6 +85,6 @@ def test_bad_data_on_one_machine_ends_the_job(tmp_path):
     assert r.returncode == 2, r.stderr
     assert time.monotonic() - started < 30
     errors = _errors(r.stderr)
-    assert len(errors) == 1 and "missing.npz does not exist" in errors[0]
+    assert len(errors) == 1 and "missing.npz does not exist" in errors[0], r.stderr
     assert errors[0].endswith("(process 1 of 2; ending all 2 processes)")
     assert "Traceback" not in r.stderr and not (tmp_path / "r.h5").exists()

@@ -24,6 +24,8 @@ from .group import ProcessGroup, group
 
 #: how long ranks wait for each other to agree that all of them failed
 AGREE_SECONDS = 5.0
+#: how long a failing rank waits after its error line before aborting the job
+FORWARD_SECONDS = 0.5
 
 
 def all_failed(g: ProcessGroup, agree_s: float = AGREE_SECONDS) -> bool:
@@ -60,6 +62,8 @@ def run_agreed(g: ProcessGroup, exc: BaseException, describe: Callable[[BaseExce
     sys.__stderr__.write(f"Error: {message} (process {g.rank} of {g.size}; ending all "
                          f"{g.size} processes)\n")
     sys.__stderr__.flush()
+    # MPI_Abort tears the launcher down at once; it may not have forwarded the line yet
+    time.sleep(FORWARD_SECONDS)
     g.comm.Abort(code or 1)
     raise SystemExit(code or 1)  # not reached: Abort ends the process
 
