@@ -71,7 +71,7 @@ def import_command(ctx: click.Context, weights: str, model: str, out: str,
     from tinygrad_cnn.interop import import_weights
     from tinygrad_cnn.models import get_builder
     from tinygrad_cnn.training.config import builder_kwargs
-    from tinygrad_cnn.training.run import check_output
+    from tinygrad_cnn.training.checks import check_output
 
     check_output(out)  # before reading weights and building the model
 

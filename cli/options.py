@@ -132,7 +132,7 @@ def device_callback(ctx: click.Context, param: click.Parameter, value: str | Non
     if value is None:
         return None
     from tinygrad_cnn.training import OptionError
-    from tinygrad_cnn.training.run import check_device
+    from tinygrad_cnn.training.checks import check_device
 
     try:
         return check_device(value)

@@ -39,7 +39,7 @@ def visualize_command(checkpoint: str, image: str | None, layer: str | None, fil
     """Show what the network in CHECKPOINT sees: the activation maps of --layer for IMAGE,
     and with --filters the learned kernels of the first conv layer."""
     from tinygrad_cnn.training import load_model, save_activation_grid, save_filter_grid
-    from tinygrad_cnn.training.run import check_output
+    from tinygrad_cnn.training.checks import check_output
     from tinygrad_cnn.training.run_folder import visualize_dir
 
     if image is None and not filters:

@@ -11,7 +11,7 @@ from tinygrad_cnn.data import DataError, generate_shapes
 from tinygrad_cnn.training import (OptionError, TrainConfig, evaluate_checkpoint, load_model,
                                    predict_files, prepare_data, resume, save_activation_grid,
                                    save_filter_grid, train)
-from tinygrad_cnn.training.run import check_device, check_output
+from tinygrad_cnn.training.checks import check_device, check_output
 
 TINY = dict(epochs=1, limit=40, width=0.125, batch_size=16, val_split=0.25)
 

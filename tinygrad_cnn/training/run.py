@@ -25,12 +25,13 @@ from .distributed import bind_device, decided_by_main, note_world_change, \
     parallelize, world_size, writer_lock
 from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
+from .checks import check_device
 from .data_checks import class_notes, limit_notes
 from .evaluation import EvalResult
 from .recorder import RunRecorder, evaluate_best, start_recorder
 from .resume_rules import RUN_OPTIONS, resume_paths, schedule_note
-from .run_folder import RunPaths, plan_paths
 from .errors import TrainingInterrupted
+from .run_folder import RunPaths, plan_paths
 from .trainer import Callback, Trainer
 
 
@@ -91,49 +92,6 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                     pixel_max=float(splits.pixel_max), hflip_ok=bool(splits.hflip_ok),
                     notes=list(splits.notes) + notes)
     return PreparedData(x, y, xv, yv, xt, yt, info)
-
-
-def check_device(device: str) -> str:
-    """Normalise ``device`` and make sure it is usable (``cuda`` needs a GPU), else
-    :class:`OptionError`.
-
-    Example:
-        >>> check_device("CPU")
-        'cpu'
-    """
-    from ..backends import get_backend, normalize_device
-
-    try:
-        name = normalize_device(device)
-        get_backend(name)
-    except (ValueError, RuntimeError, ImportError) as err:
-        msg = " ".join(str(err).split())
-        raise OptionError("device", f"{device} is not usable ({msg})") from None
-    return name
-
-
-def check_output(path: str | os.PathLike[str]) -> Path:
-    """Make sure a checkpoint can be written at ``path``: its folder exists (it is created) and
-    is writable, and ``path`` is not a folder; else :class:`OptionError`.
-
-    Example:
-        >>> check_output("runs/model.h5").name
-        'model.h5'
-    """
-    p = Path(path).expanduser()
-    if p.is_dir():
-        raise OptionError("out", f"{p} is a folder; pass a file name such as {p / 'model.h5'}")
-    folder = p.parent if str(p.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OptionError("out", f"cannot create the folder {folder} ({err.strerror or err}); "
-                                 f"choose another --out") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OptionError("out", f"the folder {folder} is not writable; choose another --out")
-    if p.exists() and not os.access(p, os.W_OK):
-        raise OptionError("out", f"{p} exists and is not writable; choose another --out")
-    return p
 
 
 def build_model(config: TrainConfig, info: DataInfo) -> Module:

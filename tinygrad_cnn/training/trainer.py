@@ -32,8 +32,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -50,6 +48,7 @@ from .errors import NonFiniteLossError, TrainingError, TrainingInterrupted
 from .evaluation import evaluate, model_device
 from .history import best_epoch, epoch_record
 from .plots import curves_path, save_curves
+from .sigint import install_stop_handler
 
 #: metadata keys the trainer owns in a checkpoint (everything else is passed through)
 STATE_KEYS = ("epoch", "epochs", "history", "best_epoch", "seed", "rng_state", "loader_state",
@@ -243,25 +242,6 @@ class Trainer:
     def _last_checkpoint(self) -> str | None:
         return str(self.checkpoint_path) if self._saved_epoch is not None else None
 
-    def _install_sigint(self) -> Any:
-        """Install the Ctrl-C handling of :meth:`fit`; returns how to undo it (or None)."""
-        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
-            return None
-        previous = signal.getsignal(signal.SIGINT)
-        if callable(getattr(previous, "attach", None)):  # a process-wide policy calls us
-            previous.attach(self.request_stop, self._last_checkpoint)
-            return previous.detach
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._stop_requested:  # second Ctrl-C: stop now
-                restore = previous if callable(previous) else signal.default_int_handler
-                signal.signal(signal.SIGINT, restore)
-                raise KeyboardInterrupt
-            self.request_stop()
-
-        signal.signal(signal.SIGINT, handler)
-        return None if previous is None else lambda: signal.signal(signal.SIGINT, previous)
-
     # ---- the loop ----
     def fit(self) -> list[dict[str, Any]]:
         """Train until ``epochs`` epochs are done; returns the history (one dict per epoch).
@@ -270,15 +250,15 @@ class Trainer:
         :class:`NonFiniteLossError` when the loss becomes NaN/Inf (the last checkpoint on disk
         is kept).
         """
-        undo = self._install_sigint()
+        undo = install_stop_handler(self.request_stop, self._last_checkpoint,
+                                    lambda: self._stop_requested) if self.handle_sigint else None
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 self._run_epoch()
         except KeyboardInterrupt:
             # outside a batch (validation, saving): the last checkpoint written is intact
-            raise TrainingInterrupted(
-                str(self.checkpoint_path) if self._saved_epoch is not None else None,
-                self.epoch + 1, int(self._partial["batches"]), saved=False) from None
+            raise TrainingInterrupted(self._last_checkpoint(), self.epoch + 1,
+                                      int(self._partial["batches"]), saved=False) from None
         finally:
             if undo is not None:
                 undo()
@@ -342,9 +322,8 @@ class Trainer:
             if batch_in_progress:
                 # torn batch (batch-norm statistics or weights half updated): keep the last
                 # checkpoint on disk rather than save an inconsistent state
-                raise TrainingInterrupted(
-                    str(self.checkpoint_path) if self._saved_epoch is not None else None,
-                    epoch, int(part["batches"]), saved=False) from None
+                raise TrainingInterrupted(self._last_checkpoint(), epoch, int(part["batches"]),
+                                          saved=False) from None
             raise self._interrupt(epoch) from None
         self._finish_epoch(epoch, lr, started, elapsed0)
 
