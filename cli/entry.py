@@ -18,7 +18,7 @@ The process ends with ``os._exit`` after flushing its output, so a Ctrl-C cannot
 the interpreter's own shutdown.
 
 Example:
-    $ tgcnn train --epochs 3      # Ctrl-C: "Error: interrupted at epoch 2 after batch 7; ..."
+    $ tgcnn train --epochs 3      # Ctrl-C: "interrupted at epoch 2 after batch 7; ..."
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class Interrupts:
             fresh = "\n" if os.isatty(2) else ""
         except OSError:
             fresh = ""
-        os.write(2, f"{fresh}Error: {what}\n".encode("utf-8", "replace"))
+        os.write(2, f"{fresh}{what}\n".encode("utf-8", "replace"))
         os._exit(EXIT_INTERRUPTED)
 
 
@@ -149,7 +149,7 @@ def main() -> None:
     except KeyboardInterrupt:  # only before the command's own handling is in place
         interrupts.finished = True
         _flush()
-        os.write(2, b"Error: interrupted; nothing was saved\n")
+        os.write(2, b"interrupted; nothing was saved\n")
         os._exit(EXIT_INTERRUPTED)
     _flush()
     os._exit(code)

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_OK, describe, one_line
+from .errors import EXIT_INTERRUPTED, EXIT_OK, describe, one_line
 from .evaluate import eval_command
 from .export_cmd import export_command
 from .import_cmd import import_command
@@ -89,7 +89,9 @@ class TgcnnGroup(click.Group):
             code, message = known
             from .mpi import is_main_process
             if is_main_process():  # under mpiexec every rank fails alike: rank 0 reports
-                click.echo(f"Error: {message}", err=True)
+                # a deliberate Ctrl-C is no error: its line says what was kept, unprefixed
+                click.echo(message if code == EXIT_INTERRUPTED else f"Error: {message}",
+                           err=True)
             sys.exit(code)
         finally:
             warnings.formatwarning = saved_format

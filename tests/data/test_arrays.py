@@ -1,8 +1,11 @@
 """npz and HDF5 array datasets: keys, test splits, layouts, labels and refused HDF5 features."""
+import pickle
+
 import h5py
 import numpy as np
 import pytest
 
+from tinygrad_cnn.data import load_dataset
 from tinygrad_cnn.data.arrays import load_h5, load_npz, to_nchw
 from tinygrad_cnn.data.errors import DataError
 
@@ -103,8 +106,11 @@ def test_npz_bad_files(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_npz(tmp_path / "nope.npz")
     (tmp_path / "junk.npz").write_bytes(b"garbage" * 10)
-    with pytest.raises(DataError, match="is not readable as an .npz archive"):
+    with pytest.raises(DataError, match="is not an .npz archive"):
         load_npz(tmp_path / "junk.npz")
+    (tmp_path / "torn.npz").write_bytes(b"PK\x03\x04" + b"garbage" * 10)  # a torn zip
+    with pytest.raises(DataError, match="is not readable as an .npz archive"):
+        load_npz(tmp_path / "torn.npz")
     np.save(tmp_path / "one.npy", np.zeros(3))
     with pytest.raises(DataError, match="single array"):
         load_npz(tmp_path / "one.npy")
@@ -171,3 +177,14 @@ def test_h5_not_hdf5(tmp_path):
     (tmp_path / "t.h5").write_bytes(data[: len(data) // 3])
     with pytest.raises(DataError):
         load_h5(tmp_path / "t.h5")
+
+
+@pytest.mark.parametrize("content", [b"hello\n", b"", pickle.dumps({"x": [1, 2]})])
+def test_npz_spec_on_a_file_that_is_not_npz(tmp_path, content):
+    """Our own message, checked before numpy guesses the file is a pickle (whose message would
+    suggest allow_pickle)."""
+    path = tmp_path / "data.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="is not an .npz archive") as err:
+        load_dataset(f"npz:{path}")
+    assert "pickle" not in str(err.value)

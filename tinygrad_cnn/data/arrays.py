@@ -76,6 +76,20 @@ def _pick(get: Callable[[str], np.ndarray | None], names: tuple[str, ...]) -> np
     return None
 
 
+#: how an .npz (a zip archive) or a lone .npy file begins
+_NPZ_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")
+
+
+def _check_npz_signature(path: Path) -> None:
+    """Refuse a file that is no zip archive (nor .npy) before numpy guesses it is a pickle."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if not head.startswith(_NPZ_SIGNATURES):
+        raise DataError(f"npz: {path} is not an .npz archive (it starts with {head!r}, not a zip "
+                        "signature); npz:PATH expects a file written by numpy.savez(path, x=..., "
+                        "y=...)")
+
+
 class _Source:
     """Arrays of one file behind a uniform ``get(key)``; ``keys`` for messages."""
 
@@ -85,6 +99,7 @@ class _Source:
         self._npz = self._h5 = None
         try:
             if kind == "npz":
+                _check_npz_signature(path)
                 obj = np.load(path, allow_pickle=False)
                 if not hasattr(obj, "files"):
                     raise DataError(f"npz: {path} is a single array, expected an .npz archive with arrays 'x' and"
