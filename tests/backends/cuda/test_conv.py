@@ -87,8 +87,8 @@ def test_weight_gradient_split_sum_is_used_and_exact(be, ref, monkeypatch):
     # partial slices; the result must not depend on the split.
     import tinygrad_cnn.backends.cuda.conv as conv
     taken = []
-    real_take = conv.pool.take
-    monkeypatch.setattr(conv.pool, "take", lambda *a: taken.append(a) or real_take(*a))
+    real_take = conv.scratch.take
+    monkeypatch.setattr(conv.scratch, "take", lambda *a: taken.append(a) or real_take(*a))
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 1, 8, 8))
     gy = rng.standard_normal((2, 2, 8, 8))
