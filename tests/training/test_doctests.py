@@ -10,9 +10,9 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import nn
 from tinygrad_cnn.__main__ import load_cli
 
-TRAINING = ["checks", "config", "errors", "evaluation", "history", "inference", "metadata", "plots", "run",
-            "trainer", "visualize", "monitor", "run_folder", "recorder", "curves",
-            "predict_inputs", "data_checks", "resume_rules", "sigint"]
+TRAINING = ["atomic", "checks", "config", "errors", "evaluation", "history", "inference",
+            "metadata", "plots", "run", "trainer", "visualize", "monitor", "run_folder",
+            "recorder", "curves", "predict_inputs", "data_checks", "resume_rules", "sigint"]
 CLI = ["errors", "options", "progress", "main", "run_output"]
 
 

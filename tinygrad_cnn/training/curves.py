@@ -14,11 +14,12 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from PIL import Image
+
+from .atomic import atomic_write
 
 
 def _column(history: Sequence[Mapping[str, Any]], key: str, scale: float = 1.0) -> list[float]:
@@ -115,18 +116,5 @@ def save_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[st
         >>> save_curves([{"train_loss": 1.0, "train_acc": 0.5}], tmp / "curves.png").name
         'curves.png'
     """
-    path = Path(path)
     data = curves_png(history, **kwargs)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda fh: fh.write(data))

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from .atomic import atomic_write
 
 
 def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
@@ -30,22 +31,7 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
         >>> save_png(Image.new("L", (4, 4)), tmp / "a.png").name
         'a.png'
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a PNG is as readable as any new file
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format="PNG")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda fh: image.save(fh, format="PNG"))
 
 
 def _to_uint8(tile: np.ndarray) -> np.ndarray:

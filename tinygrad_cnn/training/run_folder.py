@@ -31,11 +31,13 @@ import json
 import os
 import re
 import shlex
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import IO, Any, Mapping, Sequence
 
+from .atomic import atomic_write
 from .config import OptionError
 from .history import KEYS
 
@@ -220,16 +222,7 @@ def visualize_dir(checkpoint: str | os.PathLike[str]) -> Path:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def metrics_csv(history: Sequence[Mapping[str, Any]]) -> str:
@@ -276,17 +269,8 @@ def write_run_files(paths: RunPaths, settings: Mapping[str, Any]) -> None:
 
 def copy_checkpoint(src: Path, dst: Path) -> Path:
     """Copy ``src`` to ``dst`` atomically (the best checkpoint from the last one)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            while chunk := inp.read(1 << 20):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return dst
+    def copy(out: IO[bytes]) -> None:
+        with open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+
+    return atomic_write(dst, copy)
