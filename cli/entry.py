@@ -152,4 +152,17 @@ def main() -> None:
         os.write(2, b"interrupted; nothing was saved\n")
         os._exit(EXIT_INTERRUPTED)
     _flush()
+    _finalize_mpi()
     os._exit(code)
+
+
+def _finalize_mpi() -> None:
+    """Under mpiexec, leave the job properly: ``os._exit`` skips mpi4py's own finalisation, and
+    a rank that ends without it makes the launcher kill the others, maybe before rank 0 has
+    printed the job's one error line."""
+    mpi = sys.modules.get("mpi4py.MPI")
+    try:
+        if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+            mpi.Finalize()
+    except Exception:  # noqa: BLE001 - leaving anyway: the exit code is what matters
+        pass
