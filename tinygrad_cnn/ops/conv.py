@@ -16,12 +16,19 @@ class Conv2d(Function):
         return self.backend.conv2d_forward(x, w, bias, stride, padding, dilation, groups)
 
     def backward(self, grad):
-        be, (x, w) = self.backend, self.saved
-        dx = dw = db = None
-        if self.needs_input_grad[0]:
-            dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *self.geometry)
-        if self.needs_input_grad[1]:
-            dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *self.geometry)
-        if self.has_bias and self.needs_input_grad[2]:
-            db = be.sum(grad, (0, 2, 3), False)
-        return dx, dw, db
+        x, w = self.saved
+        return conv2d_grads(self, grad, x, w)
+
+
+def conv2d_grads(fn: Function, grad, x, w):
+    """The input, weight and bias gradients that ``fn`` (a convolution's :class:`Function`,
+    with ``geometry`` and ``has_bias`` set by its forward) needs, from the output gradient."""
+    be, needs = fn.backend, fn.needs_input_grad
+    dx = dw = db = None
+    if needs[0]:
+        dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *fn.geometry)
+    if needs[1]:
+        dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *fn.geometry)
+    if fn.has_bias and needs[2]:
+        db = be.sum(grad, (0, 2, 3), False)
+    return dx, dw, db

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from .conv import conv2d_grads
 
 Pair = tuple[int, int]
 
@@ -41,16 +42,8 @@ class Conv2dReLU(Function):
         return out
 
     def backward(self, grad):
-        be, (x, w, out) = self.backend, self.saved
-        grad = be.relu_backward(grad, out)
-        dx = dw = db = None
-        if self.needs_input_grad[0]:
-            dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *self.geometry)
-        if self.needs_input_grad[1]:
-            dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *self.geometry)
-        if self.has_bias and self.needs_input_grad[2]:
-            db = be.sum(grad, (0, 2, 3), False)
-        return dx, dw, db
+        x, w, out = self.saved
+        return conv2d_grads(self, self.backend.relu_backward(grad, out), x, w)
 
 
 def fold_batch_norm(w: np.ndarray, b: np.ndarray | None, mean: np.ndarray, var: np.ndarray,
