@@ -25,7 +25,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import h5py
 import numpy as np
@@ -296,26 +296,41 @@ def _bad_dtype(label: str, name: str, dtype: np.dtype, want: str = "") -> Checkp
                            "the file is damaged or was not written by save_checkpoint()")
 
 
-def _listing(names: list[str]) -> str:
-    more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
-    return ", ".join(names[:_SHOWN]) + more
+def _listing(names: list[str], shown: int = _SHOWN) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def fit_problems(own: Mapping[str, tuple[int, ...]], given: Mapping[str, tuple[int, ...]],
+                 shown: int = _SHOWN) -> list[str]:
+    """What keeps the arrays ``given`` (name -> shape) from filling a model whose state is
+    ``own`` (name -> shape): missing and unexpected names, other shapes (``shown`` names of
+    each listed); empty when they fit.
+
+    Example:
+        >>> fit_problems({"w": (2, 3), "b": (2,)}, {"w": (3, 3), "x": (1,)})
+        ['missing b', 'unexpected x', 'shape (file vs model) w (3, 3) vs (2, 3)']
+    """
+    parts = []
+    missing = [k for k in own if k not in given]
+    unexpected = [k for k in given if k not in own]
+    shapes = [f"{k} {tuple(shape)} vs {tuple(own[k])}" for k, shape in given.items()
+              if k in own and tuple(shape) != tuple(own[k])]
+    if missing:
+        parts.append(f"missing {_listing(missing, shown)}")
+    if unexpected:
+        parts.append(f"unexpected {_listing(unexpected, shown)}")
+    if shapes:
+        parts.append(f"shape (file vs model) {_listing(shapes, shown)}")
+    return parts
 
 
 def _match(datasets: "OrderedDict[str, h5py.Dataset]", own: "OrderedDict[str, np.ndarray]",
            label: str, against: str) -> None:
     """Refuse (before reading any data) names, shapes or dtypes that differ from ``own``."""
-    missing = [k for k in own if k not in datasets]
-    unexpected = [k for k in datasets if k not in own]
-    shapes = [f"{k} {tuple(ds.shape)} vs {tuple(own[k].shape)}" for k, ds in datasets.items()
-              if k in own and tuple(ds.shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append(f"missing {_listing(missing)}")
-        if unexpected:
-            parts.append(f"unexpected {_listing(unexpected)}")
-        if shapes:
-            parts.append(f"shape (file vs model) {_listing(shapes)}")
+    parts = fit_problems({k: a.shape for k, a in own.items()},
+                         {k: ds.shape for k, ds in datasets.items()})
+    if parts:
         raise CheckpointError(f"{label} holds another architecture than {against}: "
                               f"{'; '.join(parts)}: load it with the model it was saved from")
     for name, ds in datasets.items():

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..checkpoint.load import fit_problems
 from .errors import InteropError
 
 #: keys under which training frameworks wrap the state dict (Lightning, timm, scripts)
@@ -82,19 +83,10 @@ def load_into(model: Any, state: Mapping[str, np.ndarray], label: str = "the fil
     for name in own:
         if name.endswith("num_batches_tracked") and name not in state:
             state[name] = np.zeros((), np.int64)
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(np.shape(v))} vs {tuple(own[k].shape)}" for k, v in state.items()
-              if k in own and tuple(np.shape(v)) != tuple(own[k].shape)]
+    parts = fit_problems({k: spec.shape for k, spec in own.items()},
+                         {k: np.shape(v) for k, v in state.items()}, shown=_SHOWN)
     kinds = [f"{k} {np.asarray(v).dtype} vs {own[k].dtype}" for k, v in state.items()
              if k in own and (np.asarray(v).dtype.kind == "f") != (own[k].dtype.kind == "f")]
-    parts = []
-    if missing:
-        parts.append(f"missing {_listing(missing)}")
-    if unexpected:
-        parts.append(f"unexpected {_listing(unexpected)}")
-    if shapes:
-        parts.append(f"shape (file vs model) {_listing(shapes)}")
     if kinds:
         parts.append(f"dtype (file vs model) {_listing(kinds)}")
     if parts:
