@@ -122,3 +122,18 @@ def versions() -> str:
         peer = "torch not installed"
     return (f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} "
             f"threads), {peer}; TGCNN_CONV_ALGO={os.environ.get('TGCNN_CONV_ALGO', 'auto')}")
+
+
+def torch_vgg_features(config: list) -> list:
+    """PyTorch layers of a VGG feature extractor (``config``: channels and ``"M"``, as in
+    torchvision): 3x3 pad-1 conv + ReLU, 2x2 max-pool; the peer of our ``vgg`` features."""
+    from torch import nn
+
+    layers, c = [], 3
+    for v in config:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
+            c = v
+    return layers

@@ -47,13 +47,7 @@ def torch_infer(batch: int):
     from torch import nn
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    layers, c = [], 3
-    for v in VGG16:
-        if v == "M":
-            layers.append(nn.MaxPool2d(2))
-        else:
-            layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
-            c = v
+    layers = _method.torch_vgg_features(VGG16)
     model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(),
                           nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(),
                           nn.Linear(4096, 1000)).eval()

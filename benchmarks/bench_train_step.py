@@ -138,13 +138,7 @@ def torch_step(device: str = "cpu"):
 
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    layers, c = [], 3
-    for v in VGG11:
-        if v == "M":
-            layers.append(nn.MaxPool2d(2))
-        else:
-            layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
-            c = v
+    layers = _method.torch_vgg_features(VGG11)
     model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5),
                           nn.Linear(512, CLASSES))
     model.to(device).train()
