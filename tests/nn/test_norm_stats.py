@@ -1,0 +1,48 @@
+"""BatchNorm's running statistics against torch.nn over several steps, and nn's layering:
+no module of ``tinygrad_cnn.nn`` looks into an op's backward context or calls a kernel."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import nn
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.7, None])
+@pytest.mark.parametrize("ours, theirs, shape", [
+    (nn.BatchNorm2d, torch.nn.BatchNorm2d, (4, 3, 5, 5)),
+    (nn.BatchNorm1d, torch.nn.BatchNorm1d, (6, 3)),
+])
+def test_running_statistics_follow_pytorch_over_several_steps(momentum, ours, theirs, shape):
+    mine, ref = ours(3, momentum=momentum), theirs(3, momentum=momentum)
+    rng = np.random.default_rng(0)
+    for step in range(4):
+        x = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
+        if step == 2:   # a step without a graph updates the statistics just the same
+            with tg.no_grad():
+                mine(tg.Tensor(x))
+        else:
+            mine(tg.Tensor(x, requires_grad=True)).sum().backward()
+        ref(torch.tensor(x))
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_allclose(getattr(mine, key).numpy(),
+                                   getattr(ref, key).detach().numpy(), rtol=1e-5, atol=1e-6)
+    mine.reset_running_stats()
+    assert mine.running_mean.numpy().tolist() == [0.0] * 3
+    assert mine.running_var.numpy().tolist() == [1.0] * 3
+    assert mine.num_batches_tracked.item() == 0
+
+
+def test_nn_reaches_kernels_and_graphs_only_through_ops():
+    root = Path(tg.__file__).parent / "nn"
+    kernel_call = re.compile(r"\bbe\.(?!to_numpy|from_numpy)\w+\(|\._ctx\.|=\s*\w+\._ctx\b|"
+                             r"dropout_mask|batch_norm_train_forward|max_pool2d_forward")
+    offenders = [f"{path.relative_to(root)}:{i}: {line.strip()}"
+                 for path in sorted(root.rglob("*.py"))
+                 for i, line in enumerate(path.read_text().splitlines(), 1)
+                 if kernel_call.search(line)]
+    assert offenders == []
