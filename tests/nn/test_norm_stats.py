@@ -46,3 +46,20 @@ def test_nn_reaches_kernels_and_graphs_only_through_ops():
                  for i, line in enumerate(path.read_text().splitlines(), 1)
                  if kernel_call.search(line)]
     assert offenders == []
+
+
+def test_trained_statistics_fold_into_the_convolution_in_eval():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+    rng = np.random.default_rng(5)
+    for _ in range(3):           # the running statistics come from the op's output
+        model(tg.Tensor(rng.standard_normal((4, 3, 6, 6)).astype(np.float32) * 2 + 1)).sum() \
+            .backward()
+    assert model[1].num_batches_tracked.item() == 3
+    assert np.abs(model[1].running_mean.numpy()).max() > 0.05
+    model.eval()
+    x = tg.Tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32))
+    plain = model(x).numpy()                  # with a graph: layer by layer
+    with tg.no_grad():
+        folded = model(x).numpy()             # BatchNorm folded into the convolution
+    np.testing.assert_allclose(folded, plain, rtol=1e-5, atol=1e-5)
