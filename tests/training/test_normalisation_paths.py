@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import nn
-from tinygrad_cnn.data import DataError, DataLoader, normalize
+from tinygrad_cnn.data import DataError, DataLoader, Normalizer, normalize
 from tinygrad_cnn.training import evaluate, predict
 from tinygrad_cnn.training.config import DataInfo
 from tinygrad_cnn.training.evaluation import batched_logits, log_softmax_np
@@ -70,3 +70,5 @@ def test_a_wrong_normalisation_is_one_data_error_everywhere():
         DataLoader(x, y, normalise=(MEAN, [1.0, float("nan"), 1.0]))
     with pytest.raises(DataError, match=r"images must be \(N, C, H, W\)"):
         normalize(np.zeros((3, 3)), [0.0], [1.0])
+    with pytest.raises(DataError, match=r"with C=3, got shape \(2, 1, 4, 4\)"):
+        Normalizer(MEAN, STD, 3)(np.zeros((2, 1, 4, 4)))   # no silent broadcast of one channel

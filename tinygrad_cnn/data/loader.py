@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import DataError
-from .normalize import channel_scale, normalize
+from .normalize import Normalizer
 
 
 def default_pad(height: int, width: int) -> int:
@@ -135,11 +135,8 @@ class DataLoader:
         self.x, self.y = x, np.ascontiguousarray(y, dtype=np.int64)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         c, h, w = x.shape[1:]
-        self._norm = None
-        if normalise is not None:
-            channel_scale(normalise[0], normalise[1], c, "loader")   # refused here, not mid-epoch
-            self._norm = (np.asarray(normalise[0], np.float32).reshape(-1),
-                          np.asarray(normalise[1], np.float32).reshape(-1))
+        self._norm = Normalizer(normalise[0], normalise[1], c, "loader") \
+            if normalise is not None else None
         self.augment, self.flip = bool(augment), bool(flip)
         self.pad = default_pad(h, w) if pad is None else int(pad)
         if self.pad < 0:
@@ -192,7 +189,7 @@ class DataLoader:
             array([1., 1.], dtype=float32)
         """
         out = self.x[idx]
-        out = normalize(out, *self._norm) if self._norm is not None else out.astype(np.float32)
+        out = self._norm(out) if self._norm is not None else out.astype(np.float32)
         if rng is not None and self.augment:
             out = random_crop(out, self.pad, rng, self._buf)
             if self.flip:

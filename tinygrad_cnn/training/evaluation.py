@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..autograd import no_grad
-from ..data import normalize
+from ..data import Normalizer
 from ..nn.module import Module
 from ..tensor import Tensor
 
@@ -71,16 +71,14 @@ def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
         raise ValueError(f"images must be (N, C, H, W), got shape {x.shape}")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    normalised = mean is not None or std is not None
-    if normalised:
-        normalize(x[:0], mean, std)          # a wrong normalisation is refused before any batch
+    norm = Normalizer(mean, std, x.shape[1]) if mean is not None or std is not None else None
     device = model_device(model)
     with model.evaluating(), no_grad():
         numbers = range(-(-len(x) // int(batch_size))) if batches is None else batches
         for b in numbers:
             start = b * int(batch_size)
             xb = x[start:start + int(batch_size)]
-            xb = normalize(xb, mean, std) if normalised else xb.astype(np.float32)
+            xb = norm(xb) if norm is not None else xb.astype(np.float32)
             out = model(Tensor(xb, device=device))
             yield start, np.asarray(out.numpy(), dtype=np.float64)
 
