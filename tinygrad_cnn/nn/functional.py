@@ -16,7 +16,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd import no_grad
 from ..ops import elementwise as ew
 from ..ops import loss as ls
 from ..ops import norm as nm
@@ -303,21 +302,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              f"{input.shape}")
         out, mean, var = nm.batch_norm_train(input, w, b, eps=float(eps))
         if running_mean is not None and running_var is not None:
-            _update_running(running_mean, running_var, mean, var, float(momentum))
+            nm.blend_running(running_mean, mean, momentum)
+            nm.blend_running(running_var, var, momentum)
         return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: evaluation mode needs running_mean and running_var")
     return nm.BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), w, b,
                                   eps=float(eps))
-
-
-def _update_running(running_mean: Tensor, running_var: Tensor, mean: Tensor, var: Tensor,
-                    momentum: float) -> None:
-    """``running = (1 - momentum) * running + momentum * batch`` for the mean and the
-    (unbiased) variance; the buffers get new storage, as they always have."""
-    with no_grad():
-        running_mean.data = running_mean * (1.0 - momentum) + mean * momentum
-        running_var.data = running_var * (1.0 - momentum) + var * momentum
 
 
 def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:

@@ -11,12 +11,17 @@ Example:
     >>> y, mean, var = batch_norm_train(x, Tensor([1.0]), Tensor([0.0]), eps=0.0)
     >>> y.numpy().ravel().tolist(), mean.numpy().tolist(), var.numpy().tolist()
     ([-1.0, 1.0], [2.0], [2.0])
+    >>> running = Tensor([0.0])
+    >>> blend_running(running, mean, momentum=0.25)
+    >>> running.numpy().tolist()
+    [0.5]
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ..autograd import Function
+from ..backends import get_backend
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -61,6 +66,17 @@ def batch_norm_train(x: "Tensor", weight: "Tensor", bias: "Tensor", eps: float
     y = BatchNormTrain.apply(x, weight, bias, eps=float(eps), stats=stats)
     mean, var = (Tensor._wrap(a, x.device) for a in stats)
     return y, mean, var
+
+
+def blend_running(running: "Tensor", batch: "Tensor", momentum: float) -> None:
+    """``running = (1 - momentum) * running + momentum * batch`` (PyTorch's running-statistics
+    rule), outside any graph; ``running`` gets new storage. Two scalar products and a sum on
+    the device, without the per-op cost of tensor arithmetic (this runs twice per BatchNorm
+    layer and training step).
+    """
+    be, m = get_backend(running.device), float(momentum)
+    running.data = be.add(be.scalar_op(running._array, "*", 1.0 - m),
+                          be.scalar_op(batch._array, "*", m))
 
 
 class BatchNormEval(Function):
