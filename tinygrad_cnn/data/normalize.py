@@ -31,10 +31,11 @@ class Normalizer:
         >>> norm = Normalizer([0.5], [0.25], 1)
         >>> norm(np.ones((2, 1, 1, 1))).ravel().tolist()
         [2.0, 2.0]
-        >>> Normalizer([0, 0], None, 3)
-        Traceback (most recent call last):
-        ...
-        tinygrad_cnn.data.errors.DataError: normalize: normalisation needs 3 finite means and positive stds, got mean [0.0, 0.0] std [1.0, 1.0, 1.0]
+        >>> try:
+        ...     Normalizer([0, 0], None, 3)
+        ... except DataError as err:
+        ...     print(err)
+        normalize: normalisation needs 3 finite means and positive stds, got mean [0.0, 0.0] std [1.0, 1.0, 1.0]
     """
 
     def __init__(self, mean: Sequence[float] | None, std: Sequence[float] | None,
