@@ -22,6 +22,7 @@ from .errors import DataError
 from .idx import read_idx, write_idx
 from .images import load_image, load_images
 from .loader import DataLoader, default_pad, random_crop, random_hflip
+from .normalize import Normalizer, normalize
 from .shapes import CLASSES as SHAPES_CLASSES
 from .shapes import generate_shapes
 
@@ -30,4 +31,5 @@ __all__ = [
     "load_dataset", "available_datasets", "parse_spec", "train_val_split", "stratified_split",
     "load_image", "load_images", "generate_shapes", "SHAPES_CLASSES", "channel_stats", "check_labels",
     "make_splits", "read_idx", "write_idx", "safe_unpickle", "default_pad", "random_crop", "random_hflip",
+    "Normalizer", "normalize",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import DataError
+from .normalize import Normalizer
 
 
 def default_pad(height: int, width: int) -> int:
@@ -134,14 +135,8 @@ class DataLoader:
         self.x, self.y = x, np.ascontiguousarray(y, dtype=np.int64)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         c, h, w = x.shape[1:]
-        self._mean = self._scale = None
-        if normalise is not None:
-            mean = np.asarray(normalise[0], np.float32).reshape(-1)
-            std = np.asarray(normalise[1], np.float32).reshape(-1)
-            if mean.shape != (c,) or std.shape != (c,) or np.any(std <= 0) or not np.all(np.isfinite(mean)):
-                raise DataError(f"loader: normalisation needs {c} finite means and positive stds, got"
-                                f" mean {mean.tolist()} std {std.tolist()}")
-            self._mean, self._scale = mean[:, None, None], (1 / std)[:, None, None]
+        self._norm = Normalizer(normalise[0], normalise[1], c, "loader") \
+            if normalise is not None else None
         self.augment, self.flip = bool(augment), bool(flip)
         self.pad = default_pad(h, w) if pad is None else int(pad)
         if self.pad < 0:
@@ -193,10 +188,8 @@ class DataLoader:
             >>> DataLoader(np.full((3, 1, 2, 2), 4, np.uint8), np.zeros(3), normalise=([2], [2])).batch([0])[0, 0, 0]
             array([1., 1.], dtype=float32)
         """
-        out = self.x[idx].astype(np.float32)
-        if self._mean is not None:
-            out -= self._mean
-            out *= self._scale
+        out = self.x[idx]
+        out = self._norm(out) if self._norm is not None else out.astype(np.float32)
         if rng is not None and self.augment:
             out = random_crop(out, self.pad, rng, self._buf)
             if self.flip:

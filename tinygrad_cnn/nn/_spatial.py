@@ -13,10 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..backends import get_backend
 from ..backends._geometry import out_size
 from ..functions import stack
 from ..ops.conv_transpose import ConvTranspose2d
+from ..ops.dropout import Dropout
 from ..ops.pool import MaxPool2d
 from ..ops.math import EmptyResult
 from ..random import next_seed
@@ -75,15 +75,11 @@ def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tup
         return (out, Tensor(np.zeros((n, c, oh, ow), np.int64), device=input.device)) \
             if return_indices else out
     if d == (1, 1) and not ceil_mode:
-        out = MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
         if not return_indices:
-            return out
-        idx = get_backend(input.device).to_numpy(out._ctx.argmax) if out._ctx is not None \
-            else None
-        if idx is None:           # not recorded: recompute the argmax on this device
-            be = get_backend(input.device)
-            idx = be.to_numpy(be.max_pool2d_forward(input._array, k, s, p)[1])
-        return out, Tensor(np.asarray(idx, np.int64), device=input.device)
+            return MaxPool2d.apply(input, kernel=k, stride=s, padding=p)
+        argmax: list[Any] = []
+        out = MaxPool2d.apply(input, kernel=k, stride=s, padding=p, indices=argmax)
+        return out, Tensor._wrap(argmax[0], input.device)
     need_h = (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1
     need_w = (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1
     padded = input.pad(((0, 0), (0, 0), (p[0], max(need_h - h - p[0], 0)),
@@ -196,7 +192,4 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input
     _check_float(input, "dropout2d")
     _check_ndim(input, (3, 4), "dropout2d", "(N, C, H, W) or (C, H, W)")
-    be = get_backend(input.device)
-    shape = input.shape[:-2] + (1, 1)
-    mask = Tensor._wrap(be.dropout_mask(shape, float(p), input.dtype, next_seed()), input.device)
-    return input * mask
+    return Dropout.apply(input, p=float(p), seed=next_seed(), mask_shape=input.shape[:-2] + (1, 1))

@@ -21,6 +21,7 @@ from ..ops import loss as ls
 from ..ops import norm as nm
 from ..ops import pool as pl
 from ..ops.conv import Conv2d
+from ..ops.dropout import Dropout
 from ..ops.fused import Conv2dReLU
 from ..ops.matmul import Linear
 from ..ops.math import EmptyResult
@@ -257,17 +258,21 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` in training."""
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` in training
+    (the mask seeded from the global generator: ``manual_seed`` fixes it).
+
+    Example:
+        >>> sorted(set(dropout(Tensor(np.ones(64)), 0.5).numpy().tolist()))
+        [0.0, 2.0]
+        >>> dropout(Tensor(np.ones(3)), 0.5, training=False).numpy()
+        array([1., 1., 1.], dtype=float32)
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     _check_float(input, "dropout")
-    from ..backends import get_backend
-    be = get_backend(input.device)
-    mask = Tensor._wrap(be.dropout_mask(input.shape, float(p), input.dtype, next_seed()),
-                        input.device)
-    return input * mask
+    return Dropout.apply(input, p=float(p), seed=next_seed())
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -295,30 +300,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if per_channel < 2:
             raise ValueError(f"{op}: training needs more than one value per channel, got input "
                              f"{input.shape}")
-        out = nm.BatchNormTrain.apply(input, w, b, eps=float(eps))
-        ctx = out._ctx
+        out, mean, var = nm.batch_norm_train(input, w, b, eps=float(eps))
         if running_mean is not None and running_var is not None:
-            _update_running(out, input, running_mean, running_var, momentum, ctx)
+            nm.blend_running(running_mean, mean, momentum)
+            nm.blend_running(running_var, var, momentum)
         return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: evaluation mode needs running_mean and running_var")
     return nm.BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), w, b,
                                   eps=float(eps))
-
-
-def _update_running(out: Tensor, input: Tensor, running_mean: Tensor, running_var: Tensor,
-                    momentum: float, ctx: Any) -> None:
-    from ..backends import get_backend
-    be = get_backend(input.device)
-    if ctx is None:  # graph not recorded (no_grad): recompute the statistics
-        _, mean, _, var = be.batch_norm_train_forward(
-            input._array, be.full((input.shape[1],), 1.0, input.dtype),
-            be.zeros((input.shape[1],), input.dtype), 0.0)
-    else:
-        mean, var = ctx.mean, ctx.var_unbiased
-    m = float(momentum)
-    running_mean._array = be.add(be.scalar_op(running_mean._array, "*", 1.0 - m), be.scalar_op(mean, "*", m))
-    running_var._array = be.add(be.scalar_op(running_var._array, "*", 1.0 - m), be.scalar_op(var, "*", m))
 
 
 def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:

@@ -7,8 +7,13 @@ Pair = tuple[int, int]
 
 
 class MaxPool2d(Function):
-    def forward(self, x, kernel: Pair, stride: Pair, padding: Pair):
+    """``indices``, when given, is a list that receives each maximum's flat position in its
+    (H, W) plane (an int64 backend array shaped like the output, not differentiated)."""
+
+    def forward(self, x, kernel: Pair, stride: Pair, padding: Pair, indices: list | None = None):
         out, self.argmax = self.backend.max_pool2d_forward(x, kernel, stride, padding)
+        if indices is not None:  # a copy: backward keeps its own
+            indices.append(self.backend.copy(self.argmax))
         self.in_shape = tuple(x.shape)
         return out
 

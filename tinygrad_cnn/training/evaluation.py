@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..autograd import no_grad
+from ..data import Normalizer
 from ..nn.module import Module
 from ..tensor import Tensor
 
@@ -53,17 +54,6 @@ def log_softmax_np(logits: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def _normaliser(c: int, mean: Sequence[float] | None, std: Sequence[float] | None):
-    if mean is None and std is None:
-        return None
-    m = np.asarray(mean if mean is not None else [0.0] * c, np.float32).reshape(1, -1, 1, 1)
-    s = np.asarray(std if std is not None else [1.0] * c, np.float32).reshape(1, -1, 1, 1)
-    if m.shape[1] != c or s.shape[1] != c:
-        raise ValueError(f"normalisation has {m.shape[1]} means / {s.shape[1]} stds but the "
-                         f"images have {c} channels")
-    return m, np.float32(1.0) / s
-
-
 def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
                    mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
                    batches: Iterable[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
@@ -81,16 +71,14 @@ def batched_logits(model: Module, x: np.ndarray, batch_size: int = 256,
         raise ValueError(f"images must be (N, C, H, W), got shape {x.shape}")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    norm = _normaliser(x.shape[1], mean, std)
+    norm = Normalizer(mean, std, x.shape[1]) if mean is not None or std is not None else None
     device = model_device(model)
     with model.evaluating(), no_grad():
         numbers = range(-(-len(x) // int(batch_size))) if batches is None else batches
         for b in numbers:
             start = b * int(batch_size)
-            xb = x[start:start + int(batch_size)].astype(np.float32)
-            if norm is not None:
-                xb -= norm[0]
-                xb *= norm[1]
+            xb = x[start:start + int(batch_size)]
+            xb = norm(xb) if norm is not None else xb.astype(np.float32)
             out = model(Tensor(xb, device=device))
             yield start, np.asarray(out.numpy(), dtype=np.float64)
 

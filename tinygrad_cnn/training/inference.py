@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..data import normalize
 from ..nn.module import Module
 from .config import DataInfo, OptionError, TrainConfig
 from .evaluation import EvalResult, Prediction, evaluate, predict
@@ -40,15 +41,14 @@ class LoadedModel:
         return TrainConfig.from_dict(raw) if isinstance(raw, dict) else None
 
     def normalise(self, x: np.ndarray) -> np.ndarray:
-        """Images in dataset units (N, C, H, W) -> float32 as the model saw them in training.
+        """Images in dataset units (N, C, H, W) -> float32 as the model saw them in training
+        (:func:`tinygrad_cnn.data.normalize`, the loader's and :func:`evaluate`'s arithmetic).
 
         Example:
             >>> loaded.normalise(np.zeros((1, 3, 32, 32))).dtype                # doctest: +SKIP
             dtype('float32')
         """
-        mean = np.asarray(self.info.mean, np.float32).reshape(1, -1, 1, 1)
-        std = np.asarray(self.info.std, np.float32).reshape(1, -1, 1, 1)
-        return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32)
+        return normalize(x, self.info.mean, self.info.std)
 
 
 def load_model(path: str | os.PathLike[str], device: str = "cpu",

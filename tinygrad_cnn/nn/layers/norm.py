@@ -5,7 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ...backends import get_backend
+from ...autograd import no_grad
+from ...creation import ones_like, zeros_like
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module, Parameter
@@ -46,11 +47,9 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches seen."""
         if self.track_running_stats:
-            be = get_backend(self.running_mean.device)
-            dt = self.running_mean.dtype
-            self.running_mean._array = be.zeros((self.num_features,), dt)
-            self.running_var._array = be.full((self.num_features,), 1.0, dt)
-            self.num_batches_tracked._array = be.from_numpy(np.array(0, np.int64))
+            self.running_mean.data = zeros_like(self.running_mean)
+            self.running_var.data = ones_like(self.running_var)
+            self.num_batches_tracked.data = zeros_like(self.num_batches_tracked)
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
@@ -59,10 +58,10 @@ class _BatchNorm(Module):
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
             counter = self.num_batches_tracked
-            be = get_backend(counter.device)
             # counted on the device (no host round trip); read back only for the cumulative
             # average of momentum=None, which needs the count itself
-            counter._array = be.scalar_op(counter._array, "+", 1)
+            with no_grad():
+                counter.data = counter + 1
             if self.momentum is None:  # cumulative moving average, as PyTorch
                 factor = 1.0 / int(counter.item())
         use_batch_stats = self.training or not self.track_running_stats
