@@ -21,22 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ..backends import DEVICES, normalize_device
+from ..errors import OptionError
+
 OPTIMIZERS = ("sgd", "adam", "adamw")
-DEVICES = ("cpu", "cuda")
 SCHEDULE_HELP = ("none | step[:EVERY[:GAMMA]] | cosine | warmup-cosine[:WARMUP_EPOCHS]")
-
-
-class OptionError(ValueError):
-    """A bad setting: ``option`` is its name (``"lr"``), the message says what to do.
-
-    Example:
-        >>> str(OptionError("lr", "must be positive, got -1"))
-        'lr: must be positive, got -1'
-    """
-
-    def __init__(self, option: str, message: str) -> None:
-        self.option, self.detail = option, message
-        super().__init__(f"{option}: {message}")
 
 
 @dataclass
@@ -85,7 +74,7 @@ class TrainConfig:
             >>> TrainConfig(batch_size=0).validate()
             Traceback (most recent call last):
             ...
-            tinygrad_cnn.training.config.OptionError: batch_size: must be a positive integer, got 0
+            tinygrad_cnn.errors.OptionError: batch_size: must be a positive integer, got 0
         """
         for name in ("epochs", "batch_size"):
             _positive_int(name, getattr(self, name))
@@ -103,8 +92,11 @@ class TrainConfig:
             raise OptionError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got "
                                            f"{self.optimizer!r}")
         self.optimizer = self.optimizer.lower()
-        if str(self.device).split(":")[0].lower() not in DEVICES:
-            raise OptionError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        try:
+            normalize_device(self.device)
+        except ValueError:
+            raise OptionError("device", f"must be one of {', '.join(DEVICES)}, got "
+                                        f"{self.device!r}") from None
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise OptionError("seed", f"must be a non-negative integer, got {self.seed!r}")
         parse_schedule(self.schedule, self.epochs)
@@ -291,7 +283,7 @@ def builder_kwargs(builder: Any, wanted: Mapping[str, Any], required: Iterable[s
     for name in required:
         if name in wanted and name not in params:
             raise OptionError(name, f"the model builder does not take {name!r}; drop the "
-                                    f"option or use another --model")
+                                    f"option or use another `model=`")
     return out
 
 

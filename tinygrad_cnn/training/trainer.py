@@ -197,7 +197,7 @@ class Trainer:
                              "start a new run")
         if restore_scheduler and (scheduler_state is None) != (self.scheduler is None):
             raise ValueError("the checkpoint's learning-rate schedule does not match this run's "
-                             "(one has a schedule, the other none); resume with the same --schedule")
+                             "(one has a schedule, the other none); resume with the same `schedule=`")
         self.optimizer.load_state_dict(optimizer_state)
         if restore_scheduler and self.scheduler is not None:
             self.scheduler.load_state_dict(scheduler_state)
