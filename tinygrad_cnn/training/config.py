@@ -17,11 +17,12 @@ import dataclasses
 import inspect
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..backends import DEVICES, normalize_device
+from ..data.dataset import DataInfo  # noqa: F401 - the data record, owned by data/
 from ..errors import OptionError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -144,11 +145,6 @@ class TrainConfig:
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
-
-
-def option_names() -> list[str]:
-    """The setting names of :class:`TrainConfig`, in order."""
-    return [f.name for f in dataclasses.fields(TrainConfig)]
 
 
 def _positive_int(name: str, v: Any) -> None:
@@ -285,34 +281,3 @@ def builder_kwargs(builder: Any, wanted: Mapping[str, Any], required: Iterable[s
             raise OptionError(name, f"the model builder does not take {name!r}; drop the "
                                     f"option or use another `model=`")
     return out
-
-
-@dataclass
-class DataInfo:
-    """What a model needs to know about its data to be reused: stored in checkpoints."""
-
-    dataset: str
-    classes: list[str]
-    input_shape: list[int]
-    mean: list[float]
-    std: list[float]
-    pixel_max: float = 255.0
-    hflip_ok: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def to_metadata(self) -> dict[str, Any]:
-        """The metadata keys ``tgcnn eval``/``predict`` read back."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_metadata(cls, meta: Mapping[str, Any]) -> "DataInfo":
-        """Read back :meth:`to_metadata` (raises ``KeyError`` naming a missing key)."""
-        for key in ("classes", "input_shape", "mean", "std"):
-            if key not in meta:
-                raise KeyError(key)
-        return cls(dataset=str(meta.get("dataset", "")), classes=[str(c) for c in meta["classes"]],
-                   input_shape=[int(v) for v in meta["input_shape"]],
-                   mean=[float(v) for v in meta["mean"]], std=[float(v) for v in meta["std"]],
-                   pixel_max=float(meta.get("pixel_max", 255.0)),
-                   hflip_ok=bool(meta.get("hflip_ok", False)),
-                   notes=[str(n) for n in meta.get("notes", [])])

@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from ..errors import one_line
 from ..nn.module import Module
 from .distributed import bind_device, decided_by_main, note_world_change, \
     parallelize, world_size, writer_lock
-from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
+from ..data.dataset import DataInfo
+from .config import OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
 from .checks import check_device, check_model
 from .data_checks import class_notes, limit_notes
@@ -50,8 +52,13 @@ class PreparedData:
     info: DataInfo
 
 
-def _limited_options(spec: str, limit: int | None) -> dict[str, Any]:
-    """Generator options that make a built-in dataset only as big as ``limit`` needs."""
+def limited_options(spec: str, limit: int | None) -> dict[str, Any]:
+    """Generator options that make a built-in dataset only as big as ``limit`` needs.
+
+    Example:
+        >>> limited_options("shapes", 40), limited_options("npz:x.npz", 40)
+        ({'n_train': 40, 'n_test': 40}, {})
+    """
     from ..data import parse_spec
 
     kind, _ = parse_spec(spec)
@@ -73,7 +80,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     """
     from ..data import DataError, load_dataset, train_val_split
 
-    splits = load_dataset(config.data, seed=config.seed, **_limited_options(config.data, config.limit))
+    splits = load_dataset(config.data, seed=config.seed, **limited_options(config.data, config.limit))
     x, y = splits.train.x, splits.train.y
     xt, yt = splits.test.x, splits.test.y
     notes = limit_notes(config.limit, len(y), len(yt))
@@ -87,11 +94,8 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     if len(y) == 0:
         raise DataError(f"{config.data}: no training images left after the validation split; "
                         f"lower `val_split=` or add images")
-    info = DataInfo(dataset=config.data, classes=list(splits.classes),
-                    input_shape=[int(s) for s in splits.input_shape],
-                    mean=[float(m) for m in splits.mean], std=[float(s) for s in splits.std],
-                    pixel_max=float(splits.pixel_max), hflip_ok=bool(splits.hflip_ok),
-                    notes=list(splits.notes) + notes)
+    info = dataclasses.replace(splits.info, dataset=config.data, classes=list(splits.classes),
+                               notes=list(splits.notes) + notes)
     return PreparedData(x, y, xv, yv, xt, yt, info)
 
 
