@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from tinygrad_cnn.errors import one_line
+
 from .options import InputSize, head_choice
 
 EXAMPLES = """
@@ -93,7 +95,7 @@ def summary_command(model: str, input_size: tuple[int, ...] | None, num_classes:
         result = tg.summary(net, shape, verbose=False)
     except (ValueError, TypeError, RuntimeError, IndexError) as err:
         raise click.UsageError(f"the model does not accept input {','.join(map(str, shape))}: "
-                               f"{' '.join(str(err).split())}; pass the right --input-size")
+                               f"{one_line(err)}; pass the right --input-size")
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
