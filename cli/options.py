@@ -135,11 +135,42 @@ def device_option(default: str = "cpu", help: str = "Where to run.", check: bool
                         callback=device_callback if check else None, help=help)
 
 
-def head_choice() -> click.Choice:
-    """The classifier heads of the VGG builders (``--head``)."""
+class LibraryChoice(click.Choice):
+    """A ``click.Choice`` whose choices are a library constant, read when first needed (so
+    that naming them does not import the models at start-up).
+
+    Example:
+        >>> LibraryChoice(lambda: ("a", "b")).choices
+        ('a', 'b')
+    """
+
+    def __init__(self, load: Any, case_sensitive: bool = True) -> None:
+        self._load = load
+        super().__init__((), case_sensitive)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # click's __init__ sets it: the library decides
+        pass
+
+
+def _vgg_heads() -> tuple[str, ...]:
     from tinygrad_cnn.models.vgg import HEADS
 
-    return click.Choice(list(HEADS))
+    return HEADS
+
+
+def head_choice() -> click.Choice:
+    """The classifier heads of the VGG builders (``--head``).
+
+    Example:
+        >>> head_choice().choices
+        ('imagenet', 'small')
+    """
+    return LibraryChoice(_vgg_heads)
 
 
 _SIZE = re.compile(r"^\s*(\d+)(?:\s*[x,×]\s*(\d+))?(?:\s*[x,×]\s*(\d+))?\s*$")
