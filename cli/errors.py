@@ -13,21 +13,14 @@ import os
 
 import click
 
+from tinygrad_cnn.errors import FAILURE, INTERRUPTED, USAGE, TinygradCNNError, one_line
+
+from .flags import command_flags, flag, to_flags
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-
-def one_line(text: object) -> str:
-    """Collapse whitespace and newlines so a message is exactly one line.
-
-    Example:
-        >>> one_line("a\\n  b")
-        'a b'
-    """
-    return " ".join(str(text).split())
-
-
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
+#: the exit code of each kind of library error (:mod:`tinygrad_cnn.errors`)
+EXIT_CODES = {USAGE: EXIT_USAGE, FAILURE: EXIT_FAILURE, INTERRUPTED: EXIT_INTERRUPTED}
 
 
 def _os_error(exc: OSError) -> str:
@@ -49,33 +42,12 @@ def describe(exc: BaseException, command: str = "tgcnn") -> tuple[int, str] | No
         >>> describe(ValueError("x"), "tgcnn") is None
         True
     """
-    from tinygrad_cnn.checkpoint import CheckpointError
-    from tinygrad_cnn.data import DataError
-    from tinygrad_cnn.layers import (ConfigError, LayerNotFoundError, ModelNotFoundError,
-                                     PluginError)
-    from tinygrad_cnn.nn.module import StateDictError
-    from tinygrad_cnn.training import (LayerNotFound, OptionError, TrainingError,
-                                       TrainingInterrupted)
-
-    hint = f"; see '{command} --help'"
-    if isinstance(exc, TrainingInterrupted):
-        if exc.path:
-            return EXIT_INTERRUPTED, (f"{exc}; resume with: tgcnn train --resume "
-                                      f"{_quote(exc.path)}")
-        return EXIT_INTERRUPTED, f"{exc}; start the run again"
+    if isinstance(exc, TinygradCNNError):
+        return _library_error(exc, command)
     if isinstance(exc, click.exceptions.UsageError):
-        return EXIT_USAGE, one_line(exc.format_message()).rstrip(".") + hint
+        return EXIT_USAGE, one_line(exc.format_message()).rstrip(".") + _help_hint(command)
     if isinstance(exc, click.ClickException):
         return exc.exit_code, one_line(exc.format_message())
-    if isinstance(exc, OptionError):
-        return EXIT_USAGE, one_line(f"{_option(exc.option)}: {exc.detail}") + hint
-    if isinstance(exc, (ModelNotFoundError, LayerNotFound)):
-        return EXIT_USAGE, one_line(exc.args[0] if exc.args else exc)
-    if isinstance(exc, LayerNotFoundError):
-        return EXIT_FAILURE, one_line(exc.args[0] if exc.args else exc)
-    if isinstance(exc, (DataError, CheckpointError, ConfigError, PluginError, TrainingError,
-                        StateDictError)):
-        return EXIT_FAILURE, one_line(exc)
     if isinstance(exc, (KeyboardInterrupt, click.Abort)):
         from .entry import current
 
@@ -90,6 +62,25 @@ def describe(exc: BaseException, command: str = "tgcnn") -> tuple[int, str] | No
     if isinstance(exc, OSError):
         return EXIT_FAILURE, one_line(_os_error(exc))
     return None
+
+
+def _library_error(exc: TinygradCNNError, command: str) -> tuple[int, str]:
+    """A library error in the CLI's words: its arguments as flags, its kind as the exit code;
+    an error about one argument starts with its flag and points at the command's help."""
+    flags = command_flags(command)
+    text = one_line(to_flags(exc.detail, flags))
+    if exc.kind == INTERRUPTED:
+        path = getattr(exc, "path", None)
+        resume = f"resume with: tgcnn train --resume {_quote(path)}" if path else \
+            "start the run again"
+        return EXIT_INTERRUPTED, f"{text}; {resume}"
+    if exc.argument is not None:
+        return EXIT_CODES[exc.kind], f"{flag(exc.argument, flags)}: {text}" + _help_hint(command)
+    return EXIT_CODES[exc.kind], text
+
+
+def _help_hint(command: str) -> str:
+    return f"; see '{command} --help'"
 
 
 def _quote(path: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .options import (allow_nonfinite_option, data_callback, device_callback,
+from .options import (allow_nonfinite_option, data_callback, device_option,
                       max_data_bytes_option)
 
 EXAMPLES = """
@@ -29,8 +29,7 @@ Examples:
               help="Use only the first N test images.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
               help="Images per forward pass.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
-              default="cpu", show_default=True, callback=device_callback, help="Where to run.")
+@device_option()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @max_data_bytes_option
 @allow_nonfinite_option

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .options import InputSize, explicit, model_callback
+from .options import InputSize, explicit, head_choice, model_callback
 
 EXAMPLES = """
 \b
@@ -49,7 +49,7 @@ def _class_names(path: str | None) -> list[str] | None:
               help="Classes of the model (builder default: 1000).")
 @click.option("--input-size", type=InputSize(), default=None,
               help="C,H,W (or H,W / S) of the input images (builder default: 3,224,224).")
-@click.option("--head", type=click.Choice(["small", "imagenet"]), default=None,
+@click.option("--head", type=head_choice(), default=None,
               help="Classifier head of VGG builders (default: imagenet, torchvision's).")
 @click.option("--width", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Channel-width multiplier of the builder (default 1).")

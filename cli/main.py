@@ -18,7 +18,9 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, describe, one_line
+from tinygrad_cnn.errors import one_line
+
+from .errors import EXIT_INTERRUPTED, EXIT_OK, describe
 from .evaluate import eval_command
 from .export_cmd import export_command
 from .import_cmd import import_command

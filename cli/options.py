@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from tinygrad_cnn.errors import one_line
+
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Options from a JSON or YAML file: a flat object of option names (dashes or
@@ -62,7 +64,7 @@ def _parse(path: Path, text: str) -> Any:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
-            raise click.BadParameter(f"{path}: invalid YAML: {' '.join(str(err).split())}",
+            raise click.BadParameter(f"{path}: invalid YAML: {one_line(err)}",
                                      param_hint="'--config'") from None
     else:
         try:
@@ -104,40 +106,71 @@ def data_callback(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 def model_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Check ``--model`` up front: an existing model file, or a registered builder name (an
-    unknown name lists close matches)."""
-    if value is None:
-        return None
-    from tinygrad_cnn.training.config import is_model_file
+    """``--model`` checked up front by the library (an existing model file, or a registered
+    builder name: an unknown one lists close matches); its error names the flag."""
+    if value is not None:
+        from tinygrad_cnn.training.checks import check_model
 
-    if is_model_file(value):
-        if not Path(value).is_file():
-            raise click.BadParameter(f"model file {value} does not exist; pass an existing "
-                                     f"JSON/YAML file or a builder name such as vgg11_bn")
-        return value
-    from tinygrad_cnn import models
-    from tinygrad_cnn.layers import ModelNotFoundError, PluginError
-
-    try:
-        models.get_builder(value)
-    except ModelNotFoundError as err:
-        raise click.BadParameter(" ".join(str(err.args[0] if err.args else err).split())) from None
-    except PluginError:
-        pass  # a broken plugin builder: reported with its error when the model is built
+        check_model(value)
     return value
 
 
 def device_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """``--device cuda`` without a usable GPU is a usage error naming the reason."""
+    """``--device`` checked up front by the library (``cuda`` without a usable GPU: a usage
+    error naming the reason)."""
     if value is None:
         return None
-    from tinygrad_cnn.training import OptionError
     from tinygrad_cnn.training.checks import check_device
 
-    try:
-        return check_device(value)
-    except OptionError as err:
-        raise click.BadParameter(err.detail) from None
+    return check_device(value)
+
+
+def device_option(default: str = "cpu", help: str = "Where to run.", check: bool = True) -> Any:
+    """``--device``: one of the library's devices; with ``check``, checked up front
+    (:func:`device_callback`), else left to the library function the command calls."""
+    from tinygrad_cnn.backends import DEVICES
+
+    return click.option("--device", type=click.Choice(list(DEVICES), case_sensitive=False),
+                        default=default, show_default=True,
+                        callback=device_callback if check else None, help=help)
+
+
+class LibraryChoice(click.Choice):
+    """A ``click.Choice`` whose choices are a library constant, read when first needed (so
+    that naming them does not import the models at start-up).
+
+    Example:
+        >>> LibraryChoice(lambda: ("a", "b")).choices
+        ('a', 'b')
+    """
+
+    def __init__(self, load: Any, case_sensitive: bool = True) -> None:
+        self._load = load
+        super().__init__((), case_sensitive)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # click's __init__ sets it: the library decides
+        pass
+
+
+def _vgg_heads() -> tuple[str, ...]:
+    from tinygrad_cnn.models.vgg import HEADS
+
+    return HEADS
+
+
+def head_choice() -> click.Choice:
+    """The classifier heads of the VGG builders (``--head``).
+
+    Example:
+        >>> head_choice().choices
+        ('imagenet', 'small')
+    """
+    return LibraryChoice(_vgg_heads)
 
 
 _SIZE = re.compile(r"^\s*(\d+)(?:\s*[x,×]\s*(\d+))?(?:\s*[x,×]\s*(\d+))?\s*$")

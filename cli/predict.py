@@ -6,7 +6,7 @@ import json
 import click
 import numpy as np
 
-from .options import allow_nonfinite_option, device_callback
+from .options import allow_nonfinite_option, device_option
 
 EXAMPLES = """
 \b
@@ -22,8 +22,7 @@ Examples:
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--top-k", "-k", type=click.IntRange(min=1), default=3, show_default=True,
               help="How many classes to show per image.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
-              default="cpu", show_default=True, callback=device_callback, help="Where to run.")
+@device_option()
 @click.option("--resize", is_flag=True,
               help="Convert an image whose size or channels differ from the model's input "
                    "(else it is refused).")

@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
-from .options import InputSize
+from tinygrad_cnn.errors import one_line
+
+from .options import InputSize, head_choice
 
 EXAMPLES = """
 \b
@@ -79,7 +81,7 @@ def _chw(shape: tuple[int, ...]) -> tuple[int, ...]:
               help="Classes of a builder's model.")
 @click.option("--width", type=click.FloatRange(min=0, min_open=True), default=1.0,
               show_default=True, help="Channel-width multiplier of a builder's model.")
-@click.option("--head", type=click.Choice(["imagenet", "small"]), default="imagenet",
+@click.option("--head", type=head_choice(), default="imagenet",
               show_default=True, help="Classifier head of VGG builders.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as one JSON object.")
 def summary_command(model: str, input_size: tuple[int, ...] | None, num_classes: int,
@@ -93,7 +95,7 @@ def summary_command(model: str, input_size: tuple[int, ...] | None, num_classes:
         result = tg.summary(net, shape, verbose=False)
     except (ValueError, TypeError, RuntimeError, IndexError) as err:
         raise click.UsageError(f"the model does not accept input {','.join(map(str, shape))}: "
-                               f"{' '.join(str(err).split())}; pass the right --input-size")
+                               f"{one_line(err)}; pass the right --input-size")
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:

@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
-from tinygrad_cnn.training.config import SCHEDULE_HELP, TrainConfig
+from tinygrad_cnn.data import available_datasets
+from tinygrad_cnn.training.config import OPTIMIZERS, SCHEDULE_HELP, TrainConfig
 
-from .options import (config_callback, data_callback, device_callback, explicit,
-                      max_data_bytes_option, model_callback)
+from .options import (config_callback, data_callback, device_option, explicit, head_choice,
+                      max_data_bytes_option)
 from .run_output import (CompileNotice, JsonReporter, RunNotes, echo_for, plural, print_result,
                          run_options)
 
@@ -49,16 +50,15 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), is_eager=True,
               expose_value=False, callback=config_callback,
               help="JSON/YAML file of options (names as below); the command line wins.")
-@click.option("--model", default=_D.model, show_default=True, callback=model_callback,
+@click.option("--model", default=_D.model, show_default=True,
               help="Builder name (vgg11, vgg11_bn, ... or a plugin's) or a JSON/YAML model file.")
 @click.option("--data", default=_D.data, show_default=True, callback=data_callback,
-              help="Dataset: shapes | digits | mnist:PATH | fashion-mnist:PATH | cifar10:PATH | "
-                   "folder:PATH | npz:PATH | h5:PATH.")
+              help="Dataset: " + " | ".join(k.usage for k in available_datasets()) + ".")
 @click.option("--epochs", type=click.IntRange(min=1), default=_D.epochs, show_default=True,
               help="Number of epochs (with --resume: the total to reach).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=_D.batch_size,
               show_default=True, help="Images per optimizer step.")
-@click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"], case_sensitive=False),
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS), case_sensitive=False),
               default=_D.optimizer, show_default=True, help="Optimizer.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_D.lr,
               show_default=True, help="Peak learning rate.")
@@ -76,9 +76,7 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               help="Fraction of the training split held out for validation.")
 @click.option("--seed", type=click.IntRange(min=0), default=_D.seed, show_default=True,
               help="Seed of data generation, splits, initialisation, shuffling and dropout.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
-              default=_D.device, show_default=True, callback=device_callback,
-              help="Where to train.")
+@device_option(_D.device, "Where to train.", check=False)  # train() checks it
 @click.option("--out", type=click.Path(dir_okay=False, writable=False), default=_D.out,
               help="Checkpoint file (HDF5) instead of a run folder; the run's other files "
                    "go beside it (NAME.best.h5, NAME.metrics.csv, NAME.curves.png...).")
@@ -89,7 +87,7 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
                                          "(fine-tuning, e.g. after tgcnn import).")
 @click.option("--width", type=click.FloatRange(min=0, min_open=True), default=_D.width,
               show_default=True, help="Channel-width multiplier of the model builder.")
-@click.option("--head", type=click.Choice(["small", "imagenet"]), default=_D.head,
+@click.option("--head", type=head_choice(), default=_D.head,
               show_default=True, help="Classifier head of VGG builders.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N training and N test images (quick trials).")
@@ -117,8 +115,6 @@ def train_command(ctx: click.Context, **params: Any) -> None:
 def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
            json_lines: bool, main: bool) -> None:
     from tinygrad_cnn.training import resume, train
-    from tinygrad_cnn.training.run import prepare_data
-    from tinygrad_cnn.training.run_folder import plan_paths
 
     from .entry import current
     from .progress import ConsoleReporter
@@ -142,14 +138,14 @@ def _train(ctx: click.Context, params: dict[str, Any], checkpoint: str | None,
                             device=params["device"] if explicit(ctx, "device") else None,
                             callbacks=callbacks, changes=changes)
         else:
-            config = TrainConfig(**params).validate()
-            plan_paths(config.out, config.project, config.name, config.data, config.overwrite,
-                       create=False)  # before spending time on data and compilation
-            data = prepare_data(config)
-            _print_plan(config, data, echo)
-            if main:
-                notice.start()
-            result = train(config, callbacks=callbacks, data=data)
+            config = TrainConfig(**params)
+
+            def planned(data: Any) -> None:  # the library has checked the settings and data
+                _print_plan(config, data, echo)
+                if main:
+                    notice.start()
+
+            result = train(config, callbacks=callbacks, on_data=planned)
     finally:
         reporter.close()
     if not main:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import device_callback
+from .options import device_option
 
 EXAMPLES = """
 \b
@@ -32,8 +32,7 @@ Examples:
                    "never beside IMAGE).")
 @click.option("--max-maps", type=click.IntRange(min=1), default=64, show_default=True,
               help="At most this many activation maps, most activated first.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"], case_sensitive=False),
-              default="cpu", show_default=True, callback=device_callback, help="Where to run.")
+@device_option()
 def visualize_command(checkpoint: str, image: str | None, layer: str | None, filters: bool,
                       out: str | None, max_maps: int, device: str) -> None:
     """Show what the network in CHECKPOINT sees: the activation maps of --layer for IMAGE,

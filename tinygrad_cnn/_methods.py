@@ -103,16 +103,16 @@ class MethodMixin:
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
             dtype: Any = None) -> "Tensor":
         """Sum over ``dim`` (all dimensions when None); bool and integer sums are int64."""
-        from .tensor import _normalize_axes
+        from .tensor import normalize_axes
         base = self.to(dtype=dtype) if dtype is not None else (
             self.to(dtype=INT64) if self.dtype.kind in "biu" and self.dtype != INT64 else self)
-        axes = _normalize_axes(dim, self.ndim, "sum")
+        axes = normalize_axes(dim, self.ndim, "sum")
         return rd.Sum.apply(base, axes=axes, keepdim=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
         """Mean over ``dim`` (all dimensions when None); NaN over no elements, as PyTorch."""
-        from .tensor import _normalize_axes
-        axes = _normalize_axes(dim, self.ndim, "mean")
+        from .tensor import normalize_axes
+        axes = normalize_axes(dim, self.ndim, "mean")
         count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
         base = _float_input(self, "mean")
         return rd.Sum.apply(base, axes=axes, keepdim=keepdim) * (1.0 / count if count
@@ -126,8 +126,8 @@ class MethodMixin:
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
         """Maximum over ``dim`` (tied maxima share the gradient evenly)."""
-        from .tensor import _normalize_axes
-        axes = _normalize_axes(dim, self.ndim, "amax")
+        from .tensor import normalize_axes
+        axes = normalize_axes(dim, self.ndim, "amax")
         self._check_reduce(axes, "amax")
         return rd.Max.apply(self, axes=axes, keepdim=keepdim)
 
@@ -201,8 +201,8 @@ class MethodMixin:
     def var(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
             unbiased: bool = True, correction: int | None = None) -> "Tensor":
         """Variance over ``dim`` (Bessel-corrected unless ``unbiased=False``)."""
-        from .tensor import _normalize_axes
-        axes = _normalize_axes(dim, self.ndim, "var")
+        from .tensor import normalize_axes
+        axes = normalize_axes(dim, self.ndim, "var")
         x = _float_input(self, "var")
         count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
         centred = x - x.mean(axes, keepdim=True)

@@ -218,8 +218,8 @@ class ExtraMethodMixin:
         return self._logic_reduce(np.any, dim, keepdim, "any")
 
     def _logic_reduce(self, fn: Any, dim: int | None, keepdim: bool, op: str) -> "Tensor":
-        from .tensor import _normalize_axes
-        axes = _normalize_axes(dim, self.ndim, op)
+        from .tensor import normalize_axes
+        axes = normalize_axes(dim, self.ndim, op)
         out = fn(self.numpy() != 0, axis=axes, keepdims=keepdim)
         return _T()(np.asarray(out, dtype=np.bool_), device=self.device)
 
@@ -246,9 +246,9 @@ class ExtraMethodMixin:
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the maximum for stability."""
-        from .tensor import _normalize_axes
+        from .tensor import normalize_axes
         x = self if self.dtype in FLOAT_DTYPES else self.float()
-        axes = _normalize_axes(dim, self.ndim, "logsumexp")
+        axes = normalize_axes(dim, self.ndim, "logsumexp")
         if self.numel() == 0:
             return x.exp().sum(axes, keepdim).log()
         host_max = np.max(x.numpy(), axis=axes, keepdims=True)

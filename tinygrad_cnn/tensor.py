@@ -58,8 +58,13 @@ def _as_array(data: Any, dtype: Any, op: str = "Tensor", keep_dtype: bool = Fals
     return np.array(arr, order="C")
 
 
-def _normalize_axes(dim: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
-    """Sorted non-negative axes; a 0-d tensor accepts dim 0 and -1 (as in PyTorch)."""
+def normalize_axes(dim: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """Sorted non-negative axes; a 0-d tensor accepts dim 0 and -1 (as in PyTorch).
+
+    Example:
+        >>> normalize_axes(-1, 3, "sum"), normalize_axes(None, 2, "mean")
+        ((2,), (0, 1))
+    """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)

@@ -99,7 +99,8 @@ def test_channel_stats_constant_channel_has_unit_std():
 def test_make_splits_metadata_and_checks():
     s = make_splits("toy", _ds(c=3), _ds(n=4, c=3), hflip_ok=True, notes=["n"])
     assert s.input_shape == (3, 2, 2) and s.num_classes == 2 and s.hflip_ok and s.notes == ["n"]
-    assert s.preprocessing()["pixel_max"] == 255.0 and len(s.preprocessing()["mean"]) == 3
+    assert s.pixel_max == 255.0 and len(s.mean) == 3 and s.name == "toy"
+    assert s.info.input_shape == [3, 2, 2] and s.info.dataset == "toy"  # the one data record
     with pytest.raises(DataError, match="make both splits the same size"):
         make_splits("toy", _ds(c=3), _ds(c=1))
     with pytest.raises(DataError, match="training split is empty"):
@@ -119,3 +120,16 @@ def test_pixel_max():
     assert pixel_max_of(np.zeros(3, np.uint8)) == 255.0
     assert pixel_max_of(np.array([0.5], np.float32)) == 1.0
     assert pixel_max_of(np.array([3.0], np.float32)) == 255.0
+
+
+def test_data_info_is_the_one_record_of_data_and_training():
+    from tinygrad_cnn.data import DataInfo
+    from tinygrad_cnn.training import DataInfo as TrainingDataInfo
+
+    assert TrainingDataInfo is DataInfo
+    s = make_splits("toy", _ds(c=3), _ds(n=4, c=3), notes=["n"])
+    assert isinstance(s.info, DataInfo)
+    assert DataInfo.from_metadata(s.info.to_metadata()) == s.info
+    assert (s.name, s.classes, s.mean, s.std) == (s.info.dataset, s.info.classes,
+                                                  tuple(s.info.mean), tuple(s.info.std))
+    assert not hasattr(s, "preprocessing")

@@ -38,7 +38,7 @@ def test_plan_paths_default_folder_and_out_file(tmp_path):
 
 def test_an_existing_checkpoint_needs_overwrite(tmp_path):
     (tmp_path / "m.h5").write_bytes(b"old")
-    with pytest.raises(OptionError, match="already exists; pass --overwrite"):
+    with pytest.raises(OptionError, match="already exists; pass `overwrite=True`"):
         plan_paths(str(tmp_path / "m.h5"), "", None, "shapes", False)
     (tmp_path / "m.h5").unlink()
     (tmp_path / "m.best.h5").write_bytes(b"old")

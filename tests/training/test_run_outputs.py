@@ -57,7 +57,7 @@ def test_a_stopped_run_stays_stopped_when_resumed(stopped):
 
 
 def test_resuming_best_would_replace_last_and_needs_overwrite(stopped):
-    with pytest.raises(OptionError, match="would replace .*last.h5; pass --overwrite"):
+    with pytest.raises(OptionError, match="would replace .*last.h5; pass `overwrite=True`"):
         resume(stopped.paths.best)
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import nn
-from tinygrad_cnn.training import (LayerNotFound, activation_maps, conv_filters, filter_tiles,
+from tinygrad_cnn.training import (ModelLayerError, activation_maps, conv_filters, filter_tiles,
                                    find_layer_name, first_conv, grid_image, save_grid)
 
 
@@ -38,10 +38,10 @@ def test_flat_layer_gives_one_by_one_maps(model):
 
 
 def test_unknown_layer_suggests_names(model):
-    with pytest.raises(LayerNotFound, match="did you mean 1") as info:
+    with pytest.raises(ModelLayerError, match="did you mean 1") as info:
         activation_maps(model, np.zeros((3, 8, 8), np.float32), "11")
     assert "\n" not in str(info.value)
-    with pytest.raises(LayerNotFound, match="choose one of"):
+    with pytest.raises(ModelLayerError, match="choose one of"):
         find_layer_name(model, "features.zzz")
     assert find_layer_name(model, None) == "0"
 
@@ -52,9 +52,9 @@ def test_filters_of_the_first_conv(model):
     np.testing.assert_array_equal(w, model[0].weight.numpy())
     assert filter_tiles(w).shape == (6, 3, 3, 3)  # RGB tiles
     assert filter_tiles(np.zeros((4, 2, 3, 3))).shape == (8, 3, 3)  # one grey tile per kernel
-    with pytest.raises(LayerNotFound):
+    with pytest.raises(ModelLayerError):
         first_conv(nn.Sequential(nn.ReLU()))
-    with pytest.raises(LayerNotFound, match="not a Conv2d"):
+    with pytest.raises(ModelLayerError, match="not a Conv2d"):
         conv_filters(model, "1")
 
 

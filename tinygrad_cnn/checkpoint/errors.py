@@ -10,7 +10,9 @@ Example:
 """
 from __future__ import annotations
 
+from ..errors import TinygradCNNError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(TinygradCNNError, ValueError):
     """A checkpoint cannot be written or read; the message is one line saying what was wrong
     and what to do (the CLI prints it as is and exits 1)."""

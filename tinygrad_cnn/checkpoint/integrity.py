@@ -73,14 +73,14 @@ def check_finite(state: Mapping[str, np.ndarray], label: str) -> None:
     Example:
         >>> check_finite({"w": np.array([1.0, np.nan])}, "m.h5")
         Traceback (most recent call last):
-        tinygrad_cnn.checkpoint.errors.CheckpointError: m.h5: parameter 'w' holds NaN or Inf values (1 of 2): the weights are broken; load it with allow_nonfinite=True (--allow-nonfinite) to inspect them anyway
+        tinygrad_cnn.checkpoint.errors.CheckpointError: m.h5: parameter 'w' holds NaN or Inf values (1 of 2): the weights are broken; load it with `allow_nonfinite=True` to inspect them anyway
     """
     for name, arr in state.items():
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
             bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
             raise CheckpointError(f"{label}: parameter {name!r} holds NaN or Inf values ({bad} "
                                   f"of {arr.size}): the weights are broken; load it with "
-                                  "allow_nonfinite=True (--allow-nonfinite) to inspect them "
+                                  "`allow_nonfinite=True` to inspect them "
                                   "anyway")
 
 

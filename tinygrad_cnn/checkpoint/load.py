@@ -35,8 +35,9 @@ from .errors import CheckpointError
 from .integrity import Integrity, check_finite
 from .layout import (ATTR_CLASS, MODEL_CONFIG, MODEL_PLUGINS, PARAMETERS, TREE_ARRAYS,
                      TREE_JSON, TREE_ARRAY_KINDS, array_refs, decode_tree)
-from .safety import (check_header, check_structure, corrupt, one_line, open_checkpoint,
-                     read_json, read_str_attr)
+from ..errors import one_line
+from .safety import (check_header, check_structure, corrupt, open_checkpoint, read_json,
+                     read_str_attr)
 from .save import layer_types
 
 _SHOWN = 3  # how many names an architecture-mismatch message lists

@@ -23,17 +23,13 @@ from typing import Any, Callable
 import h5py
 import numpy as np
 
+from ..errors import one_line
 from .errors import CheckpointError
 from .layout import (ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWORK_VERSION, FORMAT_NAME,
                      FORMAT_VERSION)
 
 _OK_LAYOUTS = (h5py.h5d.CONTIGUOUS, h5py.h5d.COMPACT)
 _WRITER = "pass a checkpoint written by `tgcnn train` or save_checkpoint()"
-
-
-def one_line(text: object) -> str:
-    """``text`` with its whitespace runs folded into single spaces (error messages)."""
-    return " ".join(str(text).split())
 
 
 def open_checkpoint(path: str | os.PathLike[str]) -> h5py.File:

@@ -33,7 +33,7 @@ from .layout import (ATTR_CLASS, ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWOR
                      ATTR_SHA256, FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS,
                      PARAMETERS, TREE_ARRAYS, TREE_JSON, digest, encode_tree, fixed_text)
 from .lock import output_lock, remove_stale_temps
-from .safety import one_line
+from ..errors import one_line
 
 
 @dataclass

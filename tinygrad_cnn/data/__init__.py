@@ -16,8 +16,8 @@ Example:
 """
 from .catalog import DatasetKind, available_datasets, load_dataset, parse_spec
 from .cifar import safe_unpickle
-from .dataset import (Dataset, DatasetSplits, channel_stats, check_labels, make_splits,
-                      stratified_split, train_val_split)
+from .dataset import (DataInfo, Dataset, DatasetSplits, channel_stats, check_labels,
+                      make_splits, stratified_split, train_val_split)
 from .errors import DataError
 from .idx import read_idx, write_idx
 from .images import load_image, load_images
@@ -27,7 +27,7 @@ from .shapes import CLASSES as SHAPES_CLASSES
 from .shapes import generate_shapes
 
 __all__ = [
-    "DataError", "Dataset", "DatasetSplits", "DatasetKind", "DataLoader",
+    "DataError", "DataInfo", "Dataset", "DatasetSplits", "DatasetKind", "DataLoader",
     "load_dataset", "available_datasets", "parse_spec", "train_val_split", "stratified_split",
     "load_image", "load_images", "generate_shapes", "SHAPES_CLASSES", "channel_stats", "check_labels",
     "make_splits", "read_idx", "write_idx", "safe_unpickle", "default_pad", "random_crop", "random_hflip",

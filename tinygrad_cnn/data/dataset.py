@@ -1,4 +1,5 @@
-"""In-memory datasets: ``Dataset`` (one split) and ``DatasetSplits`` (train + test + metadata).
+"""In-memory datasets: ``Dataset`` (one split), ``DatasetSplits`` (train + test) and ``DataInfo``
+(what a model needs to know about its data).
 
 Images are ``(N, C, H, W)`` arrays of ``uint8`` (pixels 0..255) or ``float32``; labels are
 ``(N,)`` ``int64`` in ``0..K-1``. Normalisation statistics are per channel, measured on the
@@ -14,8 +15,9 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -62,48 +64,110 @@ class Dataset:
 
 
 @dataclass
-class DatasetSplits:
-    """A named dataset with its train and test splits and what a model needs to reuse it.
+class DataInfo:
+    """What a model needs to know about its data to be reused (checkpoints store it): the
+    dataset (its spec, e.g. ``cifar10:~/data``), class names, input shape ``(C, H, W)``, and
+    the per-channel ``mean``/``std`` of the training split in the units of its images.
 
-    ``mean``/``std`` are per-channel statistics of ``train.x`` in its own units; ``pixel_max`` is
-    the value a white 8-bit pixel has in those units (255 for ``uint8`` data, 1 for float data in
-    0..1) so that predict can bring a PNG into the same units; ``hflip_ok`` says whether a
-    horizontal flip keeps labels valid (False for digits, letters and oriented edges); ``notes``
-    holds one-line remarks for the user, e.g. which array layout was assumed.
+    ``pixel_max`` is the value a white 8-bit pixel has in those units (255 for ``uint8`` data,
+    1 for float data in 0..1) so that predict can bring a PNG into the same units;
+    ``hflip_ok`` says whether a horizontal flip keeps labels valid (False for digits, letters
+    and oriented edges); ``notes`` holds one-line remarks for the user, e.g. which array layout
+    was assumed.
 
     Example:
-        >>> from tinygrad_cnn.data import load_dataset
-        >>> s = load_dataset("shapes", n_train=20, n_test=10)
-        >>> s.input_shape, len(s.train), len(s.test)
-        ((3, 32, 32), 20, 10)
+        >>> info = DataInfo("shapes", ["a", "b"], [3, 8, 8], [0.5] * 3, [0.25] * 3)
+        >>> DataInfo.from_metadata(info.to_metadata()) == info
+        True
     """
 
-    name: str
-    train: Dataset
-    test: Dataset
+    dataset: str
     classes: list[str]
-    input_shape: tuple[int, int, int]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    input_shape: list[int]
+    mean: list[float]
+    std: list[float]
     pixel_max: float = 255.0
     hflip_ok: bool = False
     notes: list[str] = field(default_factory=list)
 
+    def to_metadata(self) -> dict[str, Any]:
+        """The metadata keys ``tgcnn eval``/``predict`` read back."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, Any]) -> "DataInfo":
+        """Read back :meth:`to_metadata` (raises ``KeyError`` naming a missing key)."""
+        for key in ("classes", "input_shape", "mean", "std"):
+            if key not in meta:
+                raise KeyError(key)
+        return cls(dataset=str(meta.get("dataset", "")), classes=[str(c) for c in meta["classes"]],
+                   input_shape=[int(v) for v in meta["input_shape"]],
+                   mean=[float(v) for v in meta["mean"]], std=[float(v) for v in meta["std"]],
+                   pixel_max=float(meta.get("pixel_max", 255.0)),
+                   hflip_ok=bool(meta.get("hflip_ok", False)),
+                   notes=[str(n) for n in meta.get("notes", [])])
+
+
+@dataclass
+class DatasetSplits:
+    """A dataset's train and test splits and what a model needs to reuse it (:class:`DataInfo`,
+    whose ``dataset`` is the dataset's ``name``); its fields read as attributes here too.
+
+    Example:
+        >>> from tinygrad_cnn.data import load_dataset
+        >>> s = load_dataset("shapes", n_train=20, n_test=10)
+        >>> s.input_shape, len(s.train), len(s.test), s.info.input_shape
+        ((3, 32, 32), 20, 10, [3, 32, 32])
+    """
+
+    train: Dataset
+    test: Dataset
+    info: DataInfo
+
+    @property
+    def name(self) -> str:
+        """The dataset's name (``shapes``, ``cifar10``...)."""
+        return self.info.dataset
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names; labels are their indices."""
+        return self.info.classes
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """``(C, H, W)`` of one image."""
+        return tuple(self.info.input_shape)
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        """Per-channel mean of ``train.x``, in its units."""
+        return tuple(self.info.mean)
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        """Per-channel standard deviation of ``train.x`` (1 where a channel is constant)."""
+        return tuple(self.info.std)
+
+    @property
+    def pixel_max(self) -> float:
+        """The value of a white 8-bit pixel in the units of ``train.x``."""
+        return self.info.pixel_max
+
+    @property
+    def hflip_ok(self) -> bool:
+        """Whether a horizontal flip keeps the labels valid."""
+        return self.info.hflip_ok
+
+    @property
+    def notes(self) -> list[str]:
+        """One-line remarks for the user."""
+        return self.info.notes
+
     @property
     def num_classes(self) -> int:
         """Number of classes ``K`` (labels are ``0..K-1``)."""
-        return len(self.classes)
-
-    def preprocessing(self) -> dict:
-        """What a checkpoint must store to preprocess new images as in training.
-
-        Example:
-            >>> from tinygrad_cnn.data import load_dataset
-            >>> sorted(load_dataset("shapes", n_train=20, n_test=10).preprocessing())
-            ['input_shape', 'mean', 'pixel_max', 'std']
-        """
-        return {"input_shape": list(self.input_shape), "mean": list(self.mean),
-                "std": list(self.std), "pixel_max": float(self.pixel_max)}
+        return len(self.info.classes)
 
 
 def channel_stats(x: np.ndarray, chunk: int = 2048) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -253,7 +317,8 @@ def make_splits(name: str, train: Dataset, test: Dataset, *, hflip_ok: bool = Fa
     for part, d in (("train", train), ("test", test)):
         check_labels(d.y, f"{name} ({part})", len(classes))
     mean, std = channel_stats(train.x)
-    return DatasetSplits(name=name, train=train, test=test, classes=classes,
-                         input_shape=tuple(int(s) for s in train.x.shape[1:]), mean=mean, std=std,
-                         pixel_max=float(pixel_max if pixel_max is not None else pixel_max_of(train.x)),
-                         hflip_ok=hflip_ok, notes=list(notes))
+    info = DataInfo(name, classes, [int(s) for s in train.x.shape[1:]], [float(m) for m in mean],
+                    [float(s) for s in std],
+                    float(pixel_max if pixel_max is not None else pixel_max_of(train.x)),
+                    bool(hflip_ok), list(notes))
+    return DatasetSplits(train, test, info)

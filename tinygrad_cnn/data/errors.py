@@ -12,8 +12,10 @@ Example:
 """
 from __future__ import annotations
 
+from ..errors import TinygradCNNError, one_line
 
-class DataError(ValueError):
+
+class DataError(TinygradCNNError, ValueError):
     """A user mistake in data: missing/unreadable files, bad formats, bad labels or options.
 
     The message is forced onto one line (newlines become ``"; "``) because the CLI prints it
@@ -21,4 +23,4 @@ class DataError(ValueError):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).replace("\r", "").replace("\n", "; ").split()))
+        super().__init__(one_line(str(message).replace("\r", "").replace("\n", "; ")))

@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any, Callable, Iterator
 
+from ..errors import one_line
 from .group import ProcessGroup, group
 
 #: how long ranks wait for each other to agree that all of them failed
@@ -44,7 +45,7 @@ def _message(exc: BaseException, describe: Callable[[BaseException], Any]) -> tu
     known = describe(exc)
     if known is not None:
         return int(known[0]), str(known[1])
-    text = " ".join(str(exc).split())
+    text = one_line(exc)
     return 1, f"internal error {type(exc).__name__}{': ' + text if text else ''}"
 
 

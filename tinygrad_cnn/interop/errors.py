@@ -7,17 +7,13 @@ from pathlib import Path
 from typing import Callable
 
 from ..checkpoint.errors import CheckpointError
+from ..errors import one_line
 
 
 class InteropError(CheckpointError):
     """A weight or model file cannot be read or written (one line: what was found, what was
     expected). A :class:`CheckpointError`, so callers that handle checkpoint problems handle
     these too."""
-
-
-def one_line(text: object) -> str:
-    """Collapse whitespace so a message is one line."""
-    return " ".join(str(text).split())
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:

@@ -20,7 +20,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import InteropError, one_line, write_atomic
+from ..errors import one_line
+from .errors import InteropError, write_atomic
 
 OPSET = 17
 INPUT, OUTPUT, BATCH = "input", "logits", "N"

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import InteropError, one_line, write_atomic
+from ..errors import one_line
+from .errors import InteropError, write_atomic
 
 
 def _package() -> Any:

@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import InteropError, one_line
+from ..errors import one_line
+from .errors import InteropError
 from .state import unwrap_state_dict
 
 #: storage type name -> numpy dtype ("BFloat16" is widened to float32 after reading)

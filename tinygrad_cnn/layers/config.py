@@ -18,7 +18,8 @@ import json
 from typing import Any, Mapping
 
 from ..nn.module import Module
-from .errors import (ConfigError, LayerNotFoundError, PluginError, argument_problem, one_line,
+from ..errors import one_line
+from .errors import (ConfigError, LayerNotFoundError, PluginError, argument_problem,
                      signature_text)
 
 _KEYS = {"type", "args", "layers", "name"}

@@ -4,8 +4,10 @@ Every message is one line and names what to do next.
 """
 from __future__ import annotations
 
+from ..errors import USAGE, TinygradCNNError
 
-class PluginError(RuntimeError):
+
+class PluginError(TinygradCNNError, RuntimeError):
     """A plugin could not be used: it failed to import, is not the right kind of object, or
     (in strict mode) some installed plugin is broken."""
 
@@ -18,21 +20,19 @@ class PluginWarning(UserWarning):
     """A plugin failed to import; the other plugins keep working (non-strict mode)."""
 
 
-class LayerNotFoundError(LookupError):
-    """No registered layer has the requested name."""
+class LayerNotFoundError(TinygradCNNError, LookupError):
+    """No registered layer type has the requested name (e.g. a checkpoint names a layer of a
+    plugin that is not installed)."""
 
 
-class ModelNotFoundError(LookupError):
+class ModelNotFoundError(TinygradCNNError, LookupError):
     """No registered model builder has the requested name."""
 
+    kind = USAGE
 
-class ConfigError(ValueError):
+
+class ConfigError(TinygradCNNError, ValueError):
     """A layer configuration (or model file) is malformed or has bad arguments."""
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace so that a message (e.g. a multi-line import error) fits one line."""
-    return " ".join(str(text).split())
 
 
 def signature_text(obj: object) -> str:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import LayerNotFoundError, PluginCollisionError, PluginError, PluginWarning, one_line
+from ..errors import one_line
+from .errors import LayerNotFoundError, PluginCollisionError, PluginError, PluginWarning
 
 STRICT_ENV = "TGCNN_STRICT_PLUGINS"
 OWN_DISTRIBUTION = "tinygrad-cnn"

@@ -26,8 +26,9 @@ import os
 from typing import Any, Mapping
 
 from ..layers.config import from_config
+from ..errors import one_line
 from ..layers.errors import (ConfigError, ModelNotFoundError, PluginError, argument_problem,
-                             one_line, signature_text)
+                             signature_text)
 from ..nn.module import Module
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 import numpy as np
 
 from ..backends import get_backend, normalize_device
+from ..errors import TinygradCNNError
 from ..tensor import FLOAT_DTYPES, Tensor
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-class StateDictError(RuntimeError):
+class StateDictError(TinygradCNNError, RuntimeError):
     """A state dict does not fit the module (missing or unexpected keys, shape mismatches)."""
 
 

@@ -26,7 +26,7 @@ from ..ops.fused import Conv2dReLU
 from ..ops.matmul import Linear
 from ..ops.math import EmptyResult
 from ..random import next_seed
-from ..tensor import Tensor, _normalize_axes
+from ..tensor import Tensor, normalize_axes
 from ._fcommon import (IntPair, _check_float, _check_ndim, _out_size, _pair,  # noqa: F401
                        _reduce, _same_dtype)
 from ._activations import (elu, gelu, group_norm, hardswish, layer_norm, mish,  # noqa: F401
@@ -241,9 +241,9 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, max-subtracted for stability."""
     _check_float(input, "softmax")
     if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
-        _normalize_axes(dim, 0, "softmax")
+        normalize_axes(dim, 0, "softmax")
         return softmax(input.reshape(1), 0).reshape(())
-    (axis,) = _normalize_axes(dim, input.ndim, "softmax")
+    (axis,) = normalize_axes(dim, input.ndim, "softmax")
     return ls.Softmax.apply(input, axis=axis)
 
 
@@ -251,9 +251,9 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed without overflow or log(0)."""
     _check_float(input, "log_softmax")
     if input.ndim == 0:                   # dim 0 / -1 of a 0-d tensor: a one-element row
-        _normalize_axes(dim, 0, "log_softmax")
+        normalize_axes(dim, 0, "log_softmax")
         return log_softmax(input.reshape(1), 0).reshape(())
-    (axis,) = _normalize_axes(dim, input.ndim, "log_softmax")
+    (axis,) = normalize_axes(dim, input.ndim, "log_softmax")
     return ls.LogSoftmax.apply(input, axis=axis)
 
 

@@ -23,7 +23,7 @@ from .inference import (LoadedModel, eval_split, evaluate_checkpoint, load_model
 from .plots import curves_image, curves_path, grid_image, save_curves, save_grid
 from .run import PreparedData, TrainResult, build_model, prepare_data, resume, train
 from .trainer import Callback, Trainer, fit
-from .visualize import (ActivationMaps, LayerNotFound, activation_maps, conv_filters,
+from .visualize import (ActivationMaps, ModelLayerError, activation_maps, conv_filters,
                         filter_tiles, find_layer, find_layer_name, first_conv, layer_names)
 
 __all__ = [
@@ -35,6 +35,6 @@ __all__ = [
     "evaluate_checkpoint", "predict_files", "save_activation_grid", "save_filter_grid",
     "activation_maps", "ActivationMaps", "find_layer", "find_layer_name", "conv_filters",
     "filter_tiles", "first_conv",
-    "layer_names", "LayerNotFound", "save_grid", "grid_image", "save_curves", "curves_image",
+    "layer_names", "ModelLayerError", "save_grid", "grid_image", "save_curves", "curves_image",
     "curves_path",
 ]

@@ -17,26 +17,16 @@ import dataclasses
 import inspect
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ..backends import DEVICES, normalize_device
+from ..data.dataset import DataInfo  # noqa: F401 - the data record, owned by data/
+from ..errors import OptionError
+
 OPTIMIZERS = ("sgd", "adam", "adamw")
-DEVICES = ("cpu", "cuda")
 SCHEDULE_HELP = ("none | step[:EVERY[:GAMMA]] | cosine | warmup-cosine[:WARMUP_EPOCHS]")
-
-
-class OptionError(ValueError):
-    """A bad setting: ``option`` is its name (``"lr"``), the message says what to do.
-
-    Example:
-        >>> str(OptionError("lr", "must be positive, got -1"))
-        'lr: must be positive, got -1'
-    """
-
-    def __init__(self, option: str, message: str) -> None:
-        self.option, self.detail = option, message
-        super().__init__(f"{option}: {message}")
 
 
 @dataclass
@@ -85,7 +75,7 @@ class TrainConfig:
             >>> TrainConfig(batch_size=0).validate()
             Traceback (most recent call last):
             ...
-            tinygrad_cnn.training.config.OptionError: batch_size: must be a positive integer, got 0
+            tinygrad_cnn.errors.OptionError: batch_size: must be a positive integer, got 0
         """
         for name in ("epochs", "batch_size"):
             _positive_int(name, getattr(self, name))
@@ -103,8 +93,11 @@ class TrainConfig:
             raise OptionError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got "
                                            f"{self.optimizer!r}")
         self.optimizer = self.optimizer.lower()
-        if str(self.device).split(":")[0].lower() not in DEVICES:
-            raise OptionError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        try:
+            normalize_device(self.device)
+        except ValueError:
+            raise OptionError("device", f"must be one of {', '.join(DEVICES)}, got "
+                                        f"{self.device!r}") from None
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise OptionError("seed", f"must be a non-negative integer, got {self.seed!r}")
         parse_schedule(self.schedule, self.epochs)
@@ -152,11 +145,6 @@ class TrainConfig:
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
-
-
-def option_names() -> list[str]:
-    """The setting names of :class:`TrainConfig`, in order."""
-    return [f.name for f in dataclasses.fields(TrainConfig)]
 
 
 def _positive_int(name: str, v: Any) -> None:
@@ -291,36 +279,5 @@ def builder_kwargs(builder: Any, wanted: Mapping[str, Any], required: Iterable[s
     for name in required:
         if name in wanted and name not in params:
             raise OptionError(name, f"the model builder does not take {name!r}; drop the "
-                                    f"option or use another --model")
+                                    f"option or use another `model=`")
     return out
-
-
-@dataclass
-class DataInfo:
-    """What a model needs to know about its data to be reused: stored in checkpoints."""
-
-    dataset: str
-    classes: list[str]
-    input_shape: list[int]
-    mean: list[float]
-    std: list[float]
-    pixel_max: float = 255.0
-    hflip_ok: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def to_metadata(self) -> dict[str, Any]:
-        """The metadata keys ``tgcnn eval``/``predict`` read back."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_metadata(cls, meta: Mapping[str, Any]) -> "DataInfo":
-        """Read back :meth:`to_metadata` (raises ``KeyError`` naming a missing key)."""
-        for key in ("classes", "input_shape", "mean", "std"):
-            if key not in meta:
-                raise KeyError(key)
-        return cls(dataset=str(meta.get("dataset", "")), classes=[str(c) for c in meta["classes"]],
-                   input_shape=[int(v) for v in meta["input_shape"]],
-                   mean=[float(v) for v in meta["mean"]], std=[float(v) for v in meta["std"]],
-                   pixel_max=float(meta.get("pixel_max", 255.0)),
-                   hflip_ok=bool(meta.get("hflip_ok", False)),
-                   notes=[str(n) for n in meta.get("notes", [])])

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 
+from ..errors import INTERRUPTED, TinygradCNNError
 
-class TrainingError(RuntimeError):
+
+class TrainingError(TinygradCNNError, RuntimeError):
     """Base class of training failures whose message is one line meant for the user."""
 
 
@@ -21,7 +23,7 @@ class NonFiniteLossError(TrainingError):
 
     Example:
         >>> print(NonFiniteLossError(2, 5, float("inf"), None))
-        loss became inf at epoch 2, batch 5; no checkpoint was written yet; lower --lr or check the data for NaN/Inf values
+        loss became inf at epoch 2, batch 5; no checkpoint was written yet; lower `lr=` or check the data for NaN/Inf values
     """
 
     def __init__(self, epoch: int, batch: int, value: float, checkpoint: str | None,
@@ -35,7 +37,7 @@ class NonFiniteLossError(TrainingError):
             at = f" (epoch {checkpoint_epoch})" if checkpoint_epoch is not None else ""
             kept = f"the last good checkpoint{at} is kept in {checkpoint}"
         super().__init__(f"{quantity} became {what} at epoch {epoch}, batch {batch}; {kept}; "
-                         f"lower --lr or check the data for NaN/Inf values")
+                         f"lower `lr=` or check the data for NaN/Inf values")
 
 
 class TrainingInterrupted(TrainingError):
@@ -53,6 +55,8 @@ class TrainingInterrupted(TrainingError):
         >>> print(TrainingInterrupted("model.h5", 3, 0, finished=True))
         interrupted after the last epoch (3), before the test evaluation; the checkpoint is complete in model.h5
     """
+
+    kind = INTERRUPTED
 
     def __init__(self, path: str | None, epoch: int, batch: int, saved: bool = True,
                  finished: bool = False) -> None:

@@ -114,7 +114,7 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
         >>> x, y, classes = eval_split(loaded)                               # doctest: +SKIP
     """
     from ..data import DataError, load_dataset
-    from .run import _limited_options
+    from .run import limited_options
 
     cfg = loaded.train_config
     spec = data or (cfg.data if cfg else loaded.info.dataset)
@@ -128,7 +128,7 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
         seed = cfg.seed if cfg else 0
     if limit is None and data is None and cfg is not None:
         limit = cfg.limit
-    splits = load_dataset(spec, seed=seed, **_limited_options(spec, limit))
+    splits = load_dataset(spec, seed=seed, **limited_options(spec, limit))
     x, y = splits.test.x, splits.test.y
     if limit is not None:
         x, y = x[:limit], y[:limit]

@@ -132,7 +132,7 @@ def read_input(path: str | os.PathLike[str], size: Sequence[int], *, pixel_max: 
     if (own_c, ih, iw) != (c, h, w):
         if not resize:
             raise DataError(f"{p}: {_describe(own_c, ih, iw)} image, but the model takes "
-                            f"{_describe(c, h, w)}; pass --resize to convert it")
+                            f"{_describe(c, h, w)}; pass `resize=True` to convert it")
         if own_c != c:
             a = _to_channels(a, c, p)
             notes.append(f"{_describe(own_c, ih, iw).split()[1]} converted to "

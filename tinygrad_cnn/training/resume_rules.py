@@ -36,7 +36,7 @@ def resume_paths(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str]
         paths = paths_for_checkpoint(checkpoint)
         if paths.last.resolve() != src and paths.last.exists() and not overwrite:
             raise OptionError("out", f"resuming {checkpoint} would replace {paths.last}; pass "
-                                     f"--overwrite, or --out another file")
+                                     f"`overwrite=True`, or `out=` another file")
         return paths, overwrite
     if Path(out).expanduser().resolve() == src:
         return paths_for_checkpoint(out), overwrite

@@ -12,20 +12,23 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import one_line
 from ..nn.module import Module
 from .distributed import bind_device, decided_by_main, note_world_change, \
     parallelize, world_size, writer_lock
-from .config import DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler, \
+from ..data.dataset import DataInfo
+from .config import OptionError, TrainConfig, build_optimizer, build_scheduler, \
     builder_kwargs, is_model_file
-from .checks import check_device
+from .checks import check_device, check_model
 from .data_checks import class_notes, limit_notes
 from .evaluation import EvalResult
 from .recorder import RunRecorder, evaluate_best, start_recorder
@@ -49,8 +52,13 @@ class PreparedData:
     info: DataInfo
 
 
-def _limited_options(spec: str, limit: int | None) -> dict[str, Any]:
-    """Generator options that make a built-in dataset only as big as ``limit`` needs."""
+def limited_options(spec: str, limit: int | None) -> dict[str, Any]:
+    """Generator options that make a built-in dataset only as big as ``limit`` needs.
+
+    Example:
+        >>> limited_options("shapes", 40), limited_options("npz:x.npz", 40)
+        ({'n_train': 40, 'n_test': 40}, {})
+    """
     from ..data import parse_spec
 
     kind, _ = parse_spec(spec)
@@ -72,7 +80,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     """
     from ..data import DataError, load_dataset, train_val_split
 
-    splits = load_dataset(config.data, seed=config.seed, **_limited_options(config.data, config.limit))
+    splits = load_dataset(config.data, seed=config.seed, **limited_options(config.data, config.limit))
     x, y = splits.train.x, splits.train.y
     xt, yt = splits.test.x, splits.test.y
     notes = limit_notes(config.limit, len(y), len(yt))
@@ -85,12 +93,9 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         xv, yv = x[:0], y[:0]
     if len(y) == 0:
         raise DataError(f"{config.data}: no training images left after the validation split; "
-                        f"lower --val-split or add images")
-    info = DataInfo(dataset=config.data, classes=list(splits.classes),
-                    input_shape=[int(s) for s in splits.input_shape],
-                    mean=[float(m) for m in splits.mean], std=[float(s) for s in splits.std],
-                    pixel_max=float(splits.pixel_max), hflip_ok=bool(splits.hflip_ok),
-                    notes=list(splits.notes) + notes)
+                        f"lower `val_split=` or add images")
+    info = dataclasses.replace(splits.info, dataset=config.data, classes=list(splits.classes),
+                               notes=list(splits.notes) + notes)
     return PreparedData(x, y, xv, yv, xt, yt, info)
 
 
@@ -116,11 +121,8 @@ def build_model(config: TrainConfig, info: DataInfo) -> Module:
     if config.init:
         return _initial_model(config.init, info)
     if is_model_file(config.model):
-        path = Path(config.model)
-        if not path.is_file():
-            raise OptionError("model", f"model file {config.model} does not exist; pass an "
-                                       f"existing JSON/YAML file or a builder name such as vgg11_bn")
-        model = models.from_file(path)
+        check_model(config.model)
+        model = models.from_file(Path(config.model))
     else:
         builder = models.get_builder(config.model, strict=config.strict_plugins or None)
         wanted = {"in_channels": c, "num_classes": k, "input_size": (h, w), "width": config.width,
@@ -161,7 +163,7 @@ def check_fits(model: Module, info: DataInfo) -> None:
         with model.evaluating(), no_grad():
             out = model(Tensor(np.zeros((1, *shape), np.float32)))
     except (ValueError, TypeError, RuntimeError, IndexError) as err:
-        msg = " ".join(str(err).split())
+        msg = one_line(err)
         raise OptionError("model", f"the model does not accept {shape[0]}x{shape[1]}x{shape[2]} "
                                    f"images of the data: {msg}") from None
     if tuple(out.shape) != (1, k):
@@ -231,12 +233,16 @@ def _recorder(config: TrainConfig, data: PreparedData, paths: RunPaths
 
 
 def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
-          data: PreparedData | None = None) -> TrainResult:
+          data: PreparedData | None = None,
+          on_data: Callable[[PreparedData], None] | None = None) -> TrainResult:
     """Run ``config`` from scratch: returns the history, best epoch and test figures (of the
     best epoch's weights). The run's files (:mod:`~tinygrad_cnn.training.run_folder`) go to a
     fresh folder ``config.project/<name>-N`` or, with ``config.out``, beside that checkpoint
     (an existing one is replaced only with ``config.overwrite``); the last checkpoint is
     written after every epoch, ``best`` when the monitored metric improves.
+
+    The settings, device, model name and output path are checked before the data is loaded
+    (or ``data`` used); ``on_data`` is then called with the data, before the model is built.
 
     Raises :class:`OptionError`, ``DataError``, ``ModelNotFoundError``/``ConfigError``,
     ``CheckpointError``, :class:`TrainingInterrupted` or :class:`NonFiniteLossError`.
@@ -249,7 +255,13 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
         set_strict(True)
     bind_device(config.device)
     device = check_device(config.device)
+    if not config.init:
+        check_model(config.model)
+    plan_paths(config.out, config.project, config.name, config.data, config.overwrite,
+               create=False)  # before spending time on data and compilation
     data = data if data is not None else prepare_data(config)
+    if on_data is not None:
+        on_data(data)
     model = parallelize(build_model(config, data.info).to(device))
     paths = decided_by_main(lambda: plan_paths(config.out, config.project, config.name,
                                                config.data, config.overwrite))
@@ -324,20 +336,20 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
                             **{k: v for k, v in dict(changes or {}).items() if k in RUN_OPTIONS})
     config.validate()
     bind_device(config.device)
-    check_device(config.device)
+    device = check_device(config.device)
     done = int(meta.get("epoch", 0))
     if config.epochs < done:
         raise OptionError("epochs", f"the checkpoint has already trained {done} epochs; pass "
-                                    f"--epochs {done} or more")
+                                    f"`epochs={done}` or more")
     with writer_lock(paths.last):  # one writer per checkpoint for the whole run
         return _resume(ckpt.model, meta, ckpt.optimizer_state, ckpt.scheduler_state, stored,
-                       config, paths, done, callbacks, started, checkpoint)
+                       config, paths, done, callbacks, started, checkpoint, device)
 
 
 def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, scheduler_state: Any,
             stored: TrainConfig, config: TrainConfig, paths: RunPaths, done: int,
-            callbacks: Sequence[Callback], started: float, checkpoint: Any) -> TrainResult:
-    dev = check_device(config.device)
+            callbacks: Sequence[Callback], started: float, checkpoint: Any, dev: str
+            ) -> TrainResult:
     data = prepare_data(config)
     info = DataInfo.from_metadata(meta)
     if info.input_shape != data.info.input_shape or info.classes != data.info.classes:
@@ -355,8 +367,8 @@ def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, schedu
     except Exception as err:  # noqa: BLE001 - any malformed state: one line, nothing lost
         from ..checkpoint import CheckpointError
 
-        raise CheckpointError(" ".join(f"{checkpoint}: its training state cannot be restored "
-                                       f"({err}); start a new run".split())) from None
+        raise CheckpointError(one_line(f"{checkpoint}: its training state cannot be restored "
+                                       f"({err}); start a new run")) from None
     if not same_length and trainer.scheduler is not None:
         # a longer (or shorter) run: the schedule is rebuilt for the new length and brought
         # to the same epoch (``_assemble`` built it before the optimizer state was loaded)

@@ -133,7 +133,7 @@ def new_run_folder(project: str | os.PathLike[str], name: str) -> Path:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OptionError("project", f"cannot create the folder {base} "
-                                     f"({err.strerror or err}); choose another --project") from None
+                                     f"({err.strerror or err}); choose another `project=`") from None
     taken = [int(m.group(1)) for p in base.glob(f"{clean}-*")
              if (m := re.fullmatch(re.escape(clean) + r"-(\d+)", p.name))]
     n = max(taken, default=0) + 1
@@ -147,7 +147,7 @@ def new_run_folder(project: str | os.PathLike[str], name: str) -> Path:
         except OSError as err:
             raise OptionError("project", f"cannot create the run folder {folder} "
                                          f"({err.strerror or err}); choose another "
-                                         f"--project") from None
+                                         f"`project=`") from None
 
 
 def check_writable_folder(folder: Path, option: str) -> None:
@@ -164,7 +164,7 @@ def check_writable_folder(folder: Path, option: str) -> None:
         os.unlink(tmp)
     except OSError as err:
         raise OptionError(option, f"cannot write in {folder} ({err.strerror or err}); choose "
-                                  f"another --{option.replace('_', '-')}") from None
+                                  f"another `{option}=`") from None
 
 
 def check_no_overwrite(paths: RunPaths, overwrite: bool) -> None:
@@ -177,9 +177,9 @@ def check_no_overwrite(paths: RunPaths, overwrite: bool) -> None:
         return
     for p in (paths.last, paths.best):
         if p.exists():
-            raise OptionError("out", f"{p} already exists; pass --overwrite to replace it, "
-                                     f"--resume {shlex.quote(str(paths.last))} to continue "
-                                     f"that run, or another --out")
+            raise OptionError("out", f"{p} already exists; pass `overwrite=True` to replace "
+                                     f"it, `resume={shlex.quote(str(paths.last))}` to continue "
+                                     f"that run, or another `out=`")
 
 
 def plan_paths(out: str | None, project: str, name: str | None, data: str, overwrite: bool,
@@ -199,7 +199,7 @@ def plan_paths(out: str | None, project: str, name: str | None, data: str, overw
             raise OptionError("out", f"{p} is a folder; pass a file name such as "
                                      f"{p / 'model.h5'}")
         if p.exists() and not os.access(p, os.W_OK):
-            raise OptionError("out", f"{p} exists and is not writable; choose another --out")
+            raise OptionError("out", f"{p} exists and is not writable; choose another `out=`")
         paths = paths_for_file(p)
         check_no_overwrite(paths, overwrite)
         check_writable_folder(p.parent if str(p.parent) else Path("."), "out")

@@ -197,7 +197,7 @@ class Trainer:
                              "start a new run")
         if restore_scheduler and (scheduler_state is None) != (self.scheduler is None):
             raise ValueError("the checkpoint's learning-rate schedule does not match this run's "
-                             "(one has a schedule, the other none); resume with the same --schedule")
+                             "(one has a schedule, the other none); resume with the same `schedule=`")
         self.optimizer.load_state_dict(optimizer_state)
         if restore_scheduler and self.scheduler is not None:
             self.scheduler.load_state_dict(scheduler_state)
@@ -240,7 +240,21 @@ class Trainer:
                 cb.on_interrupt_requested(self)
 
     def _last_checkpoint(self) -> str | None:
-        return str(self.checkpoint_path) if self._saved_epoch is not None else None
+        """The checkpoint on disk to resume from (None when this run has written none)."""
+        saved = self.checkpoint_path is not None and self._saved_epoch is not None
+        return str(self.checkpoint_path) if saved else None
+
+    def _stopped(self, epoch: int, saved: bool = True) -> TrainingInterrupted:
+        """Interrupted at ``epoch``: after a save (``saved``) or in a torn batch (not saved)."""
+        return TrainingInterrupted(self._last_checkpoint(), epoch, int(self._partial["batches"]),
+                                   saved=saved)
+
+    def _non_finite(self, epoch: int, batch: int, value: float, quantity: str = "loss"
+                    ) -> NonFiniteLossError:
+        """``quantity`` became NaN/Inf at ``epoch``/``batch``; the last checkpoint is kept."""
+        kept = self._last_checkpoint()
+        return NonFiniteLossError(epoch, batch, value, kept, self._saved_epoch if kept else None,
+                                  quantity=quantity)
 
     # ---- the loop ----
     def fit(self) -> list[dict[str, Any]]:
@@ -257,18 +271,17 @@ class Trainer:
                 self._run_epoch()
         except KeyboardInterrupt:
             # outside a batch (validation, saving): the last checkpoint written is intact
-            raise TrainingInterrupted(self._last_checkpoint(), self.epoch + 1,
-                                      int(self._partial["batches"]), saved=False) from None
+            raise self._stopped(self.epoch + 1, saved=False) from None
         finally:
             if undo is not None:
                 undo()
         return self.history
 
     def _interrupt(self, epoch: int) -> TrainingInterrupted:
-        batches = int(self._partial["batches"])
-        path = self.save() if self.checkpoint_path is not None else None
+        if self.checkpoint_path is not None:
+            self.save()
         self._world.barrier()  # every rank stops once rank 0's checkpoint is on disk
-        return TrainingInterrupted(str(path) if path else None, epoch, batches)
+        return self._stopped(epoch)
 
     def _run_epoch(self) -> None:
         epoch = self.epoch + 1
@@ -298,10 +311,8 @@ class Trainer:
                 loss_sum, correct, seen = self._world.step_totals(
                     value * n, int((logits.numpy().argmax(axis=1) == yb).sum()), n)
                 if not _finite(loss_sum):
-                    saved = self._saved_epoch if self.checkpoint_path is not None else None
-                    raise NonFiniteLossError(
-                        epoch, batch, value if not _finite(value) else loss_sum / seen,
-                        str(self.checkpoint_path) if saved is not None else None, saved)
+                    raise self._non_finite(epoch, batch,
+                                           value if not _finite(value) else loss_sum / seen)
                 self.optimizer.zero_grad()
                 self._world.weigh(loss, n, seen).backward()
                 self.optimizer.step()
@@ -322,8 +333,7 @@ class Trainer:
             if batch_in_progress:
                 # torn batch (batch-norm statistics or weights half updated): keep the last
                 # checkpoint on disk rather than save an inconsistent state
-                raise TrainingInterrupted(self._last_checkpoint(), epoch, int(part["batches"]),
-                                          saved=False) from None
+                raise self._stopped(epoch, saved=False) from None
             raise self._interrupt(epoch) from None
         self._finish_epoch(epoch, lr, started, elapsed0)
 
@@ -336,10 +346,8 @@ class Trainer:
             values = p.numpy()
             if not np.isfinite(values).all():
                 bad = float(values[~np.isfinite(values)].flat[0])
-                saved = self._saved_epoch if self.checkpoint_path is not None else None
-                raise NonFiniteLossError(epoch, int(self._partial["batches"]), bad,
-                                         str(self.checkpoint_path) if saved is not None else None,
-                                         saved, quantity=f"weight {name}")
+                raise self._non_finite(epoch, int(self._partial["batches"]), bad,
+                                       quantity=f"weight {name}")
 
     def _finish_epoch(self, epoch: int, lr: float, started: float, elapsed0: float) -> None:
         part = self._partial
@@ -354,10 +362,8 @@ class Trainer:
                               mean=mean, std=std, group=self._world.group)
             val_loss, val_acc = result.loss, result.accuracy
             if not _finite(val_loss):  # finite but huge weights: do not checkpoint them
-                saved = self._saved_epoch if self.checkpoint_path is not None else None
-                raise NonFiniteLossError(epoch, int(part["batches"]), val_loss,
-                                         str(self.checkpoint_path) if saved is not None else None,
-                                         saved, quantity="validation loss")
+                raise self._non_finite(epoch, int(part["batches"]), val_loss,
+                                       quantity="validation loss")
         seen = max(int(part["seen"]), 1)
         record = epoch_record(epoch, part["loss_sum"] / seen, part["correct"] / seen, val_loss,
                               val_acc, lr, elapsed0 + time.perf_counter() - started,
@@ -373,8 +379,7 @@ class Trainer:
             cb.on_epoch_end(self, record)
         if self._world.any(self._stop_requested) and self.epoch < self.epochs:
             self._stop_requested = True
-            raise TrainingInterrupted(str(self.checkpoint_path) if self.checkpoint_path else None,
-                                      self.epoch + 1, 0)
+            raise self._stopped(self.epoch + 1)
 
 
 def fit(model: Module, optimizer: Any, loader: Any, *, epochs: int, **kwargs: Any

@@ -22,17 +22,20 @@ from typing import Sequence
 import numpy as np
 
 from ..autograd import no_grad
+from ..errors import USAGE, TinygradCNNError
 from ..nn.layers import Conv2d
 from ..nn.module import Module
 from ..tensor import Tensor
 from .evaluation import model_device
 
 
-class LayerNotFound(KeyError):
-    """A layer name that is not a module of the model; the message lists close names."""
+class ModelLayerError(TinygradCNNError, KeyError):
+    """The ``layer`` asked for is not a sub-module of the model (the message lists close
+    names) or cannot be shown (it did not run, or is not a ``Conv2d``). Not to be confused
+    with :class:`~tinygrad_cnn.layers.ModelLayerErrorError`: no registered layer *type* of
+    that name."""
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
+    kind = USAGE
 
 
 def layer_names(model: Module) -> list[str]:
@@ -46,7 +49,7 @@ def layer_names(model: Module) -> list[str]:
 
 
 def find_layer(model: Module, name: str) -> Module:
-    """The sub-module called ``name``, or :class:`LayerNotFound` naming close matches.
+    """The sub-module called ``name``, or :class:`ModelLayerError` naming close matches.
 
     Example:
         >>> type(find_layer(nn.Sequential(nn.ReLU()), "0")).__name__
@@ -59,7 +62,7 @@ def find_layer(model: Module, name: str) -> Module:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}?" if close else \
         f"choose one of: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}"
-    raise LayerNotFound(f"the model has no layer {name!r}; {hint} "
+    raise ModelLayerError(f"the model has no layer {name!r}; {hint} "
                         f"(`tgcnn summary` lists the layer names)")
 
 
@@ -111,13 +114,13 @@ def activation_maps(model: Module, image: np.ndarray, layer: str) -> ActivationM
     with model.evaluating(), target.register_forward_hook(hook), no_grad():
         model(Tensor(image[None], device=model_device(model)))
     if not captured:
-        raise LayerNotFound(f"layer {layer!r} did not run in the forward pass of the model; "
+        raise ModelLayerError(f"layer {layer!r} did not run in the forward pass of the model; "
                             f"choose another layer")
     out = captured[-1][0]
     if out.ndim == 1:
         out = out[:, None, None]
     elif out.ndim != 3:
-        raise LayerNotFound(f"layer {layer!r} produced shape {captured[-1].shape}, not maps "
+        raise ModelLayerError(f"layer {layer!r} produced shape {captured[-1].shape}, not maps "
                             f"(1, C, H, W) or features (1, F); choose another layer")
     scores = out.reshape(out.shape[0], -1).mean(axis=1)
     order = np.argsort(-scores, kind="stable")
@@ -134,11 +137,11 @@ def first_conv(model: Module) -> tuple[str, Conv2d]:
     for name, module in model.named_modules():
         if isinstance(module, Conv2d):
             return name, module
-    raise LayerNotFound("the model has no Conv2d layer, so it has no filters to show")
+    raise ModelLayerError("the model has no Conv2d layer, so it has no filters to show")
 
 
 def find_layer_name(model: Module, layer: str | None) -> str:
-    """``layer`` checked against the model (:class:`LayerNotFound` with suggestions), or the
+    """``layer`` checked against the model (:class:`ModelLayerError` with suggestions), or the
     first conv layer's name when ``layer`` is None.
 
     Example:
@@ -164,7 +167,7 @@ def conv_filters(model: Module, layer: str | None = None) -> tuple[str, np.ndarr
     else:
         name, module = layer, find_layer(model, layer)
         if not isinstance(module, Conv2d):
-            raise LayerNotFound(f"layer {layer!r} is a {type(module).__name__}, not a Conv2d")
+            raise ModelLayerError(f"layer {layer!r} is a {type(module).__name__}, not a Conv2d")
     return name, np.array(module.weight.numpy(), copy=True)
 
 

@@ -54,4 +54,4 @@ def test_one_line_error_without_a_gpu():
     assert len(lines) == 1
     if lines[0] != "OK":  # a GPU machine answers OK
         assert lines[0].startswith("ERR CUDA requested but no usable GPU: ")
-        assert "--device cpu" in lines[0]
+        assert "`device=cpu`" in lines[0]  # the CLI shows it as --device cpu

@@ -24,8 +24,10 @@ try:
 except ImportError as exc:  # numba without a CUDA target: reported by ensure_available()
     _IMPORT_ERROR = exc
 
+from ...errors import one_line  # noqa: E402 - after the kernels, which may fail to import
+
 DEVICE = "cuda"
-_HINT = "install the 'cuda' extra (numba-cuda) on a machine with an NVIDIA GPU, or use --device cpu"
+_HINT = "install the 'cuda' extra (numba-cuda) on a machine with an NVIDIA GPU, or use `device=cpu`"
 
 
 def unavailable_reason() -> str | None:
@@ -40,14 +42,14 @@ def unavailable_reason() -> str | None:
             return None
         cuda.current_context()  # raises with the driver's own explanation
     except Exception as exc:  # noqa: BLE001 - any driver failure is the answer we want
-        return _one_line(str(exc)) or type(exc).__name__
+        return _driver_reason(str(exc)) or type(exc).__name__
     return "no CUDA-capable device was found"
 
 
-def _one_line(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith("Error at driver init")] or lines
-    return " ".join(lines).rstrip(":.").strip()
+def _driver_reason(message: str) -> str:
+    lines = message.splitlines()
+    lines = [ln for ln in lines if not ln.strip().startswith("Error at driver init")] or lines
+    return one_line("\n".join(lines)).rstrip(":.").strip()
 
 
 def ensure_available() -> None:
