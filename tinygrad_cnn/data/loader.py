@@ -131,7 +131,7 @@ class DataLoader:
         if y.shape != (x.shape[0],):
             raise DataError(f"loader: {x.shape[0]} images but labels of shape {y.shape}")
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise DataError(f"batch size must be a positive integer, got {batch_size!r}; pass e.g. --batch-size 32")
+            raise DataError(f"batch size must be a positive integer, got {batch_size!r}; pass e.g. `batch_size=32`")
         self.x, self.y = x, np.ascontiguousarray(y, dtype=np.int64)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         c, h, w = x.shape[1:]

@@ -119,11 +119,11 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     cfg = loaded.train_config
     spec = data or (cfg.data if cfg else loaded.info.dataset)
     if not spec:
-        raise OptionError("data", "the checkpoint does not name its dataset; pass --data")
+        raise OptionError("data", "the checkpoint does not name its dataset; pass `data=`")
     if data is None and ":" in spec:  # a checkpoint never chooses which local files are read
         raise OptionError("data", f"the checkpoint was trained on {spec!r}, a dataset read "
                                   f"from local files; name it yourself to evaluate on it "
-                                  f"(--data {spec})")
+                                  f"(`data={spec}`)")
     if seed is None:
         seed = cfg.seed if cfg else 0
     if limit is None and data is None and cfg is not None:
