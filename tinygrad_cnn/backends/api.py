@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ._pool_windows import PoolWindows
+
 Array = Any
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -126,21 +128,20 @@ class Backend(Protocol):
     def conv2d_backward_weight(self, grad_out: Array, x: Array, w_shape: Shape, stride: Pair,
                                padding: Pair, dilation: Pair, groups: int) -> Array: ...
 
-    # ---- pool.py: padding with -inf for max, zeros for average ----
+    # ---- pool.py: windows from :mod:`._pool_windows` (one definition for both backends) ----
     def max_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair,
                            padding: Pair) -> tuple[Array, Array]:
-        """Return ``(out, argmax)``; ``argmax`` (int64, shape of ``out``) is the flat index
+        """Return ``(out, argmax)`` over the windows of :func:`._pool_windows.pool_windows`
+        (padding counts as -inf); ``argmax`` (int64, shape of ``out``) is the flat index
         ``h * W + w`` of the maximum inside its input plane (first maximum on ties)."""
 
     def max_pool2d_backward(self, grad_out: Array, argmax: Array, x_shape: Shape) -> Array: ...
-    def avg_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair, padding: Pair,
-                           count_include_pad: bool) -> Array: ...
-    def avg_pool2d_backward(self, grad_out: Array, x_shape: Shape, kernel: Pair, stride: Pair,
-                            padding: Pair, count_include_pad: bool) -> Array: ...
-    def adaptive_avg_pool2d_forward(self, x: Array, output_size: Pair) -> Array:
-        """PyTorch's windows: start = floor(i*H/oh), end = ceil((i+1)*H/oh)."""
+    def avg_pool2d_forward(self, x: Array, windows: PoolWindows) -> Array:
+        """Sum of each window over its divisor: average pooling (``pool_windows``) and
+        adaptive average pooling (``adaptive_windows``) alike; (N, C, *windows.out_hw)."""
 
-    def adaptive_avg_pool2d_backward(self, grad_out: Array, x_shape: Shape) -> Array: ...
+    def avg_pool2d_backward(self, grad_out: Array, windows: PoolWindows) -> Array:
+        """Each output gradient over its divisor, added on its window; (N, C, *windows.in_hw)."""
 
     # ---- norm.py: batch norm over N, H, W of an (N, C, H, W) or (N, C) input ----
     def batch_norm_train_forward(self, x: Array, weight: Array, bias: Array,
