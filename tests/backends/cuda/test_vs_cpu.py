@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn.backends._pool_windows import pool_windows
-from tinygrad_cnn.backends.api import KERNEL_NAMES
+from tinygrad_cnn.backends.api import BINARY_OPS, KERNEL_NAMES, UNARY_OPS
 
 RNG = np.random.default_rng(0)
 F32, F64 = np.float32, np.float64
@@ -33,14 +33,17 @@ ARGMAX = np.array([[[[6, 8], [16, 18]]]], np.int64)
 CASES = {
     "from_numpy": (X,), "to_numpy": (X,), "zeros": ((2, 3), F64), "full": ((3,), 2.5, F32),
     "astype": (X, F64), "copy": (X,), "all_finite": (X,),
-    "add": (X, r(3, 1, 5)), "sub": (X, r(5)), "mul": (r(4, 1), r(1, 3)),
-    "div": (X, r(5, positive=True)),
-    "pow": (r(3, 4, positive=True), r(4, positive=True)), "maximum": (X, r(1, 3, 1, 1)),
-    "scalar_op": (X, "**", 2.0, False), "neg": (X,), "exp": (X,), "log": (r(7, positive=True),),
-    "sqrt": (r(7, positive=True),), "sigmoid": (X,), "tanh": (X,), "relu": (X,),
-    "relu_backward": (GY[:, :3], X), "leaky_relu": (X, 0.2),
-    "leaky_relu_backward": (GY[:, :3], X, 0.2),
-    "eq": (np.array([1.0, 2.0, 3.0], F32), np.array([1.0, 0.0, 3.0], F32)),
+    "binary:add": ("add", X, r(3, 1, 5)), "binary:sub": ("sub", X, r(5)),
+    "binary:mul": ("mul", r(4, 1), r(1, 3)), "binary:div": ("div", X, r(5, positive=True)),
+    "binary:pow": ("pow", r(3, 4, positive=True), r(4, positive=True)),
+    "binary:maximum": ("maximum", X, r(1, 3, 1, 1)),
+    "scalar_op": (X, "**", 2.0, False), "unary:neg": ("neg", X), "unary:exp": ("exp", X),
+    "unary:log": ("log", r(7, positive=True)), "unary:sqrt": ("sqrt", r(7, positive=True)),
+    "unary:sigmoid": ("sigmoid", X), "unary:tanh": ("tanh", X), "unary:relu": ("relu", X),
+    "binary:relu_backward": ("relu_backward", GY[:, :3], X),
+    "unary:leaky_relu": ("leaky_relu", X, 0.2),
+    "binary:leaky_relu_backward": ("leaky_relu_backward", GY[:, :3], X, 0.2),
+    "binary:eq": ("eq", np.array([1.0, 2.0, 3.0], F32), np.array([1.0, 0.0, 3.0], F32)),
     "sum": (X, (0, 2, 3), False), "max": (XU, (1,), True),
     "reshape": (X, (6, -1)), "permute": (X, (3, 1, 0, 2)), "broadcast_to": (r(3, 1), (2, 3, 4)),
     "pad": (X, ((0, 0), (1, 0), (2, 1), (0, 3)), 0.5),
@@ -65,17 +68,19 @@ CASES = {
     "sgd_step": (r(6), r(6), r(6), 0.1, 0.9, 0.1, 0.01, True, False),
     "adam_step": (r(6), r(6), r(6), r(6, positive=True), 3, 0.01, 0.9, 0.99, 1e-8, 0.1, True),
     "assign": (r(2, 3), r(3)), "setitem": (r(3, 4), (slice(None), 1), r(3)),
-    "abs": (X,), "sign": (np.array([-2.0, 0.0, 3.0, np.nan], F32),),
-    "floor": (np.array([-1.5, 0.2, 2.0, -np.inf], F64),), "erf": (X,),
-    "floordiv": (np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])),
-    "mod": (np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
+    "unary:abs": ("abs", X), "unary:sign": ("sign", np.array([-2.0, 0.0, 3.0, np.nan], F32)),
+    "unary:floor": ("floor", np.array([-1.5, 0.2, 2.0, -np.inf], F64)), "unary:erf": ("erf", X),
+    "binary:floordiv": ("floordiv", np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])),
+    "binary:mod": ("mod", np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
     "where": (np.array([[1.0], [0.0]], F32), r(2, 3), r(3)),
 }
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 
 
-def test_every_contract_name_has_a_case():
-    assert sorted(CASES) == sorted(KERNEL_NAMES)
+def test_every_contract_name_and_elementwise_op_has_a_case():
+    assert sorted({case.split(":")[0] for case in CASES}) == sorted(KERNEL_NAMES)
+    assert sorted(c[6:] for c in CASES if c.startswith("unary:")) == sorted(UNARY_OPS)
+    assert sorted(c[7:] for c in CASES if c.startswith("binary:")) == sorted(BINARY_OPS)
 
 
 def _on(backend, args, name):
@@ -84,7 +89,8 @@ def _on(backend, args, name):
     return [backend.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
 
 
-def _results(backend, name, args):
+def _results(backend, case, args):
+    name = case.split(":")[0]
     moved = _on(backend, args, name)
     out = moved[0] if name == "from_numpy" else getattr(backend, name)(*moved)
     if name in IN_PLACE:
