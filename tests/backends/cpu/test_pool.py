@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import reference
 from tinygrad_cnn.backends._pool_windows import adaptive_windows, pool_windows
 from tinygrad_cnn.backends.cpu import pool
 
 
-# ---------------------------------------------------------------- float64 loop references
+# ---------------------------------------------------------------- float64 references (windows
+# recomputed here from PyTorch's definition: an independent check of the shared tables)
 def _windows(size, k, s, p):
     """Per output index: the clipped window ``[start, end)`` and its padded length."""
     out = []
@@ -19,18 +21,8 @@ def _windows(size, k, s, p):
 
 
 def ref_max(x, kernel, stride, padding):
-    n, c, h, w = x.shape
-    rows, cols = _windows(h, kernel[0], stride[0], padding[0]), _windows(w, kernel[1], stride[1],
-                                                                         padding[1])
-    out = np.empty((n, c, len(rows), len(cols)))
-    idx = np.empty(out.shape, np.int64)
-    for i, (h0, h1, _) in enumerate(rows):
-        for j, (w0, w1, _) in enumerate(cols):
-            win = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
-            arg = win.argmax(axis=2)  # numpy's argmax also returns the first maximum
-            out[:, :, i, j] = win.max(axis=2)
-            idx[:, :, i, j] = (h0 + arg // (w1 - w0)) * w + w0 + arg % (w1 - w0)
-    return out, idx
+    """(out, argmax) of the reference backend (its own windows, first maximum on ties)."""
+    return reference.max_pool2d_forward(x, kernel, stride, padding)
 
 
 def _avg_windows(shape, kernel, stride, padding, include_pad):
