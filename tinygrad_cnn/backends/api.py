@@ -12,6 +12,10 @@ the array itself), so callers treat arrays as immutable and only the optimizer w
 parameters. Inputs may be assumed valid: the op layer checks shapes and dtypes and raises
 readable errors before a kernel is called.
 
+The elementwise family is two parametrised kernels, ``unary`` and ``binary`` (the op is an
+argument, see :data:`UNARY_OPS` and :data:`BINARY_OPS`); the named shortcuts ``be.add(a, b)``,
+``be.relu(a)``, ... are derived from them once (:mod:`._shortcuts`) in every backend package.
+
 Example:
     >>> import numpy as np
     >>> from tinygrad_cnn.backends import get_backend
@@ -24,6 +28,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import numpy as np
+
+from ._pool_windows import PoolWindows
 
 Array = Any
 Shape = tuple[int, ...]
@@ -53,41 +59,20 @@ class Backend(Protocol):
         """``a[index] = value`` in place with numpy's indexing and broadcasting."""
 
     # ---- elementwise.py: numpy broadcasting rules, result dtype = dtype of ``a`` ----
-    def add(self, a: Array, b: Array) -> Array: ...
-    def sub(self, a: Array, b: Array) -> Array: ...
-    def mul(self, a: Array, b: Array) -> Array: ...
-    def div(self, a: Array, b: Array) -> Array: ...
-    def pow(self, a: Array, b: Array) -> Array: ...
-    def maximum(self, a: Array, b: Array) -> Array: ...
+    def unary(self, op: str, a: Array, param: float = 0.0) -> Array:
+        """``op(a)`` elementwise for ``op`` in :data:`UNARY_OPS`; ``param`` is the slope of
+        ``leaky_relu`` (``a`` where ``a > 0`` else ``slope * a``). ``relu`` keeps NaN,
+        ``sign`` is -1, 0 or 1 (NaN stays NaN), ``sigmoid`` never overflows."""
+
+    def binary(self, op: str, a: Array, b: Array, param: float = 0.0) -> Array:
+        """``a OP b`` with broadcasting for ``op`` in :data:`BINARY_OPS`: numpy's ``maximum``
+        (NaN wins), ``eq`` (``1.0`` where equal else ``0.0``), ``floordiv`` (``floor(a / b)``,
+        exact for integers), ``mod`` (Python's ``%``, the sign of ``b``), ``relu_backward``
+        (``a * (b > 0)`` with NaN passing ``a``) and ``leaky_relu_backward`` (``a`` where
+        ``b > 0`` else ``param * a``)."""
+
     def scalar_op(self, a: Array, op: str, value: float, reverse: bool = False) -> Array:
         """``a OP value`` (or ``value OP a`` when ``reverse``); op in ``+ - * / ** max``."""
-
-    def neg(self, a: Array) -> Array: ...
-    def exp(self, a: Array) -> Array: ...
-    def log(self, a: Array) -> Array: ...
-    def sqrt(self, a: Array) -> Array: ...
-    def sigmoid(self, a: Array) -> Array: ...
-    def tanh(self, a: Array) -> Array: ...
-    def relu(self, a: Array) -> Array: ...
-    def relu_backward(self, grad: Array, out: Array) -> Array:
-        """``grad * (out > 0)``."""
-
-    def leaky_relu(self, a: Array, slope: float) -> Array: ...
-    def leaky_relu_backward(self, grad: Array, a: Array, slope: float) -> Array: ...
-    def eq(self, a: Array, b: Array) -> Array:
-        """``1.0`` where equal else ``0.0``, in the dtype of ``a`` (broadcasting)."""
-
-    def abs(self, a: Array) -> Array: ...
-    def sign(self, a: Array) -> Array:
-        """-1, 0 or 1 (NaN stays NaN)."""
-
-    def floor(self, a: Array) -> Array: ...
-    def erf(self, a: Array) -> Array: ...
-    def floordiv(self, a: Array, b: Array) -> Array:
-        """``floor(a / b)``; exact for integers."""
-
-    def mod(self, a: Array, b: Array) -> Array:
-        """Python's ``a % b`` (the result has the sign of ``b``)."""
 
     def where(self, cond: Array, a: Array, b: Array) -> Array:
         """``a`` where ``cond != 0`` else ``b``, all three broadcast; ``a``'s dtype."""
@@ -126,21 +111,20 @@ class Backend(Protocol):
     def conv2d_backward_weight(self, grad_out: Array, x: Array, w_shape: Shape, stride: Pair,
                                padding: Pair, dilation: Pair, groups: int) -> Array: ...
 
-    # ---- pool.py: padding with -inf for max, zeros for average ----
+    # ---- pool.py: windows from :mod:`._pool_windows` (one definition for both backends) ----
     def max_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair,
                            padding: Pair) -> tuple[Array, Array]:
-        """Return ``(out, argmax)``; ``argmax`` (int64, shape of ``out``) is the flat index
+        """Return ``(out, argmax)`` over the windows of :func:`._pool_windows.pool_windows`
+        (padding counts as -inf); ``argmax`` (int64, shape of ``out``) is the flat index
         ``h * W + w`` of the maximum inside its input plane (first maximum on ties)."""
 
     def max_pool2d_backward(self, grad_out: Array, argmax: Array, x_shape: Shape) -> Array: ...
-    def avg_pool2d_forward(self, x: Array, kernel: Pair, stride: Pair, padding: Pair,
-                           count_include_pad: bool) -> Array: ...
-    def avg_pool2d_backward(self, grad_out: Array, x_shape: Shape, kernel: Pair, stride: Pair,
-                            padding: Pair, count_include_pad: bool) -> Array: ...
-    def adaptive_avg_pool2d_forward(self, x: Array, output_size: Pair) -> Array:
-        """PyTorch's windows: start = floor(i*H/oh), end = ceil((i+1)*H/oh)."""
+    def avg_pool2d_forward(self, x: Array, windows: PoolWindows) -> Array:
+        """Sum of each window over its divisor: average pooling (``pool_windows``) and
+        adaptive average pooling (``adaptive_windows``) alike; (N, C, *windows.out_hw)."""
 
-    def adaptive_avg_pool2d_backward(self, grad_out: Array, x_shape: Shape) -> Array: ...
+    def avg_pool2d_backward(self, grad_out: Array, windows: PoolWindows) -> Array:
+        """Each output gradient over its divisor, added on its window; (N, C, *windows.in_hw)."""
 
     # ---- norm.py: batch norm over N, H, W of an (N, C, H, W) or (N, C) input ----
     def batch_norm_train_forward(self, x: Array, weight: Array, bias: Array,
@@ -186,3 +170,11 @@ class Backend(Protocol):
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))
+
+UNARY_OPS: tuple[str, ...] = ("neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
+                              "leaky_relu", "abs", "sign", "floor", "erf")
+"""The ops of :meth:`Backend.unary`; each backend module also exposes ``be.OP(a[, param])``."""
+
+BINARY_OPS: tuple[str, ...] = ("add", "sub", "mul", "div", "pow", "maximum", "eq", "floordiv",
+                               "mod", "relu_backward", "leaky_relu_backward")
+"""The ops of :meth:`Backend.binary`; each backend module also exposes ``be.OP(a, b[, param])``."""

@@ -1,7 +1,12 @@
-"""Max, average and adaptive average pooling over NCHW inputs."""
+"""Max pooling and the windowed average behind average and adaptive average pooling.
+
+Average and adaptive average pooling differ only in their windows (host tables from
+:mod:`tinygrad_cnn.backends._pool_windows`); both run the backend's one windowed-average pair.
+"""
 from __future__ import annotations
 
 from ..autograd import Function
+from ..backends._pool_windows import PoolWindows, adaptive_windows, pool_windows
 
 Pair = tuple[int, int]
 
@@ -21,20 +26,23 @@ class MaxPool2d(Function):
         return self.backend.max_pool2d_backward(grad, self.argmax, self.in_shape)
 
 
-class AvgPool2d(Function):
+class WindowAvg2d(Function):
+    """The mean of each window of a :class:`PoolWindows` table, and its gradient."""
+
+    def forward(self, x, windows: PoolWindows):
+        self.windows = windows
+        return self.backend.avg_pool2d_forward(x, windows)
+
+    def backward(self, grad):
+        return self.backend.avg_pool2d_backward(grad, self.windows)
+
+
+class AvgPool2d(WindowAvg2d):
     def forward(self, x, kernel: Pair, stride: Pair, padding: Pair, count_include_pad: bool):
-        self.params = (kernel, stride, padding, count_include_pad)
-        self.in_shape = tuple(x.shape)
-        return self.backend.avg_pool2d_forward(x, *self.params)
-
-    def backward(self, grad):
-        return self.backend.avg_pool2d_backward(grad, self.in_shape, *self.params)
+        return super().forward(x, pool_windows(x.shape[2:], kernel, stride, padding,
+                                               count_include_pad))
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(WindowAvg2d):
     def forward(self, x, output_size: Pair):
-        self.in_shape = tuple(x.shape)
-        return self.backend.adaptive_avg_pool2d_forward(x, output_size)
-
-    def backward(self, grad):
-        return self.backend.adaptive_avg_pool2d_backward(grad, self.in_shape)
+        return super().forward(x, adaptive_windows(x.shape[2:], output_size))

@@ -1,20 +1,16 @@
-"""CPU convolution kernels against a float64 numpy reference (and PyTorch when installed)."""
+"""CPU convolution kernels against the float64 reference backend (and PyTorch when installed)."""
 import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import reference
 from tinygrad_cnn.backends.cpu import _im2col, _threads, conv
 
 
-# ---------------------------------------------------------------- float64 numpy reference
-def _taps(xp, w, stride, dilation, oh, ow):
-    """Yield ``(i, j, patch)``: the padded-input slice (N, C, OH, OW) kernel tap (i, j) reads."""
-    for i in range(w.shape[2]):
-        for j in range(w.shape[3]):
-            h0, w0 = i * dilation[0], j * dilation[1]
-            yield i, j, (slice(h0, h0 + stride[0] * (oh - 1) + 1, stride[0]),
-                         slice(w0, w0 + stride[1] * (ow - 1) + 1, stride[1]))
+# ---------------------------------------------------------------- float64 reference backend
+def _f64(*arrays):
+    return [None if a is None else np.asarray(a, np.float64) for a in arrays]
 
 
 def _out_hw(x_shape, w_shape, stride, padding, dilation):
@@ -23,36 +19,14 @@ def _out_hw(x_shape, w_shape, stride, padding, dilation):
 
 
 def ref_forward(x, w, b, stride, padding, dilation, groups):
-    x, w = x.astype(np.float64), w.astype(np.float64)
-    oh, ow = _out_hw(x.shape, w.shape, stride, padding, dilation)
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    cg, og = w.shape[1], w.shape[0] // groups
-    out = np.zeros((x.shape[0], w.shape[0], oh, ow))
-    for g in range(groups):
-        for i, j, (sh, sw) in _taps(xp, w, stride, dilation, oh, ow):
-            patch = xp[:, g * cg:(g + 1) * cg, sh, sw]
-            out[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch,
-                                                     w[g * og:(g + 1) * og, :, i, j])
-    if b is not None:
-        out += b.astype(np.float64).reshape(1, -1, 1, 1)
-    return out
+    """Float64 convolution of the reference backend."""
+    return reference.conv2d(*_f64(x, w, b), stride, padding, dilation, groups)
 
 
 def ref_backward(go, x, w, stride, padding, dilation, groups):
     """Float64 ``(dx, dw)`` of the convolution for the upstream gradient ``go``."""
-    go, x, w = go.astype(np.float64), x.astype(np.float64), w.astype(np.float64)
-    oh, ow = go.shape[2:]
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
-    cg, og = w.shape[1], w.shape[0] // groups
-    for g in range(groups):
-        gg = go[:, g * og:(g + 1) * og]
-        for i, j, (sh, sw) in _taps(xp, w, stride, dilation, oh, ow):
-            chans = slice(g * cg, (g + 1) * cg)
-            dxp[:, chans, sh, sw] += np.einsum("nohw,oc->nchw", gg, w[g * og:(g + 1) * og, :, i, j])
-            dw[g * og:(g + 1) * og, :, i, j] = np.einsum("nohw,nchw->oc", gg, xp[:, chans, sh, sw])
-    h, wd = x.shape[2:]
-    return dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + wd], dw
+    x, w, go = _f64(x, w, go)
+    return reference.conv2d_grads(x, w, go, stride, padding, dilation, groups)
 
 
 def test_reference_matches_a_loop_by_hand():

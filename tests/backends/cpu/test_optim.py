@@ -1,4 +1,5 @@
-"""SGD and Adam/AdamW steps against float64 references and torch.optim trajectories."""
+"""SGD and Adam/AdamW steps against the reference backend's float64 trajectories and
+torch.optim's."""
 import numba
 import numpy as np
 import pytest
@@ -24,68 +25,52 @@ def _problem(dtype, seed=0):
     return param, grads
 
 
-def ref_sgd(param, grads, lr, momentum, dampening, wd, nesterov):
-    p = param.astype(np.float64)
-    buf = None
-    for g in grads:
-        d = g.astype(np.float64) + wd * p
-        if momentum:
-            buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
-            d = d + momentum * buf if nesterov else buf
-        p = p - lr * d
-    return p
-
-
-def ref_adam(param, grads, lr, b1, b2, eps, wd, decoupled):
-    p = param.astype(np.float64)
-    m = np.zeros_like(p)
-    v = np.zeros_like(p)
-    for step, g in enumerate(grads, start=1):
-        g = g.astype(np.float64)
-        if decoupled:
-            p = p * (1 - lr * wd)
-        else:
-            g = g + wd * p
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        p = p - lr / (1 - b1**step) * m / (np.sqrt(v) / np.sqrt(1 - b2**step) + eps)
-    return p
-
-
-def run_sgd(param, grads, lr, momentum, dampening, wd, nesterov):
+def run_sgd(param, grads, lr, momentum, dampening, wd, nesterov, backend=optim):
+    """The parameter after one ``sgd_step`` per gradient (the reference backend on float64
+    copies gives the exact float64 trajectory)."""
     p = param.copy()
     buf = np.zeros_like(p)
     for k, g in enumerate(grads):
-        assert optim.sgd_step(p, g, buf, lr, momentum, dampening, wd, nesterov, k == 0) is None
+        assert backend.sgd_step(p, g, buf, lr, momentum, dampening, wd, nesterov, k == 0) is None
     return p
 
 
-def run_adam(param, grads, lr, b1, b2, eps, wd, decoupled):
+def run_adam(param, grads, lr, b1, b2, eps, wd, decoupled, backend=optim):
     p = param.copy()
     m, v = np.zeros_like(p), np.zeros_like(p)
     for step, g in enumerate(grads, start=1):
-        optim.adam_step(p, g, m, v, step, lr, b1, b2, eps, wd, decoupled)
+        backend.adam_step(p, g, m, v, step, lr, b1, b2, eps, wd, decoupled)
     return p
+
+
+def ref_sgd(ref, param, grads, *args):
+    return run_sgd(param.astype(np.float64), [g.astype(np.float64) for g in grads], *args,
+                   backend=ref)
+
+
+def ref_adam(ref, param, grads, *args):
+    return run_adam(param.astype(np.float64), [g.astype(np.float64) for g in grads], *args,
+                    backend=ref)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cfg", SGD_CONFIGS)
-def test_sgd_matches_reference(cfg, dtype):
+def test_sgd_matches_reference(ref, cfg, dtype):
     param, grads = _problem(dtype)
     got = run_sgd(param, grads, 0.1, *cfg)
     assert got.dtype == dtype and got.shape == SHAPE
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(got, ref_sgd(param, grads, 0.1, *cfg), **tol)
+    np.testing.assert_allclose(got, ref_sgd(ref, param, grads, 0.1, *cfg), **tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cfg", ADAM_CONFIGS)
-def test_adam_matches_reference(cfg, dtype):
+def test_adam_matches_reference(ref, cfg, dtype):
     param, grads = _problem(dtype, 1)
     got = run_adam(param, grads, 1e-2, 0.9, 0.999, 1e-8, *cfg)
     assert got.dtype == dtype and got.shape == SHAPE
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(got, ref_adam(param, grads, 1e-2, 0.9, 0.999, 1e-8, *cfg), **tol)
+    np.testing.assert_allclose(got, ref_adam(ref, param, grads, 1e-2, 0.9, 0.999, 1e-8, *cfg), **tol)
 
 
 def test_sgd_first_step_sets_buffer_without_dampening():

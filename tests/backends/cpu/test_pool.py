@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import reference
+from tinygrad_cnn.backends._pool_windows import adaptive_windows, pool_windows
 from tinygrad_cnn.backends.cpu import pool
 
 
-# ---------------------------------------------------------------- float64 loop references
+# ---------------------------------------------------------------- float64 references (windows
+# recomputed here from PyTorch's definition: an independent check of the shared tables)
 def _windows(size, k, s, p):
     """Per output index: the clipped window ``[start, end)`` and its padded length."""
     out = []
@@ -18,18 +21,8 @@ def _windows(size, k, s, p):
 
 
 def ref_max(x, kernel, stride, padding):
-    n, c, h, w = x.shape
-    rows, cols = _windows(h, kernel[0], stride[0], padding[0]), _windows(w, kernel[1], stride[1],
-                                                                         padding[1])
-    out = np.empty((n, c, len(rows), len(cols)))
-    idx = np.empty(out.shape, np.int64)
-    for i, (h0, h1, _) in enumerate(rows):
-        for j, (w0, w1, _) in enumerate(cols):
-            win = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
-            arg = win.argmax(axis=2)  # numpy's argmax also returns the first maximum
-            out[:, :, i, j] = win.max(axis=2)
-            idx[:, :, i, j] = (h0 + arg // (w1 - w0)) * w + w0 + arg % (w1 - w0)
-    return out, idx
+    """(out, argmax) of the reference backend (its own windows, first maximum on ties)."""
+    return reference.max_pool2d_forward(x, kernel, stride, padding)
 
 
 def _avg_windows(shape, kernel, stride, padding, include_pad):
@@ -185,12 +178,12 @@ def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(geo["shape"]).astype(dtype)
     hyper = geo["kernel"], geo["stride"], geo["padding"]
-    out = pool.avg_pool2d_forward(x, *hyper, include_pad)
+    out = pool.avg_pool2d_forward(x, pool_windows(x.shape[2:], *hyper, include_pad))
     assert out.dtype == dtype
     want = ref_avg(x.astype(np.float64), *hyper, include_pad)
     np.testing.assert_allclose(out, want, **TOL[dtype])
     g = rng.standard_normal(out.shape)
-    dx = pool.avg_pool2d_backward(g.astype(dtype), x.shape, *hyper, include_pad)
+    dx = pool.avg_pool2d_backward(g.astype(dtype), pool_windows(x.shape[2:], *hyper, include_pad))
     wins = _avg_windows(x.shape, *hyper, include_pad)
     assert dx.dtype == dtype
     np.testing.assert_allclose(dx, ref_mean_pool_backward(g, x.shape, wins), **TOL[dtype])
@@ -203,11 +196,11 @@ def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):
 def test_adaptive_avg_pool_matches_reference(shape, out_size, dtype, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape).astype(dtype)
-    out = pool.adaptive_avg_pool2d_forward(x, out_size)
+    out = pool.avg_pool2d_forward(x, adaptive_windows(shape[2:], out_size))
     assert out.dtype == dtype and out.shape == shape[:2] + out_size
     np.testing.assert_allclose(out, ref_adaptive(x.astype(np.float64), out_size), **TOL[dtype])
     g = rng.standard_normal(out.shape)
-    dx = pool.adaptive_avg_pool2d_backward(g.astype(dtype), shape)
+    dx = pool.avg_pool2d_backward(g.astype(dtype), adaptive_windows(shape[2:], out_size))
     want = ref_mean_pool_backward(g, shape, _adaptive_windows(shape, out_size))
     np.testing.assert_allclose(dx, want, **TOL[dtype])
 
@@ -233,17 +226,19 @@ def test_float32_matches_pytorch(geo, include_pad, seed):
     xt = torch.from_numpy(x).requires_grad_()
     yt = F.avg_pool2d(xt, *hyper, count_include_pad=include_pad)
     yt.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(pool.avg_pool2d_forward(x, *hyper, include_pad),
-                               yt.detach().numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(pool.avg_pool2d_backward(g, x.shape, *hyper, include_pad),
-                               xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+    wins = pool_windows(x.shape[2:], *hyper, include_pad)
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, wins), yt.detach().numpy(),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, wins), xt.grad.numpy(),
+                               rtol=1e-6, atol=1e-6)
 
     xt = torch.from_numpy(x).requires_grad_()
     yt = F.adaptive_avg_pool2d(xt, g.shape[2:])
     yt.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(pool.adaptive_avg_pool2d_forward(x, g.shape[2:]),
-                               yt.detach().numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(pool.adaptive_avg_pool2d_backward(g, x.shape), xt.grad.numpy(),
+    wins = adaptive_windows(x.shape[2:], g.shape[2:])
+    np.testing.assert_allclose(pool.avg_pool2d_forward(x, wins), yt.detach().numpy(),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(g, wins), xt.grad.numpy(),
                                rtol=1e-6, atol=1e-6)
 
 
@@ -257,15 +252,15 @@ def test_non_contiguous_inputs_and_one_float32_specialization():
         g = np.asfortranarray(rng.standard_normal(out.shape).astype(np.float32))
         pool.max_pool2d_backward(g, idx.astype(np.int32), x.shape)
         for include_pad in (True, False):
-            avg = pool.avg_pool2d_forward(x, (3, 2), (1, 2), (1, 1), include_pad)
+            wins = pool_windows(x.shape[2:], (3, 2), (1, 2), (1, 1), include_pad)
+            avg = pool.avg_pool2d_forward(x, wins)
             np.testing.assert_allclose(avg, ref_avg(x.astype(np.float64), (3, 2), (1, 2), (1, 1),
                                                     include_pad), rtol=1e-5, atol=1e-6)
-            pool.avg_pool2d_backward(np.asfortranarray(avg), x.shape, (3, 2), (1, 2), (1, 1),
-                                     include_pad)
-        ad = pool.adaptive_avg_pool2d_forward(x, (3, 2))
+            pool.avg_pool2d_backward(np.asfortranarray(avg), wins)
+        ad = pool.avg_pool2d_forward(x, adaptive_windows(x.shape[2:], (3, 2)))
         np.testing.assert_allclose(ad, ref_adaptive(x.astype(np.float64), (3, 2)), rtol=1e-5,
                                    atol=1e-6)
-        pool.adaptive_avg_pool2d_backward(np.asfortranarray(ad), x.shape)
+        pool.avg_pool2d_backward(np.asfortranarray(ad), adaptive_windows(x.shape[2:], (3, 2)))
     kernels = [pool._max_fwd, pool._max_bwd, pool._window_avg_fwd, pool._window_avg_bwd]
     for kernel in kernels:
         f32 = [sig for sig in kernel.signatures

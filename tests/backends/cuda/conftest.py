@@ -5,7 +5,6 @@ these tests run in their own pytest process (``.ci/run``); anywhere else they ar
 """
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import pytest
@@ -37,19 +36,6 @@ def pytest_collection_modifyitems(config, items):
         # test_ptx compiles without any device: it manages its own skips.
         if HERE in path.parents and path.name != "test_ptx.py":
             item.add_marker(skip)
-
-
-def _load_reference():
-    spec = importlib.util.spec_from_file_location("cuda_test_reference", HERE / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def ref():
-    """numpy reference implementations (reference.py)."""
-    return _load_reference()
 
 
 @pytest.fixture(scope="session")

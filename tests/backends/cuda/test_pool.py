@@ -1,6 +1,9 @@
-"""Max, average and adaptive pooling, forward and backward, against numpy references."""
+"""Max, average and adaptive pooling, forward and backward, against the reference backend
+(whose windows are checked against PyTorch in tests/backends/test_pool_windows.py)."""
 import numpy as np
 import pytest
+
+from tinygrad_cnn.backends._pool_windows import adaptive_windows, pool_windows
 
 FLOATS = [np.float32, np.float64]
 WINDOWS = [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((3, 2), (1, 1), (1, 0)),
@@ -18,7 +21,7 @@ def _unique(shape, dtype, seed=0):
 def test_max_pool(be, dtype, k, s, p, ref):
     x = _unique((2, 2, 5, 6), dtype)
     out, arg = be.max_pool2d_forward(be.from_numpy(x), k, s, p)
-    out_ref, arg_ref = ref.max_pool2d(x, k, s, p)
+    out_ref, arg_ref = ref.max_pool2d_forward(x, k, s, p)
     np.testing.assert_array_equal(be.to_numpy(out), out_ref)
     assert be.to_numpy(arg).dtype == np.int64
     np.testing.assert_array_equal(be.to_numpy(arg), arg_ref)
@@ -38,12 +41,12 @@ def test_max_pool_first_maximum_wins_on_ties(be):
 @pytest.mark.parametrize("include_pad", [True, False])
 def test_avg_pool(be, ref, dtype, k, s, p, include_pad):
     x = np.random.default_rng(2).standard_normal((1, 2, 5, 6)).astype(dtype)
-    a, out_hw = ref.avg_pool2d_matrix(5, 6, k, s, p, include_pad)
-    out = be.to_numpy(be.avg_pool2d_forward(be.from_numpy(x), k, s, p, include_pad))
-    np.testing.assert_allclose(out, ref.plane_apply(a, x, out_hw), **ref.tol(dtype))
+    wins = pool_windows((5, 6), k, s, p, include_pad)
+    out = be.to_numpy(be.avg_pool2d_forward(be.from_numpy(x), wins))
+    np.testing.assert_allclose(out, ref.avg_pool2d_forward(x, wins), **ref.tol(dtype))
     gy = np.random.default_rng(3).standard_normal(out.shape).astype(dtype)
-    dx = be.to_numpy(be.avg_pool2d_backward(be.from_numpy(gy), x.shape, k, s, p, include_pad))
-    np.testing.assert_allclose(dx, ref.plane_apply(a.T, gy, (5, 6)), **ref.tol(dtype))
+    dx = be.to_numpy(be.avg_pool2d_backward(be.from_numpy(gy), wins))
+    np.testing.assert_allclose(dx, ref.avg_pool2d_backward(gy, wins), **ref.tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -51,27 +54,9 @@ def test_avg_pool(be, ref, dtype, k, s, p, include_pad):
                                        ((5, 5), (1, 1))])
 def test_adaptive_avg_pool(be, ref, dtype, hw, out_hw):
     x = np.random.default_rng(4).standard_normal((2, 2) + hw).astype(dtype)
-    a = ref.adaptive_matrix(*hw, *out_hw)
-    out = be.to_numpy(be.adaptive_avg_pool2d_forward(be.from_numpy(x), out_hw))
-    np.testing.assert_allclose(out, ref.plane_apply(a, x, out_hw), **ref.tol(dtype))
+    wins = adaptive_windows(hw, out_hw)
+    out = be.to_numpy(be.avg_pool2d_forward(be.from_numpy(x), wins))
+    np.testing.assert_allclose(out, ref.avg_pool2d_forward(x, wins), **ref.tol(dtype))
     gy = np.random.default_rng(5).standard_normal(out.shape).astype(dtype)
-    dx = be.to_numpy(be.adaptive_avg_pool2d_backward(be.from_numpy(gy), x.shape))
-    np.testing.assert_allclose(dx, ref.plane_apply(a.T, gy, hw), **ref.tol(dtype))
-
-
-def test_references_match_torch(ref):
-    torch = pytest.importorskip("torch")
-    F = torch.nn.functional
-    x = _unique((1, 2, 5, 6), np.float64)
-    for k, s, p in WINDOWS:
-        t_out, t_arg = F.max_pool2d(torch.tensor(x), k, s, p, return_indices=True)
-        out, arg = ref.max_pool2d(x, k, s, p)
-        np.testing.assert_array_equal(out, t_out.numpy())
-        np.testing.assert_array_equal(arg, t_arg.numpy())
-        for include_pad in (True, False):
-            a, hw = ref.avg_pool2d_matrix(5, 6, k, s, p, include_pad)
-            t = F.avg_pool2d(torch.tensor(x), k, s, p, count_include_pad=include_pad)
-            np.testing.assert_allclose(ref.plane_apply(a, x, hw), t.numpy(), rtol=1e-12)
-    t = F.adaptive_avg_pool2d(torch.tensor(x), (4, 4))
-    np.testing.assert_allclose(ref.plane_apply(ref.adaptive_matrix(5, 6, 4, 4), x, (4, 4)),
-                               t.numpy(), rtol=1e-12)
+    dx = be.to_numpy(be.avg_pool2d_backward(be.from_numpy(gy), wins))
+    np.testing.assert_allclose(dx, ref.avg_pool2d_backward(gy, wins), **ref.tol(dtype))

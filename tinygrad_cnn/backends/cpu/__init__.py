@@ -1,6 +1,7 @@
 """CPU backend: numpy arrays, Numba-compiled kernels where numpy alone is slow.
 
-Every name of :data:`tinygrad_cnn.backends.api.KERNEL_NAMES` is defined here.
+Every name of :data:`tinygrad_cnn.backends.api.KERNEL_NAMES` is defined here, and the
+elementwise shortcuts of :mod:`.._shortcuts`.
 """
 from .array import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
@@ -14,4 +15,7 @@ from .loss import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 
+from .._shortcuts import install as _install_shortcuts
+
+_install_shortcuts(globals())
 DEVICE = "cpu"

@@ -1,95 +1,28 @@
-"""Elementwise ops. numpy's ufuncs are already vectorised; the activations that run on every
-conv output of a training step (ReLU forward and backward) are fused Numba loops, which
-avoid numpy's temporary boolean mask."""
+"""Elementwise ops: one ``unary`` and one ``binary`` kernel, the op a parameter.
+
+numpy's ufuncs are already vectorised; the activations that run on every conv output of a
+training step (ReLU forward and backward) are fused Numba loops, which avoid numpy's temporary
+boolean mask. Named shortcuts (``add``, ``relu``, ...) come from :mod:`.._shortcuts`.
+
+Example:
+    >>> binary("maximum", np.float32([1.0, 5.0]), np.float32([3.0]))
+    array([3., 5.], dtype=float32)
+"""
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",
-           "sqrt", "sigmoid", "tanh", "relu", "relu_backward", "leaky_relu",
-           "leaky_relu_backward", "eq", "abs", "sign", "floor", "erf", "floordiv", "mod",
-           "where"]
+__all__ = ["unary", "binary", "scalar_op", "where"]
 
 
-def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a + b`` with broadcasting."""
-    return np.add(a, b)
-
-
-def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a - b`` with broadcasting."""
-    return np.subtract(a, b)
-
-
-def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a * b`` with broadcasting."""
-    return np.multiply(a, b)
-
-
-def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a / b`` with broadcasting."""
-    return np.divide(a, b)
-
-
-def pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # noqa: A001
-    """``a ** b`` with broadcasting."""
-    return np.power(a, b)
-
-
-def maximum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise maximum with broadcasting."""
-    return np.maximum(a, b)
-
-
-_SCALAR_UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
-                  "**": np.power, "max": np.maximum}
-
-
-def scalar_op(a: np.ndarray, op: str, value: float, reverse: bool = False) -> np.ndarray:
-    """``a OP value``, or ``value OP a`` when ``reverse``, in ``a``'s dtype.
-
-    Example:
-        >>> scalar_op(np.ones(2, np.float32), "-", 3.0, reverse=True)
-        array([2., 2.], dtype=float32)
-    """
-    ufunc = _SCALAR_UFUNCS[op]
-    # integers wrap around into the array's dtype (uint8: 300 -> 44), as PyTorch's do
-    scalar = np.array(value).astype(a.dtype)[()] if a.dtype.kind in "iub" else a.dtype.type(value)
-    return ufunc(scalar, a) if reverse else ufunc(a, scalar)
-
-
-def neg(a: np.ndarray) -> np.ndarray:
-    """``-a``."""
-    return np.negative(a)
-
-
-def exp(a: np.ndarray) -> np.ndarray:
-    """``e ** a``."""
-    return np.exp(a)
-
-
-def log(a: np.ndarray) -> np.ndarray:
-    """Natural logarithm."""
-    return np.log(a)
-
-
-def sqrt(a: np.ndarray) -> np.ndarray:
-    """Square root."""
-    return np.sqrt(a)
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
+def _sigmoid(a: np.ndarray, slope: float) -> np.ndarray:
     """``1 / (1 + e ** -a)`` computed without overflow for large ``|a|``."""
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
-
-
-def tanh(a: np.ndarray) -> np.ndarray:
-    """Hyperbolic tangent."""
-    return np.tanh(a)
 
 
 @njit(parallel=True, cache=True)
@@ -109,16 +42,27 @@ def _relu_backward_kernel(grad, out, dx):
         dx[i] = zero if out[i] <= zero else grad[i]
 
 
-def relu(a: np.ndarray) -> np.ndarray:
-    """``max(a, 0)``, NaN kept."""
+@njit(parallel=True, cache=True)
+def _erf_kernel(a, out):
+    for i in prange(a.size):
+        out[i] = math.erf(a[i])
+
+
+def _relu(a: np.ndarray, slope: float) -> np.ndarray:
     a = np.asarray(a, order="C")
     out = np.empty_like(a)
     _relu_kernel(a.reshape(-1), out.reshape(-1))
     return out
 
 
-def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``grad`` where the ReLU output is positive, else 0."""
+def _erf(a: np.ndarray, slope: float) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    out = np.empty_like(a)
+    _erf_kernel(a.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _relu_backward(grad: np.ndarray, out: np.ndarray, slope: float) -> np.ndarray:
     grad = np.asarray(grad, order="C")
     out = np.asarray(out, dtype=grad.dtype, order="C")
     dx = np.empty_like(grad)
@@ -126,58 +70,67 @@ def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
     return dx
 
 
-def leaky_relu(a: np.ndarray, slope: float) -> np.ndarray:
-    """``a`` where positive, else ``slope * a``."""
-    return np.where(a > 0, a, a * a.dtype.type(slope))
+def _ufunc1(f: np.ufunc) -> Callable:
+    return lambda a, slope: f(a)
 
 
-def leaky_relu_backward(grad: np.ndarray, a: np.ndarray, slope: float) -> np.ndarray:
-    """``grad`` where ``a`` is positive, else ``slope * grad``."""
-    return np.where(a > 0, grad, grad * grad.dtype.type(slope))
+def _ufunc2(f: np.ufunc) -> Callable:
+    return lambda a, b, slope: f(a, b)
 
 
-def eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """1 where ``a == b`` else 0, in ``a``'s dtype."""
-    return np.equal(a, b).astype(a.dtype)
+_UNARY: dict[str, Callable] = {
+    "neg": _ufunc1(np.negative), "exp": _ufunc1(np.exp), "log": _ufunc1(np.log),
+    "sqrt": _ufunc1(np.sqrt), "sigmoid": _sigmoid, "tanh": _ufunc1(np.tanh), "relu": _relu,
+    "leaky_relu": lambda a, slope: np.where(a > 0, a, a * a.dtype.type(slope)),
+    "abs": _ufunc1(np.abs), "sign": _ufunc1(np.sign), "floor": _ufunc1(np.floor), "erf": _erf,
+}
+_BINARY: dict[str, Callable] = {
+    "add": _ufunc2(np.add), "sub": _ufunc2(np.subtract), "mul": _ufunc2(np.multiply),
+    "div": _ufunc2(np.divide), "pow": _ufunc2(np.power), "maximum": _ufunc2(np.maximum),
+    "eq": lambda a, b, slope: np.equal(a, b).astype(a.dtype),
+    "floordiv": _ufunc2(np.floor_divide), "mod": _ufunc2(np.mod),
+    "relu_backward": _relu_backward,
+    "leaky_relu_backward": lambda g, a, slope: np.where(a > 0, g, g * g.dtype.type(slope)),
+}
+def unary(op: str, a: np.ndarray, param: float = 0.0) -> np.ndarray:
+    """``op(a)`` for ``op`` in :data:`tinygrad_cnn.backends.api.UNARY_OPS` (``param``: the
+    leaky-relu slope).
+
+    Example:
+        >>> unary("relu", np.float32([-1.0, np.nan, 2.0]))
+        array([ 0., nan,  2.], dtype=float32)
+        >>> unary("leaky_relu", np.float32([-2.0]), 0.5)
+        array([-1.], dtype=float32)
+    """
+    return _UNARY[op](a, param)
 
 
-def abs(a: np.ndarray) -> np.ndarray:  # noqa: A001
-    """``|a|``."""
-    return np.abs(a)
+def binary(op: str, a: np.ndarray, b: np.ndarray, param: float = 0.0) -> np.ndarray:
+    """``a OP b`` with broadcasting for ``op`` in :data:`tinygrad_cnn.backends.api.BINARY_OPS`
+    (``param``: the leaky-relu slope of ``leaky_relu_backward``).
+
+    Example:
+        >>> binary("mod", np.float32([7.0, -7.0]), np.float32([2.0])).tolist()
+        [1.0, 1.0]
+    """
+    return _BINARY[op](a, b, param)
 
 
-def sign(a: np.ndarray) -> np.ndarray:
-    """-1, 0 or 1 by the sign of ``a`` (NaN stays NaN)."""
-    return np.sign(a)
+_SCALAR_UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
+                  "**": np.power, "max": np.maximum}
 
 
-def floor(a: np.ndarray) -> np.ndarray:
-    """Largest integer not above ``a``, in ``a``'s dtype."""
-    return np.floor(a)
+def scalar_op(a: np.ndarray, op: str, value: float, reverse: bool = False) -> np.ndarray:
+    """``a OP value``, or ``value OP a`` when ``reverse``, in ``a``'s dtype.
 
-
-@njit(parallel=True, cache=True)
-def _erf_kernel(a, out):
-    for i in prange(a.size):
-        out[i] = math.erf(a[i])
-
-
-def erf(a: np.ndarray) -> np.ndarray:
-    """The error function, elementwise."""
-    a = np.ascontiguousarray(a)
-    out = np.empty_like(a)
-    _erf_kernel(a.reshape(-1), out.reshape(-1))
-    return out
-
-
-def floordiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``floor(a / b)`` with broadcasting (exact for integers, Python's rounding)."""
-    return np.floor_divide(a, b)
-
-
-def mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a - floor(a / b) * b`` with broadcasting (the sign of ``b``, as Python's ``%``)."""
-    return np.mod(a, b)
+    Example:
+        >>> scalar_op(np.ones(2, np.float32), "-", 3.0, reverse=True)
+        array([2., 2.], dtype=float32)
+    """
+    ufunc = _SCALAR_UFUNCS[op]
+    # integers wrap around into the array's dtype (uint8: 300 -> 44), as PyTorch's do
+    scalar = np.array(value).astype(a.dtype)[()] if a.dtype.kind in "iub" else a.dtype.type(value)
+    return ufunc(scalar, a) if reverse else ufunc(a, scalar)
 
 
 def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""Max, average and adaptive-average 2-D pooling on the CPU (Numba, NCHW).
+"""Max and windowed-average 2-D pooling on the CPU (Numba, NCHW).
 
 Every kernel ``prange``s over the ``N*C`` planes: a plane owns its output window values in the
 forward pass and its input-gradient plane in the backward pass, so scatters never race.
-Windows follow PyTorch: ``start = o*stride - pad`` clipped to the image, max pooling pads with
-``-inf`` (a padded cell never wins) and lets a NaN win its window, average pooling pads with
-zeros.
+The windows are the host tables of :mod:`.._pool_windows` (shared with the CUDA backend):
+max pooling pads with ``-inf`` (a padded cell never wins) and lets a NaN win its window;
+average and adaptive-average pooling are one windowed average over their own tables.
 
 Example:
     >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
@@ -19,12 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from .._geometry import out_size
+from .._pool_windows import PoolWindows, pool_windows
 
-__all__ = [
-    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
-]
+__all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+           "avg_pool2d_backward"]
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -51,7 +49,7 @@ def _window_max(xf, xb, w_, hs, he, ws, we):
 
 
 @njit(parallel=True, cache=True)
-def _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw):
+def _max_fwd(x, out, idx, r0, r1, c0, c1):
     # The NaN test inside the compare loop tripled the time; instead a window whose sum is NaN
     # (a NaN or inf - inf inside) is redone by _window_max, and 2x2 windows are unrolled.
     n_, c_, h_, w_ = x.shape
@@ -61,18 +59,16 @@ def _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw):
         xb = p * h_ * w_
         ob = p * oh_ * ow_
         for i in range(oh_):
-            h0 = i * sh - ph
-            hs, he = max(h0, 0), min(h0 + kh, h_)
+            hs, he = r0[i], r1[i]
             for j in range(ow_):
-                w0 = j * sw - pw
-                ws, we = max(w0, 0), min(w0 + kw, w_)
+                ws, we = c0[j], c1[j]
                 o = uint64(ob + i * ow_ + j)
                 if hs >= he or ws >= we:  # window entirely in the padding
                     of[o] = -np.inf
                     jf[o] = -1
                     continue
                 total = x.dtype.type(0)
-                if kh == 2 and kw == 2 and he - hs == 2 and we - ws == 2:
+                if he - hs == 2 and we - ws == 2:
                     q = xb + hs * w_ + ws
                     v0, v1 = xf[uint64(q)], xf[uint64(q + 1)]
                     v2, v3 = xf[uint64(q + w_)], xf[uint64(q + w_ + 1)]
@@ -126,11 +122,10 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
     """
     x = _float(x)
     n, c, h, w = x.shape
-    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    shape = (n, c, out_size(h, kh, sh, ph), out_size(w, kw, sw, pw))
-    out = np.empty(shape, x.dtype)
-    idx = np.empty(shape, np.int64)
-    _max_fwd(x, out, idx, kh, kw, sh, sw, ph, pw)
+    rows, cols = pool_windows((h, w), kernel, stride, padding)
+    out = np.empty((n, c, rows.out, cols.out), x.dtype)
+    idx = np.empty(out.shape, np.int64)
+    _max_fwd(x, out, idx, rows.start, rows.end, cols.start, cols.end)
     return out, idx
 
 
@@ -143,26 +138,8 @@ def max_pool2d_backward(grad_out: np.ndarray, argmax: np.ndarray, x_shape: Shape
     return dx
 
 
-def _avg_windows(out_size: int, s: int, p: int, k: int, size: int,
-                 include_pad: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clipped ``[start, end)`` of every window along one axis and its divisor factor."""
-    start = np.arange(out_size, dtype=np.int64) * s - p
-    end = np.minimum(start + k, size + p)  # PyTorch clips the window to the padded image first
-    padded = end - start
-    start, end = np.maximum(start, 0), np.minimum(end, size)
-    return start, end, padded if include_pad else end - start
-
-
-def _adaptive_windows(out_size: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """PyTorch's adaptive windows ``[floor(i*size/out), ceil((i+1)*size/out))`` and their sizes."""
-    i = np.arange(out_size, dtype=np.int64)
-    start = (i * size) // out_size
-    end = ((i + 1) * size + out_size - 1) // out_size
-    return start, end, end - start
-
-
-# Average and adaptive average pooling share these kernels: both average over separable
-# windows, given per output row (hs, he, fh) and column (ws, we, fw); the divisor is fh * fw.
+# Average and adaptive average pooling: an average over separable windows, given per output
+# row (hs, he, fh) and column (ws, we, fw); the divisor is fh * fw.
 @njit(parallel=True, cache=True)
 def _window_avg_fwd(x, out, hs, he, fh, ws, we, fw):
     n_, c_ = x.shape[0], x.shape[1]
@@ -203,46 +180,28 @@ def _window_avg_bwd(grad, dx, hs, he, fh, ws, we, fw):
                         plane[a, b] += g
 
 
-def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
-                       count_include_pad: bool) -> np.ndarray:
-    """Average pooling of ``x`` (N, C, H, W); padded zeros count in the divisor when
-    ``count_include_pad`` (PyTorch's default), else only the cells inside the image."""
+def avg_pool2d_forward(x: np.ndarray, windows: PoolWindows) -> np.ndarray:
+    """Average of ``x`` (N, C, H, W) over each window of ``windows`` (average pooling with
+    zero padding, or adaptive average pooling), divided by the window's divisor.
+
+    Example:
+        >>> from tinygrad_cnn.backends._pool_windows import adaptive_windows
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> avg_pool2d_forward(x, adaptive_windows((4, 4), (1, 2))).ravel().tolist()
+        [6.5, 8.5]
+    """
     x = _float(x)
-    n, c, h, w = x.shape
-    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
-    out = np.empty((n, c, oh, ow), x.dtype)
-    _window_avg_fwd(x, out, *_avg_windows(oh, sh, ph, kh, h, bool(count_include_pad)),
-                    *_avg_windows(ow, sw, pw, kw, w, bool(count_include_pad)))
+    rows, cols = windows
+    out = np.empty(x.shape[:2] + windows.out_hw, x.dtype)
+    _window_avg_fwd(x, out, rows.start, rows.end, rows.count, cols.start, cols.end, cols.count)
     return out
 
 
-def avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape, kernel: Pair, stride: Pair,
-                        padding: Pair, count_include_pad: bool) -> np.ndarray:
-    """Spread each output gradient evenly (same divisor as the forward) over its window."""
+def avg_pool2d_backward(grad_out: np.ndarray, windows: PoolWindows) -> np.ndarray:
+    """Spread each output gradient evenly (same divisor as the forward) over its window;
+    the result has the input plane of ``windows`` (overlaps add up)."""
     grad = _float(grad_out)
-    kh, kw, sh, sw, ph, pw = (int(v) for v in (*kernel, *stride, *padding))
-    dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    h, w = dx.shape[2], dx.shape[3]
-    _window_avg_bwd(grad, dx, *_avg_windows(grad.shape[2], sh, ph, kh, h, bool(count_include_pad)),
-                    *_avg_windows(grad.shape[3], sw, pw, kw, w, bool(count_include_pad)))
-    return dx
-
-
-def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Pair) -> np.ndarray:
-    """Average ``x`` (N, C, H, W) over PyTorch's adaptive windows to (N, C, *output_size)."""
-    x = _float(x)
-    n, c, h, w = x.shape
-    oh, ow = int(output_size[0]), int(output_size[1])
-    out = np.empty((n, c, oh, ow), x.dtype)
-    _window_avg_fwd(x, out, *_adaptive_windows(oh, h), *_adaptive_windows(ow, w))
-    return out
-
-
-def adaptive_avg_pool2d_backward(grad_out: np.ndarray, x_shape: Shape) -> np.ndarray:
-    """Spread each output gradient evenly over its adaptive window (overlaps add up)."""
-    grad = _float(grad_out)
-    dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    _window_avg_bwd(grad, dx, *_adaptive_windows(grad.shape[2], dx.shape[2]),
-                    *_adaptive_windows(grad.shape[3], dx.shape[3]))
+    rows, cols = windows
+    dx = np.empty(grad.shape[:2] + windows.in_hw, grad.dtype)
+    _window_avg_bwd(grad, dx, rows.start, rows.end, rows.count, cols.start, cols.end, cols.count)
     return dx

@@ -1,7 +1,8 @@
 """CUDA backend: Numba device arrays and ``numba-cuda`` kernels.
 
-Every name of :data:`tinygrad_cnn.backends.api.KERNEL_NAMES` is defined here. Importing this
-package never touches the driver (kernels compile lazily, on first launch);
+Every name of :data:`tinygrad_cnn.backends.api.KERNEL_NAMES` is defined here (and the
+elementwise shortcuts of :mod:`.._shortcuts`). Importing this package never touches the driver
+(kernels compile lazily, on first launch);
 :func:`ensure_available` says in one line why the GPU cannot be used. With
 ``NUMBA_ENABLE_CUDASIM=1`` set before Numba is imported, everything runs on Numba's CUDA
 simulator (slow, for tests).
@@ -21,6 +22,8 @@ try:
     from .loss import *  # noqa: F401,F403
     from .random import *  # noqa: F401,F403
     from .optim import *  # noqa: F401,F403
+    from .._shortcuts import install as _install_shortcuts
+    _install_shortcuts(globals())
 except ImportError as exc:  # numba without a CUDA target: reported by ensure_available()
     _IMPORT_ERROR = exc
 

@@ -1,14 +1,16 @@
 """Elementwise ops on the GPU with numpy broadcasting; the result has the dtype of ``a``.
 
-A handful of kernels serve every op: the op is a small integer switch (uniform across a
-launch, so it costs no divergence), which keeps compile time and the PTX test short.
+The contract's ``unary`` and ``binary`` take the op as a parameter; here it becomes a small
+integer switch (its index in ``UNARY_OPS``/``BINARY_OPS``, uniform across a launch, so it
+costs no divergence), which keeps compile time and the PTX test short. Named shortcuts
+(``add``, ``relu``, ...) come from :mod:`.._shortcuts`.
 Equal shapes take a flat kernel; otherwise a broadcasting kernel maps each output index to
 its two input offsets through (coalesced) shape and stride tuples.
 
 Example:
     >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
     >>> a = from_numpy(np.ones((2, 3), np.float32))
-    >>> to_numpy(add(a, from_numpy(np.arange(3, dtype=np.float32)))).tolist()
+    >>> to_numpy(binary("add", a, from_numpy(np.arange(3, dtype=np.float32)))).tolist()
     [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
 """
 from __future__ import annotations
@@ -19,18 +21,22 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from ..api import BINARY_OPS, UNARY_OPS
 from ._common import contiguous_strides, empty, flat, float32, kernel, padded, scalar
 from .array import astype
 
-__all__ = ["add", "sub", "mul", "div", "pow", "maximum", "scalar_op", "neg", "exp", "log",
-           "sqrt", "sigmoid", "tanh", "relu", "relu_backward", "leaky_relu",
-           "leaky_relu_backward", "eq", "abs", "sign", "floor", "erf", "floordiv", "mod",
-           "where"]
+__all__ = ["unary", "binary", "scalar_op", "where"]
 
-# Binary op codes (x OP y; param is the leaky-relu slope).
-_ADD, _SUB, _MUL, _DIV, _POW, _MAX, _EQ, _RELU_BW, _LEAKY_BW, _FLOORDIV, _MOD = range(11)
-# Unary op codes.
-_NEG, _EXP, _LOG, _SQRT, _SIGMOID, _TANH, _RELU, _LEAKY, _ABS, _SIGN, _FLOOR, _ERF = range(12)
+# Op codes: the index of the op's name in BINARY_OPS (x OP y; param is the leaky-relu slope)
+# and UNARY_OPS.
+_B = {name: i for i, name in enumerate(BINARY_OPS)}
+_U = {name: i for i, name in enumerate(UNARY_OPS)}
+_ADD, _SUB, _MUL, _DIV, _POW = _B["add"], _B["sub"], _B["mul"], _B["div"], _B["pow"]
+_MAX = _B["maximum"]
+_EQ, _RELU_BW, _FLOORDIV, _MOD = _B["eq"], _B["relu_backward"], _B["floordiv"], _B["mod"]
+_NEG, _EXP, _LOG, _SQRT, _SIGMOID = _U["neg"], _U["exp"], _U["log"], _U["sqrt"], _U["sigmoid"]
+_TANH, _RELU, _ABS, _SIGN, _FLOOR, _ERF = (_U["tanh"], _U["relu"], _U["abs"], _U["sign"],
+                                           _U["floor"], _U["erf"])
 # Binary and scalar ops also take int64 arrays (labels, counts); the rest is float-only.
 _TYPES = ("float32", "float64", "int64")
 _SCALAR_OPS = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "**": _POW, "max": _MAX}
@@ -65,7 +71,7 @@ def _apply2(op, x, y, param):
         return x // y
     if op == _MOD:
         return x % y
-    # _LEAKY_BW: x is the upstream gradient, y the leaky-relu input.
+    # leaky_relu_backward: x is the upstream gradient, y the leaky-relu input.
     return x if y > float32(0) else x * param
 
 
@@ -105,7 +111,7 @@ def _apply1(op, x, param):
         return math.floor(x)
     if op == _ERF:
         return math.erf(x)
-    # _LEAKY
+    # leaky_relu
     return x if x > float32(0) else x * param
 
 
@@ -210,49 +216,16 @@ def _unary_op(a: Any, op: int, param: float = 0.0) -> Any:
     return out
 
 
-def add(a: Any, b: Any) -> Any:
-    """``a + b`` with broadcasting."""
-    return _binary(a, b, _ADD)
+def unary(op: str, a: Any, param: float = 0.0) -> Any:
+    """``op(a)`` for ``op`` in :data:`tinygrad_cnn.backends.api.UNARY_OPS` (``param``: the
+    leaky-relu slope)."""
+    return _unary_op(a, _U[op], param)
 
 
-def sub(a: Any, b: Any) -> Any:
-    """``a - b`` with broadcasting."""
-    return _binary(a, b, _SUB)
-
-
-def mul(a: Any, b: Any) -> Any:
-    """``a * b`` with broadcasting."""
-    return _binary(a, b, _MUL)
-
-
-def div(a: Any, b: Any) -> Any:
-    """``a / b`` with broadcasting (IEEE: x/0 is inf or NaN)."""
-    return _binary(a, b, _DIV)
-
-
-def pow(a: Any, b: Any) -> Any:
-    """``a ** b`` with broadcasting."""
-    return _binary(a, b, _POW)
-
-
-def maximum(a: Any, b: Any) -> Any:
-    """numpy's ``maximum`` (NaN propagates) with broadcasting."""
-    return _binary(a, b, _MAX)
-
-
-def eq(a: Any, b: Any) -> Any:
-    """``1.0`` where ``a == b`` else ``0.0``, in the dtype of ``a``."""
-    return _binary(a, b, _EQ)
-
-
-def relu_backward(grad: Any, out: Any) -> Any:
-    """``grad * (out > 0)``."""
-    return _binary(grad, out, _RELU_BW)
-
-
-def leaky_relu_backward(grad: Any, a: Any, slope: float) -> Any:
-    """``grad`` where ``a > 0`` else ``grad * slope``."""
-    return _binary(grad, a, _LEAKY_BW, slope)
+def binary(op: str, a: Any, b: Any, param: float = 0.0) -> Any:
+    """``a OP b`` with broadcasting for ``op`` in :data:`tinygrad_cnn.backends.api.BINARY_OPS`
+    (IEEE: x/0 is inf or NaN; ``maximum`` lets NaN win; ``mod`` has the sign of ``b``)."""
+    return _binary(a, b, _B[op], param)
 
 
 def scalar_op(a: Any, op: str, value: float, reverse: bool = False) -> Any:
@@ -267,76 +240,6 @@ def scalar_op(a: Any, op: str, value: float, reverse: bool = False) -> Any:
     out = empty(a.shape, a.dtype)
     _scalar.launch(out.size, flat(a), flat(out), code, scalar(a.dtype, value), bool(reverse))
     return out
-
-
-def neg(a: Any) -> Any:
-    """``-a``."""
-    return _unary_op(a, _NEG)
-
-
-def exp(a: Any) -> Any:
-    """``exp(a)``."""
-    return _unary_op(a, _EXP)
-
-
-def log(a: Any) -> Any:
-    """Natural logarithm (NaN below 0, -inf at 0)."""
-    return _unary_op(a, _LOG)
-
-
-def sqrt(a: Any) -> Any:
-    """Square root."""
-    return _unary_op(a, _SQRT)
-
-
-def sigmoid(a: Any) -> Any:
-    """``1 / (1 + exp(-a))``, computed without overflow."""
-    return _unary_op(a, _SIGMOID)
-
-
-def tanh(a: Any) -> Any:
-    """Hyperbolic tangent."""
-    return _unary_op(a, _TANH)
-
-
-def relu(a: Any) -> Any:
-    """``max(a, 0)``."""
-    return _unary_op(a, _RELU)
-
-
-def leaky_relu(a: Any, slope: float) -> Any:
-    """``a`` where ``a > 0`` else ``a * slope``."""
-    return _unary_op(a, _LEAKY, slope)
-
-
-def abs(a: Any) -> Any:  # noqa: A001
-    """``|a|``."""
-    return _unary_op(a, _ABS)
-
-
-def sign(a: Any) -> Any:
-    """-1, 0 or 1 by the sign of ``a`` (NaN stays NaN)."""
-    return _unary_op(a, _SIGN)
-
-
-def floor(a: Any) -> Any:
-    """Largest integer not above ``a``."""
-    return _unary_op(a, _FLOOR)
-
-
-def erf(a: Any) -> Any:
-    """The error function."""
-    return _unary_op(a, _ERF)
-
-
-def floordiv(a: Any, b: Any) -> Any:
-    """``floor(a / b)`` with broadcasting."""
-    return _binary(a, b, _FLOORDIV)
-
-
-def mod(a: Any, b: Any) -> Any:
-    """Python's ``a % b`` (sign of ``b``) with broadcasting."""
-    return _binary(a, b, _MOD)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
