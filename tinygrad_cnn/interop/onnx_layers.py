@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..backends._pool_windows import adaptive_axis
 from .errors import InteropError
 
 
@@ -62,8 +63,8 @@ def _window_matrix(size: int, out: int) -> np.ndarray:
     """(out, size) averaging matrix of PyTorch's adaptive windows
     [floor(i * size / out), ceil((i + 1) * size / out))."""
     m = np.zeros((out, size), np.float32)
-    for i in range(out):
-        lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
+    axis = adaptive_axis(size, out)
+    for i, (lo, hi) in enumerate(zip(axis.start, axis.end)):
         m[i, lo:hi] = 1.0 / (hi - lo)
     return m
 

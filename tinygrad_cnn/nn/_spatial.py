@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backends._geometry import out_size
+from ..backends._pool_windows import adaptive_axis
 from ..functions import stack
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.dropout import Dropout
@@ -111,11 +112,12 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntPair, return_indices: boo
     n, c, h, w = input.shape
     if h == 0 or w == 0:
         raise ValueError(f"{op}: input {input.shape} has an empty plane")
+    rows, cols = adaptive_axis(h, oh), adaptive_axis(w, ow)
     cells, index = [], []
     for i in range(oh):
-        h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+        h0, h1 = int(rows.start[i]), int(rows.end[i])
         for j in range(ow):
-            w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            w0, w1 = int(cols.start[j]), int(cols.end[j])
             vals, idx = input[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0)).max(2)
             cells.append(vals)
             if return_indices:
