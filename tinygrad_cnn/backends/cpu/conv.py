@@ -15,8 +15,8 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
   (items are whole samples here, so no two threads touch the same input pixel).
 
 Wide stride-1 3x3 convolutions (forward, input and weight gradients) go to Winograd
-F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides, ``TGCNN_CONV_ALGO``
-overrides).
+F(4x4, 3x3) or F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides,
+``TGCNN_CONV_ALGO`` overrides).
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
@@ -45,7 +45,9 @@ __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
            "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
-CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+CONV_ALGORITHMS = ("auto", "im2col", "winograd", "winograd4")
+# Output tile side of each Winograd algorithm: F(2x2, 3x3) and F(4x4, 3x3).
+_TILE = {"winograd": 2, "winograd4": 4}
 # auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
 # and O output channels, reaches this, per pass (the transforms cost ~(C+O) per tile, the GEMMs
 # save ~C*O). Measured on VGG layers, batch 32, against im2col (one-thread CPU time on a busy
@@ -53,6 +55,15 @@ CONV_ALGORITHMS = ("auto", "im2col", "winograd")
 # 15-40 % from 128x256 (85) on; the weight gradient, whose GEMMs run over all tiles, wins from
 # 64x64 (32) on; all lose at 3 input channels. To re-measure on a quiet machine.
 _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
+# auto: F(4x4, 3x3) instead, every pass, where C*O/(C+O) >= 32 and the call has at least 64
+# 4x4 output tiles (over the batch). Below that many tiles the per-call weight transform
+# (36*C*O values against F(2x2, 3x3)'s 16*C*O) and the skinny GEMMs outweigh its 1.8x fewer
+# multiplies. Measured on VGG layers, batch 32 (same-process A/B, busy machine): F(4x4)
+# against the best of im2col and F(2x2) 0.62-0.92x at 32x32, 16x16 and 8x8 (64 to 256
+# channels, 128-2048 tiles), 1.3-1.8x at 4x4 (32 tiles), 2.8-4x at 2x2; 2-3x slower at 3
+# input channels.
+_WINOGRAD4_MIN_WIDTH = 32
+_WINOGRAD4_MIN_TILES = 64
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -115,8 +126,9 @@ class _Plan:
 
 def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
                    dilation: Pair, groups: int) -> str:
-    """``"im2col"`` or ``"winograd"``: how ``pass_`` (``"forward"``, ``"input grad"`` or
-    ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
+    """``"im2col"``, ``"winograd"`` (F(2x2, 3x3)) or ``"winograd4"`` (F(4x4, 3x3)): how
+    ``pass_`` (``"forward"``, ``"input grad"`` or ``"weight grad"``) of this convolution is
+    computed, following ``TGCNN_CONV_ALGO``.
 
     Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2; every
     other geometry is im2col whatever the variable says.
@@ -133,6 +145,11 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
         return "im2col"
     if choice == "auto":
         o, c = int(w_shape[0]), int(w_shape[1])
+        oh = int(x_shape[2]) + 2 * int(padding[0]) - 2
+        ow = int(x_shape[3]) + 2 * int(padding[1]) - 2
+        tiles = int(x_shape[0]) * -(-oh // 4) * -(-ow // 4)
+        if o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and tiles >= _WINOGRAD4_MIN_TILES:
+            return "winograd4"
         return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
     return choice
 
@@ -150,9 +167,10 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
-    if conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu)
+    algo = conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu,
+                                tile=_TILE[algo])
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -194,9 +212,10 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
     """Gradient of the convolution with respect to its input, shape ``x_shape``."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    if conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding)
+    algo = conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding,
+                                       tile=_TILE[algo])
     p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
     dx = np.empty((p.n, p.c, p.h, p.w), dt)
@@ -225,9 +244,9 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    if conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.backward_weight(go, x, *padding)
+    algo = conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.backward_weight(go, x, *padding, tile=_TILE[algo])
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
     lanes = min(len(items), _WEIGHT_GRAD_LANES)

@@ -30,12 +30,18 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 from numba import njit
 
+from . import winograd_f4
 from ._threads import parallel_items
 
-__all__ = ["forward", "backward_input", "backward_weight", "supports"]
+__all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
+
+#: Output tile sides of the variants: F(2x2, 3x3) and F(4x4, 3x3) (:mod:`.winograd_f4`).
+TILES = (2, 4)
 
 # Bytes of a chunk's V and M together. At 16 MB a chunk of VGG-11's deep CIFAR layers is the
 # whole batch (one set of phase joins, the widest GEMMs); not tuned further: the machine of the
@@ -238,6 +244,28 @@ def _weight_grad_transform(m, dw, o0, o1):
             dw[o, c, 2, 0], dw[o, c, 2, 1], dw[o, c, 2, 2] = _gt_row(a2, b2, c2, d2, half)
 
 
+class _Kernels(NamedTuple):
+    """One Winograd variant F(tile x tile, 3x3): its sizes and transform kernels."""
+    tile: int  # outputs per tile side
+    alpha: int  # inputs per tile side, tile + 2
+    weight: Callable
+    input: Callable
+    output: Callable
+    grad_output: Callable
+    weight_grad: Callable
+
+
+def _variant(tile: int) -> _Kernels:
+    if tile == 2:
+        return _Kernels(2, 4, _weight_transform, _input_transform, _output_transform,
+                        _grad_output_transform, _weight_grad_transform)
+    if tile == 4:
+        f4 = winograd_f4
+        return _Kernels(4, 6, f4._weight_transform, f4._input_transform, f4._output_transform,
+                        f4._grad_output_transform, f4._weight_grad_transform)
+    raise ValueError(f"Winograd tile {tile!r}: expected one of {TILES}")
+
+
 def _chunks(n: int, th: int, tw: int, per_tile: int) -> list[tuple[int, int, int, int]]:
     """``(n0, n1, ty0, ty1)``: whole samples, or one sample's band of tile rows."""
     max_tiles = max(tw, _CHUNK_BYTES // per_tile)
@@ -253,71 +281,76 @@ def _split(total: int, parts: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, total)) for a in range(0, total, step)]
 
 
-def _t_major(rows: int, cols: int, dt: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """An uninitialised C-contiguous (16, rows*cols + 16) buffer for the kernels and its
-    (16, rows, cols) view for the GEMMs. The 16 extra elements keep the 16 streams a transform
-    reads or writes out of the same cache sets when sizes are powers of two (measured 4-7x
-    slower transforms without them)."""
+def _t_major(rows: int, cols: int, dt: np.dtype,
+             nt: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """An uninitialised C-contiguous (nt, rows*cols + 16) buffer for the kernels and its
+    (nt, rows, cols) view for the GEMMs (``nt``: elements of a transformed tile). The 16 extra
+    elements keep the streams a transform reads or writes out of the same cache sets when
+    sizes are powers of two (measured 4-7x slower transforms without them)."""
     size = rows * cols
-    buf = np.empty((16, size + 16), dt)
-    return buf, buf[:, :size].reshape(16, rows, cols)
+    buf = np.empty((nt, size + 16), dt)
+    return buf, buf[:, :size].reshape(nt, rows, cols)
 
 
-def _transform_weight(w: np.ndarray, flip: bool) -> np.ndarray:
-    """``U`` (16, O, C) of the OIHW 3x3 weight (rotated by 180 degrees if ``flip``)."""
-    buf, u = _t_major(w.shape[0], w.shape[1], w.dtype)
+def _transform_weight(w: np.ndarray, flip: bool, k: _Kernels) -> np.ndarray:
+    """``U`` (alpha^2, O, C) of the OIHW 3x3 weight (rotated by 180 degrees if ``flip``)."""
+    buf, u = _t_major(w.shape[0], w.shape[1], w.dtype, k.alpha ** 2)
     parts = _split(w.shape[0], _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: _weight_transform(w, buf, *parts[i], flip))
+    parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], flip))
     return u
 
 
 def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: bool,
-         ph: int, pw: int) -> np.ndarray:
+         ph: int, pw: int, k: _Kernels) -> np.ndarray:
     """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) given the transformed filters
     ``u[t]`` (O, C) (any BLAS-compatible strides)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
-    th, tw = -(-oh // 2), -(-ow // 2)
+    m, nt = k.tile, k.alpha ** 2
+    th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, 16 * (c + o) * dt.itemsize):
+    for n0, n1, ty0, ty1 in _chunks(n, th, tw, nt * (c + o) * dt.itemsize):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt), _t_major(o, tiles, dt)
-        band = (2 * (ty1 - ty0) + 8, 2 * tw + 2)
+        (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
+        band = (m * (ty1 - ty0) + 8, m * tw + 2)
         planes = _split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _input_transform(
+        parallel_items(len(planes), lambda buf, i: k.input(
             x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, ph, pw, tiles),
             lambda: np.empty(band, dt))
-        parallel_items(16, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
+        parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _output_transform(
+        parallel_items(len(planes), lambda buf, i: k.output(
             mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
     return out
 
 
 def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: int,
-            relu: bool = False) -> np.ndarray:
+            relu: bool = False, tile: int = 2) -> np.ndarray:
     """Stride-1 3x3 convolution of C-contiguous ``x`` (N, C, H, W) with C-contiguous ``w``
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
-    ``relu`` applies max(., 0) to the result."""
+    ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3)."""
     n, _, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    return _run(x, _transform_weight(w, False), out, b, bool(relu), int(ph), int(pw))
+    k = _variant(tile)
+    return _run(x, _transform_weight(w, False, k), out, b, bool(relu), int(ph), int(pw), k)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
-                   pw: int) -> np.ndarray:
+                   pw: int, tile: int = 2) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): ``grad_out``
     convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``."""
     dx = np.empty(tuple(int(s) for s in x_shape), grad_out.dtype)
-    u = _transform_weight(w, True).transpose(0, 2, 1)  # (16, C, O) views: BLAS transposes
+    k = _variant(tile)
+    u = _transform_weight(w, True, k).transpose(0, 2, 1)  # (nt, C, O) views: BLAS transposes
     zero = np.zeros(dx.shape[1], grad_out.dtype)
-    return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw))
+    return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw), k)
 
 
-def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
+                    tile: int = 2) -> np.ndarray:
     """Weight gradient (O, C, 3, 3) of :func:`forward` (C-contiguous arrays of one dtype):
     ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the 16 sums as GEMMs over the tiles.
 
@@ -326,29 +359,31 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int) -> np
     """
     n, c = x.shape[:2]
     o, oh, ow = grad_out.shape[1:]
-    th, tw = -(-oh // 2), -(-ow // 2)
+    k = _variant(tile)
+    m, nt = k.tile, k.alpha ** 2
+    th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    mbuf, msum = _t_major(o, c, dt)
+    mbuf, msum = _t_major(o, c, dt, nt)
     first = True
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, 16 * (c + o) * dt.itemsize):
+    for n0, n1, ty0, ty1 in _chunks(n, th, tw, nt * (c + o) * dt.itemsize):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (gbuf, g) = _t_major(c, tiles, dt), _t_major(o, tiles, dt)
-        band = (2 * (ty1 - ty0) + 2, 2 * tw + 2)
+        (vbuf, v), (gbuf, g) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
+        band = (m * (ty1 - ty0) + 2, m * tw + 2)
         planes = _split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _input_transform(
+        parallel_items(len(planes), lambda buf, i: k.input(
             x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
             lambda: np.empty(band, dt))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _grad_output_transform(
+        parallel_items(len(planes), lambda buf, i: k.grad_output(
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
         if first:
-            parallel_items(16, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
+            parallel_items(nt, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
         else:
-            parallel_items(16, lambda tmp, t: msum[t].__iadd__(
+            parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
                 np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
         first = False
     dw = np.empty((o, c, 3, 3), dt)
     parts = _split(o, _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: _weight_grad_transform(mbuf, dw, *parts[i]))
+    parallel_items(len(parts), lambda _, i: k.weight_grad(mbuf, dw, *parts[i]))
     return dw
