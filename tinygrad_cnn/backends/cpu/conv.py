@@ -42,7 +42,11 @@ _WEIGHT_GRAD_LANES = 4
 _MIN_ITEMS = 8  # granularity: a thread that loses its core leaves at most 1/8 behind
 
 __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
-           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
+           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS", "CONV_WEIGHT_PLANS"]
+
+#: The convolution kernels take a ``plan`` dict (see :func:`conv2d_forward`): an op that keeps
+#: one from the forward pass to the input gradient saves the second weight transform.
+CONV_WEIGHT_PLANS = True
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
 CONV_ALGORITHMS = ("auto", "im2col", "winograd", "winograd4")
@@ -159,18 +163,21 @@ def _dtype_of(a: np.ndarray) -> np.dtype:
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Pair, dilation: Pair, groups: int, relu: bool = False) -> np.ndarray:
+                   padding: Pair, dilation: Pair, groups: int, relu: bool = False,
+                   plan: dict | None = None) -> np.ndarray:
     """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,),
     then ``max(., 0)`` if ``relu`` (NaN stays NaN), block by block while it is in cache.
 
-    Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``.
+    Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``. ``plan``: an empty
+    dict that the caller passes again to :func:`conv2d_backward_input` with the same, unchanged
+    ``w``; it carries the transformed weight across (Winograd F(2x2, 3x3)).
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     algo = conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups)
     if algo != "im2col":
         return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu,
-                                tile=_TILE[algo])
+                                tile=_TILE[algo], plan=plan)
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -196,7 +203,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
 
 
 def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                        padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
+                        padding: Pair, dilation: Pair, groups: int,
+                        plan: dict | None = None) -> np.ndarray:
     """``max(conv2d_forward(...), 0)`` in one pass (the fused op of :mod:`tinygrad_cnn.ops.fused`).
 
     Example:
@@ -204,18 +212,20 @@ def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s
         >>> float(conv2d_relu_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1).max())
         0.0
     """
-    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True)
+    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True, plan=plan)
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,
-                          padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its input, shape ``x_shape``."""
+                          padding: Pair, dilation: Pair, groups: int,
+                          plan: dict | None = None) -> np.ndarray:
+    """Gradient of the convolution with respect to its input, shape ``x_shape`` (``plan``: the
+    forward pass's, see :func:`conv2d_forward`)."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
     algo = conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups)
     if algo != "im2col":
         return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding,
-                                       tile=_TILE[algo])
+                                       tile=_TILE[algo], plan=plan)
     p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
     dx = np.empty((p.n, p.c, p.h, p.w), dt)

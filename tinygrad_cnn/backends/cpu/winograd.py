@@ -325,26 +325,48 @@ def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: 
     return out
 
 
+def _weight_key(w: np.ndarray) -> tuple:
+    return (w.__array_interface__["data"][0], w.shape, w.strides, w.dtype.str)
+
+
+# F(2x2, 3x3) of the 180-degree rotated filter: the points 0, 1, -1 and infinity map onto
+# themselves under reversal (0 <-> infinity), so G rot(g) G^T is G g G^T with rows and columns
+# 0 and 3 swapped: element t of the rotated transform is element _FLIP2[t] of the forward one.
+_FLIP2 = tuple(4 * (3 - i if i in (0, 3) else i) + (3 - j if j in (0, 3) else j)
+               for i in range(4) for j in range(4))
+
+
 def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: int,
-            relu: bool = False, tile: int = 2) -> np.ndarray:
+            relu: bool = False, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Stride-1 3x3 convolution of C-contiguous ``x`` (N, C, H, W) with C-contiguous ``w``
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
-    ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3)."""
+    ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3).
+
+    ``plan``: a dict the caller keeps until :func:`backward_input` of the same weight; the
+    F(2x2, 3x3) weight transform is left in it, and the input gradient reads its own (rotated,
+    transposed) transform from it instead of computing one."""
     n, _, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     k = _variant(tile)
-    return _run(x, _transform_weight(w, False, k), out, b, bool(relu), int(ph), int(pw), k)
+    u = _transform_weight(w, False, k)
+    if plan is not None and tile == 2:
+        plan["winograd2"] = (_weight_key(w), u)
+    return _run(x, u, out, b, bool(relu), int(ph), int(pw), k)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
-                   pw: int, tile: int = 2) -> np.ndarray:
+                   pw: int, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): ``grad_out``
     convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``."""
     dx = np.empty(tuple(int(s) for s in x_shape), grad_out.dtype)
     k = _variant(tile)
-    u = _transform_weight(w, True, k).transpose(0, 2, 1)  # (nt, C, O) views: BLAS transposes
+    saved = None if plan is None else plan.pop("winograd2", None)
+    if tile == 2 and saved is not None and saved[0] == _weight_key(w):
+        u = [saved[1][_FLIP2[t]].T for t in range(16)]  # (C, O) views: BLAS transposes
+    else:
+        u = _transform_weight(w, True, k).transpose(0, 2, 1)
     zero = np.zeros(dx.shape[1], grad_out.dtype)
     return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw), k)
 

@@ -35,6 +35,9 @@ __all__ = ["TILE", "ALPHA"]
 
 TILE = 4  # outputs per tile side
 ALPHA = 6  # inputs per tile side (TILE + 3 - 1)
+# float64 reciprocals: multiplying by them is ~10x cheaper than dividing (LLVM keeps a division
+# by 6 as a division) and, in float64, as exact as the float32 result needs.
+_SIXTH, _12TH, _24TH = 1.0 / 6.0, 1.0 / 12.0, 1.0 / 24.0
 
 
 @njit(cache=True, inline="always")
@@ -62,15 +65,16 @@ def _a6(y0, y1, y2, y3, two, four, eight):
 @njit(cache=True, inline="always")
 def _g3(g0, g1, g2):
     """``G g`` of three float64 taps."""
-    s, t, h = (g0 + g2) / 6.0, g0 / 24.0 + g2 / 6.0, g1 / 12.0
-    return g0 / 4.0, -s - g1 / 6.0, -s + g1 / 6.0, t + h, t - h, g2
+    s, t, h = (g0 + g2) * _SIXTH, g0 * _24TH + g2 * _SIXTH, g1 * _12TH
+    return g0 * 0.25, -s - g1 * _SIXTH, -s + g1 * _SIXTH, t + h, t - h, g2
 
 
 @njit(cache=True, inline="always")
 def _gt3(m0, m1, m2, m3, m4, m5):
     """``G^T m`` of six float64 values (three results)."""
     s, d = m1 + m2, m3 + m4
-    return m0 / 4.0 - s / 6.0 + d / 24.0, (m2 - m1) / 6.0 + (m3 - m4) / 12.0, (d - s) / 6.0 + m5
+    return (m0 * 0.25 - s * _SIXTH + d * _24TH, (m2 - m1) * _SIXTH + (m3 - m4) * _12TH,
+            (d - s) * _SIXTH + m5)
 
 
 @njit(cache=True, inline="always")
