@@ -23,12 +23,12 @@ class Conv2d(Function):
 
 def weight_plan(fn: Function) -> dict:
     """Keyword arguments for the forward kernel of ``fn``: ``{"plan": d}`` with a new dict
-    ``d``, kept in ``fn.weight_plan`` for the input gradient, when the backend's convolution
-    kernels carry a transformed weight across (``CONV_WEIGHT_PLANS``) and an input gradient
-    will be computed; no arguments otherwise."""
+    ``d``, kept in ``fn.weight_plan`` for the gradients, when the backend's convolution kernels
+    carry transformed weights and inputs across (``CONV_WEIGHT_PLANS``) and a gradient will be
+    computed; no arguments otherwise."""
     fn.weight_plan = None
     if (getattr(fn.backend, "CONV_WEIGHT_PLANS", False) and is_grad_enabled()
-            and fn.needs_input_grad[0]):
+            and any(fn.needs_input_grad[:2])):
         fn.weight_plan = {}
         return {"plan": fn.weight_plan}
     return {}
@@ -38,14 +38,14 @@ def conv2d_grads(fn: Function, grad, x, w):
     """The input, weight and bias gradients that ``fn`` (a convolution's :class:`Function`,
     with ``geometry`` and ``has_bias`` set by its forward) needs, from the output gradient."""
     be, needs = fn.backend, fn.needs_input_grad
+    plan = getattr(fn, "weight_plan", None)
+    kw = {} if plan is None else {"plan": plan}
     dx = dw = db = None
     if needs[0]:
-        plan = getattr(fn, "weight_plan", None)
-        dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *fn.geometry,
-                                      **({} if plan is None else {"plan": plan}))
+        dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *fn.geometry, **kw)
     if needs[1]:
-        dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *fn.geometry)
-    fn.weight_plan = None  # the transformed weight is no longer needed
+        dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *fn.geometry, **kw)
+    fn.weight_plan = None  # the transforms are no longer needed
     if fn.has_bias and needs[2]:
         db = be.sum(grad, (0, 2, 3), False)
     return dx, dw, db

@@ -263,27 +263,36 @@ def test_forced_winograd4_goes_through_conv2d(monkeypatch):
         assert _rel(a, e) < 1e-13
 
 
-def test_plan_carries_the_weight_transform_to_the_input_gradient(monkeypatch):
-    """The forward pass leaves its F(2x2, 3x3) weight transform in ``plan``; the input gradient
-    of the same weight uses it (rows and columns 0 and 3 swapped = the rotated filter's
-    transform), and a plan made for another weight is not used."""
-    monkeypatch.setenv("TGCNN_CONV_ALGO", "winograd")
+@pytest.mark.parametrize("algo", ["winograd", "winograd4"])
+def test_plan_carries_the_transforms_to_the_gradients(monkeypatch, algo):
+    """The forward pass leaves its F(2x2, 3x3) weight transform and its transformed input tiles
+    in ``plan``; the input gradient of the same weight uses the first (rows and columns 0 and 3
+    swapped = the rotated filter's transform), the weight gradient of the same input the
+    second; a plan made for another weight or input is not used."""
+    monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     x, w, b = _arrays((2, 5, 7, 6, 4, (1, 1)), np.float64)
     go = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
     plan: dict = {}
     conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
-    assert set(plan) == {"winograd2"}
+    assert set(plan) == ({"winograd2", "winograd input"} if algo == "winograd"
+                         else {"winograd input"})
     dx = conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan)
+    assert set(plan) == {"winograd input"}
+    dw = conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1, plan=plan)
     assert plan == {}  # released once used
     assert _rel(dx, ref_backward_input(go, w, x.shape, S1)) < 1e-13
-    other = w[::-1].copy()
+    assert _rel(dw, ref_backward_weight(go, x, S1)) < 1e-13
+    other_w, other_x = w[::-1].copy(), x[:, ::-1].copy()
     conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
-    dx = conv.conv2d_backward_input(go, other, x.shape, S1, S1, S1, 1, plan=plan)
-    assert _rel(dx, ref_backward_input(go, other, x.shape, S1)) < 1e-13
+    dx = conv.conv2d_backward_input(go, other_w, x.shape, S1, S1, S1, 1, plan=plan)
+    assert _rel(dx, ref_backward_input(go, other_w, x.shape, S1)) < 1e-13
+    dw = conv.conv2d_backward_weight(go, other_x, w.shape, S1, S1, S1, 1, plan=plan)
+    assert _rel(dw, ref_backward_weight(go, other_x, S1)) < 1e-13
 
 
-def test_plan_result_independent_of_thread_count(monkeypatch):
-    monkeypatch.setenv("TGCNN_CONV_ALGO", "winograd")
+@pytest.mark.parametrize("algo", ["winograd", "winograd4"])
+def test_plan_result_independent_of_thread_count(monkeypatch, algo):
+    monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     x, w, b = _arrays((3, 6, 9, 7, 5, (1, 1)), np.float32)
     go = np.random.default_rng(6).standard_normal((3, 5, 9, 7)).astype(np.float32)
     old = numba.get_num_threads()
@@ -293,7 +302,13 @@ def test_plan_result_independent_of_thread_count(monkeypatch):
             numba.set_num_threads(threads)
             plan: dict = {}
             conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
-            results.append(conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan))
+            results.append((conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan),
+                            conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1,
+                                                        plan=plan)))
     finally:
         numba.set_num_threads(old)
-    assert np.array_equal(*results)
+    for a, b_ in zip(*results):
+        assert np.array_equal(a, b_)
+    # and the same bits as without a plan for the weight gradient (same chunks, same sums)
+    assert np.array_equal(results[0][1], conv.conv2d_backward_weight(go, x, w.shape, S1, S1,
+                                                                      S1, 1))

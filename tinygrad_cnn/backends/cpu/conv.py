@@ -45,7 +45,7 @@ __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
            "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS", "CONV_WEIGHT_PLANS"]
 
 #: The convolution kernels take a ``plan`` dict (see :func:`conv2d_forward`): an op that keeps
-#: one from the forward pass to the input gradient saves the second weight transform.
+#: one from the forward pass to the gradients saves their weight and input transforms.
 CONV_WEIGHT_PLANS = True
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
@@ -169,8 +169,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     then ``max(., 0)`` if ``relu`` (NaN stays NaN), block by block while it is in cache.
 
     Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``. ``plan``: an empty
-    dict that the caller passes again to :func:`conv2d_backward_input` with the same, unchanged
-    ``w``; it carries the transformed weight across (Winograd F(2x2, 3x3)).
+    dict that the caller passes again to :func:`conv2d_backward_input` and
+    :func:`conv2d_backward_weight` with the same, unchanged ``w`` and ``x``; it carries the
+    Winograd transforms of the weight (F(2x2, 3x3)) and of the input across.
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
@@ -244,8 +245,10 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
 
 
 def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, stride: Pair,
-                           padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its weight, shape ``w_shape``.
+                           padding: Pair, dilation: Pair, groups: int,
+                           plan: dict | None = None) -> np.ndarray:
+    """Gradient of the convolution with respect to its weight, shape ``w_shape`` (``plan``: the
+    forward pass's, see :func:`conv2d_forward`).
 
     Work items are dealt round-robin onto a fixed number of lanes, each lane summing its items
     in order into its own partial, and the partials are added in lane order: the result is
@@ -256,7 +259,7 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     go = np.ascontiguousarray(grad_out, dtype=dt)
     algo = conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups)
     if algo != "im2col":
-        return winograd.backward_weight(go, x, *padding, tile=_TILE[algo])
+        return winograd.backward_weight(go, x, *padding, tile=_TILE[algo], plan=plan)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
     lanes = min(len(items), _WEIGHT_GRAD_LANES)

@@ -301,9 +301,10 @@ def _transform_weight(w: np.ndarray, flip: bool, k: _Kernels) -> np.ndarray:
 
 
 def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: bool,
-         ph: int, pw: int, k: _Kernels) -> np.ndarray:
+         ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
     """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) given the transformed filters
-    ``u[t]`` (O, C) (any BLAS-compatible strides)."""
+    ``u[t]`` (O, C) (any BLAS-compatible strides); ``keep``: a list that receives every chunk's
+    transformed input (the weight gradient's chunks are the same)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
@@ -317,6 +318,8 @@ def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: 
         parallel_items(len(planes), lambda buf, i: k.input(
             x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, ph, pw, tiles),
             lambda: np.empty(band, dt))
+        if keep is not None:
+            keep.append(vbuf)
         parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
         parallel_items(len(planes), lambda buf, i: k.output(
@@ -342,18 +345,23 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: 
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
     ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3).
 
-    ``plan``: a dict the caller keeps until :func:`backward_input` of the same weight; the
-    F(2x2, 3x3) weight transform is left in it, and the input gradient reads its own (rotated,
-    transposed) transform from it instead of computing one."""
+    ``plan``: a dict the caller keeps until :func:`backward_input` and :func:`backward_weight`
+    of the same, unchanged ``w`` and ``x``. The F(2x2, 3x3) weight transform is left in it,
+    and the input gradient reads its own (rotated, transposed) transform from it instead of
+    computing one; the transformed input tiles are left in it for the weight gradient."""
     n, _, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     k = _variant(tile)
     u = _transform_weight(w, False, k)
-    if plan is not None and tile == 2:
-        plan["winograd2"] = (_weight_key(w), u)
-    return _run(x, u, out, b, bool(relu), int(ph), int(pw), k)
+    keep = None
+    if plan is not None:
+        if tile == 2:
+            plan["winograd2"] = (_weight_key(w), u)
+        keep = []
+        plan["winograd input"] = ((_weight_key(x), tile, int(ph), int(pw)), keep)
+    return _run(x, u, out, b, bool(relu), int(ph), int(pw), k, keep)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
@@ -372,9 +380,10 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
 
 
 def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
-                    tile: int = 2) -> np.ndarray:
+                    tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Weight gradient (O, C, 3, 3) of :func:`forward` (C-contiguous arrays of one dtype):
-    ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the 16 sums as GEMMs over the tiles.
+    ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the alpha^2 sums as GEMMs over the tiles;
+    ``B^T d B`` comes from the forward pass's ``plan`` when it holds that of this ``x``.
 
     Chunks are added in order into each ``t``'s sum, which one item owns: the result is
     bit-identical whatever the thread count or timing.
@@ -386,15 +395,25 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
     mbuf, msum = _t_major(o, c, dt, nt)
+    chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
+    saved = None if plan is None else plan.pop("winograd input", None)
+    kept = None
+    if saved is not None and saved[0] == (_weight_key(x), tile, int(ph), int(pw)) \
+            and len(saved[1]) == len(chunks):
+        kept = saved[1]
     first = True
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, nt * (c + o) * dt.itemsize):
+    for index, (n0, n1, ty0, ty1) in enumerate(chunks):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (gbuf, g) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
+        (gbuf, g) = _t_major(o, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 2, m * tw + 2)
-        planes = _split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: k.input(
-            x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
-            lambda: np.empty(band, dt))
+        if kept is not None:  # the forward pass's, chunk for chunk
+            v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
+        else:
+            vbuf, v = _t_major(c, tiles, dt, nt)
+            planes = _split((n1 - n0) * c, _PLANE_ITEMS)
+            parallel_items(len(planes), lambda buf, i: k.input(
+                x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
+                lambda: np.empty(band, dt))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
         parallel_items(len(planes), lambda buf, i: k.grad_output(
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
