@@ -19,7 +19,11 @@ number of threads, run to run.
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
 with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
 weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles
-(see :func:`backward_weight`).
+(see :func:`backward_weight`). A ``plan`` dict carries the forward pass's weight transform
+(F(2x2, 3x3): the rotated filter's is a permutation of it) and transformed input to them.
+
+The drivers here also run F(4x4, 3x3) (``tile=4``): 36-element 6x6 tiles, kernels in
+:mod:`.winograd_f4`; everything else (chunks, phases, GEMMs) is shared.
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 3, 3), np.float32)
