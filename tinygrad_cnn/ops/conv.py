@@ -25,7 +25,14 @@ def weight_plan(fn: Function) -> dict:
     """Keyword arguments for the forward kernel of ``fn``: ``{"plan": d}`` with a new dict
     ``d``, kept in ``fn.weight_plan`` for the gradients, when the backend's convolution kernels
     carry transformed weights and inputs across (``CONV_WEIGHT_PLANS``) and a gradient will be
-    computed; no arguments otherwise."""
+    computed; no arguments otherwise.
+
+    Example:
+        >>> from tinygrad_cnn.backends import get_backend
+        >>> fn = Conv2d(); fn.backend = get_backend("cpu"); fn.needs_input_grad = (True, True)
+        >>> weight_plan(fn)
+        {'plan': {}}
+    """
     fn.weight_plan = None
     if (getattr(fn.backend, "CONV_WEIGHT_PLANS", False) and is_grad_enabled()
             and any(fn.needs_input_grad[:2])):
