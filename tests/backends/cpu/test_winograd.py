@@ -312,3 +312,19 @@ def test_plan_result_independent_of_thread_count(monkeypatch, algo):
     # and the same bits as without a plan for the weight gradient (same chunks, same sums)
     assert np.array_equal(results[0][1], conv.conv2d_backward_weight(go, x, w.shape, S1, S1,
                                                                       S1, 1))
+
+
+@pytest.mark.parametrize("keep_bytes, kept", [(1 << 30, True), (1 << 10, False)])
+def test_plan_keeps_a_small_transformed_input_only(monkeypatch, keep_bytes, kept):
+    """The transformed input goes into the plan chunk by chunk (here several chunks) unless it
+    is larger than _KEEP_BYTES (a recorded graph must not hold 2-4x its activations); the
+    weight gradient is right either way."""
+    monkeypatch.setattr(winograd, "_CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(winograd, "_KEEP_BYTES", keep_bytes)
+    x, w, _ = _arrays((3, 4, 9, 8, 5, (1, 1)), np.float64)
+    go = np.random.default_rng(7).standard_normal((3, 5, 9, 8))
+    plan: dict = {}
+    winograd.forward(x, w, None, 1, 1, tile=4, plan=plan)
+    assert (len(plan["winograd input"][1]) > 1) == kept
+    assert _rel(winograd.backward_weight(go, x, 1, 1, tile=4, plan=plan),
+                ref_backward_weight(go, x, S1)) < 1e-13

@@ -52,6 +52,9 @@ TILES = (2, 4)
 # session that wrote this was too loaded to measure alternatives apart.
 _CHUNK_BYTES = 16 << 20
 _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend on threads)
+# Largest transformed input a forward pass leaves in its plan for the weight gradient: every
+# Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
+_KEEP_BYTES = 24 << 20
 
 
 def supports(w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int],
@@ -124,13 +127,18 @@ def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: 
          ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
     """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) given the transformed filters
     ``u[t]`` (O, C) (any BLAS-compatible strides); ``keep``: a list that receives every chunk's
-    transformed input (the weight gradient's chunks are the same)."""
+    transformed input (the weight gradient's chunks are the same) when all of it is at most
+    _KEEP_BYTES (large images keep nothing: a recorded graph must not hold 2-4x its
+    activations)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
     th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, nt * (c + o) * dt.itemsize):
+    chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
+    if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
+        keep = None
+    for n0, n1, ty0, ty1 in chunks:
         tiles = (n1 - n0) * (ty1 - ty0) * tw
         (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 8, m * tw + 2)
