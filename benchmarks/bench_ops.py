@@ -61,10 +61,11 @@ def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case
     def ours_fwd():
         return conv.conv2d_forward(x, w, None, *hyper)
 
-    def ours_fwd_bwd():
-        conv.conv2d_forward(x, w, None, *hyper)
-        conv.conv2d_backward_input(go, w, x.shape, *hyper)
-        return conv.conv2d_backward_weight(go, x, w.shape, *hyper)
+    def ours_fwd_bwd():  # as the Conv2d op runs it: the forward's transforms go to backward
+        plan: dict = {}
+        conv.conv2d_forward(x, w, None, *hyper, plan=plan)
+        conv.conv2d_backward_input(go, w, x.shape, *hyper, plan=plan)
+        return conv.conv2d_backward_weight(go, x, w.shape, *hyper, plan=plan)
 
     torch_fwd, torch_fwd_bwd = _torch_conv(x, w, go) if torch is not None else (None, None)
     shape = f"{n}x{c}x{hw}x{hw}, {o} filters"

@@ -41,9 +41,10 @@ def _exercise(dtype: type) -> None:
     be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
     from tinygrad_cnn.backends.cpu import winograd  # auto picks it for wide layers only
     xw, ww = rng.standard_normal((1, 2, 4, 4)).astype(dtype), np.ones((2, 2, 3, 3), dtype)
-    yw = winograd.forward(xw, ww, None, 1, 1, relu=True)
-    winograd.backward_input(yw, ww, xw.shape, 1, 1)
-    winograd.backward_weight(yw, xw, 1, 1)
+    for tile in winograd.TILES:  # F(2x2, 3x3) and F(4x4, 3x3)
+        yw = winograd.forward(xw, ww, None, 1, 1, relu=True, tile=tile)
+        winograd.backward_input(yw, ww, xw.shape, 1, 1, tile=tile)
+        winograd.backward_weight(yw, xw, 1, 1, tile=tile)
 
 
 #: kernels every training step runs: when one has no on-disk cache entry, the first batch

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .conv import conv2d_grads
+from .conv import conv2d_grads, weight_plan
 
 Pair = tuple[int, int]
 
@@ -35,7 +35,7 @@ class Conv2dReLU(Function):
         self.has_bias = bias is not None
         fused = getattr(be, "conv2d_relu_forward", None)
         if fused is not None:
-            out = fused(x, w, bias, stride, padding, dilation, groups)
+            out = fused(x, w, bias, stride, padding, dilation, groups, **weight_plan(self))
         else:
             out = be.relu(be.conv2d_forward(x, w, bias, stride, padding, dilation, groups))
         self.save(x, w, out)

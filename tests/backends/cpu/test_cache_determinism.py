@@ -48,3 +48,32 @@ def test_cold_and_warm_cache_train_identically(tmp_path):
     assert sorted(cold.files) == sorted(warm.files) and len(cold.files) > 30
     differ = [k for k in cold.files if not np.array_equal(cold[k], warm[k])]
     assert differ == []
+
+
+_WINOGRAD4 = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from tinygrad_cnn.backends.cpu import winograd
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 11, 9)).astype(np.float32)
+    w = rng.standard_normal((6, 5, 3, 3)).astype(np.float32)
+    go = rng.standard_normal((2, 6, 11, 9)).astype(np.float32)
+    plan = {}
+    out = winograd.forward(x, w, None, 1, 1, relu=True, tile=4, plan=plan)
+    dx = winograd.backward_input(go, w, x.shape, 1, 1, tile=4, plan=plan)
+    dw = winograd.backward_weight(go, x, 1, 1, tile=4, plan=plan)
+    np.savez(sys.argv[1], out=out, dx=dx, dw=dw)
+""")
+
+
+def test_winograd4_kernels_cold_and_warm_cache_agree(tmp_path):
+    """The F(4x4, 3x3) kernels give the same bits compiled now and loaded from the cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    results = []
+    for name in ("cold.npz", "warm.npz"):
+        subprocess.run([sys.executable, "-c", _WINOGRAD4, str(tmp_path / name)], env=env,
+                       check=True, timeout=600)
+        results.append(np.load(tmp_path / name))
+    assert any((tmp_path / "numba-cache").rglob("*winograd_f4*.nbi"))
+    for key in ("out", "dx", "dw"):
+        assert np.array_equal(results[0][key], results[1][key])

@@ -164,3 +164,167 @@ def test_bad_env_var_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("TGCNN_CONV_ALGO", "fft")
     with pytest.raises(ValueError, match="TGCNN_CONV_ALGO='fft': expected one of auto, im2col"):
         conv.conv_algorithm("forward", (1, 1, 4, 4), (1, 1, 3, 3), S1, S1, S1, 1)
+
+
+@st.composite
+def geometries4(draw):
+    """Like :func:`geometries`, with outputs of 1-14 (not multiples of the 4x4 tile too)."""
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h, w = draw(st.integers(max(1, 3 - 2 * ph), 14)), draw(st.integers(max(1, 3 - 2 * pw), 14))
+    n, c, o = draw(st.integers(1, 3)), draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    return n, c, h, w, o, (ph, pw)
+
+
+@given(geometries4())
+def test_winograd4_matches_im2col_and_float64(geom):
+    pad = geom[5]
+    x, w, b = _arrays(geom, np.float64)
+    ref = ref_forward(x, w, pad) + b.reshape(1, -1, 1, 1)
+    wino = winograd.forward(x, w, b, *pad, tile=4)
+    assert wino.shape == ref.shape
+    assert _rel(wino, ref) < 1e-13
+    assert _rel(wino, conv.conv2d_forward(x, w, b, S1, pad, S1, 1)) < 1e-13
+    go = np.random.default_rng(1).standard_normal(ref.shape)
+    dref = ref_backward_input(go, w, x.shape, pad)
+    assert _rel(winograd.backward_input(go, w, x.shape, *pad, tile=4), dref) < 1e-13
+    dwref = ref_backward_weight(go, x, pad)
+    assert _rel(winograd.backward_weight(go, x, *pad, tile=4), dwref) < 1e-13
+    x32, w32, b32, go32 = (a.astype(np.float32) for a in (x, w, b, go))
+    terms = ref_forward(np.abs(x), np.abs(w), pad) + np.abs(b).reshape(1, -1, 1, 1)
+    assert _rel_to_terms(winograd.forward(x32, w32, b32, *pad, tile=4), ref, terms) < 1e-5
+    assert _rel_to_terms(winograd.forward(x32, w32, b32, *pad, relu=True, tile=4),
+                         np.maximum(ref, 0), terms) < 1e-5
+    dterms = ref_backward_input(np.abs(go), np.abs(w), x.shape, pad)
+    assert _rel_to_terms(winograd.backward_input(go32, w32, x.shape, *pad, tile=4), dref,
+                         dterms) < 1e-5
+    wterms = ref_backward_weight(np.abs(go), np.abs(x), pad)
+    assert _rel_to_terms(winograd.backward_weight(go32, x32, *pad, tile=4), dwref,
+                         wterms) < 1e-5
+
+
+@pytest.mark.parametrize("c, o, hw, n", [(64, 128, 16, 2), (256, 256, 8, 2), (64, 64, 9, 1)])
+def test_winograd4_vgg_scale_float32_error_within_parity_tolerance(c, o, hw, n):
+    """VGG-scale layers (and a batch-1 size that is no multiple of the tile): float32
+    F(4x4, 3x3) against float64, relative to the largest output. Measured: forward 3-6e-6,
+    input grad 4-14e-6, weight grad 2-4e-6 (F(2x2, 3x3) and im2col: 2-7e-7; the larger
+    constants of B and A cost about a decimal digit), inside the ~1e-4 parity tolerance with
+    PyTorch."""
+    x, w, _ = _arrays((n, c, hw, hw, o, (1, 1)), np.float32)
+    w *= 0.05
+    ref = ref_forward(x, w, S1)
+    assert _rel(winograd.forward(x, w, None, 1, 1, tile=4), ref) < 4e-5
+    go = np.random.default_rng(2).standard_normal(ref.shape).astype(np.float32)
+    assert _rel(winograd.backward_input(go, w, x.shape, 1, 1, tile=4),
+                ref_backward_input(go, w, x.shape, S1)) < 4e-5
+    assert _rel(winograd.backward_weight(go, x, 1, 1, tile=4),
+                ref_backward_weight(go, x, S1)) < 4e-5
+
+
+def test_winograd4_result_independent_of_thread_count():
+    x, w, b = _arrays((3, 5, 13, 9, 6, (1, 1)), np.float32)
+    go = np.random.default_rng(3).standard_normal((3, 6, 13, 9)).astype(np.float32)
+    old = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, old):
+            numba.set_num_threads(threads)
+            results.append((winograd.forward(x, w, b, 1, 1, tile=4),
+                            winograd.backward_input(go, w, x.shape, 1, 1, tile=4),
+                            winograd.backward_weight(go, x, 1, 1, tile=4)))
+    finally:
+        numba.set_num_threads(old)
+    for a, b_ in zip(*results):
+        assert np.array_equal(a, b_)
+
+
+def test_auto_picks_winograd4_for_many_tiles(monkeypatch):
+    monkeypatch.delenv("TGCNN_CONV_ALGO", raising=False)
+    big = ((32, 64, 16, 16), (128, 64, 3, 3), S1, S1, S1, 1)  # 32 * 4 * 4 = 512 tiles
+    assert [conv.conv_algorithm(p, *big) for p in ("forward", "input grad", "weight grad")] \
+        == ["winograd4"] * 3
+    few = ((32, 512, 4, 4), (512, 512, 3, 3), S1, S1, S1, 1)  # 32 tiles: F(2x2, 3x3)
+    assert conv.conv_algorithm("forward", *few) == "winograd"
+    assert conv.conv_algorithm("forward", (32, 3, 32, 32), (64, 3, 3, 3), S1, S1, S1, 1) \
+        == "im2col"
+
+
+def test_forced_winograd4_goes_through_conv2d(monkeypatch):
+    x, w, b = _arrays((2, 3, 6, 5, 4, (1, 1)), np.float64)
+    go = np.random.default_rng(4).standard_normal((2, 4, 6, 5))
+    expected = (conv.conv2d_forward(x, w, b, S1, S1, S1, 1),
+                conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1),
+                conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1))
+    monkeypatch.setenv("TGCNN_CONV_ALGO", "winograd4")
+    assert conv.conv_algorithm("forward", x.shape, w.shape, S1, S1, S1, 1) == "winograd4"
+    got = (conv.conv2d_forward(x, w, b, S1, S1, S1, 1),
+           conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1),
+           conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1))
+    for a, e in zip(got, expected):
+        assert _rel(a, e) < 1e-13
+
+
+@pytest.mark.parametrize("algo", ["winograd", "winograd4"])
+def test_plan_carries_the_transforms_to_the_gradients(monkeypatch, algo):
+    """The forward pass leaves its F(2x2, 3x3) weight transform and its transformed input tiles
+    in ``plan``; the input gradient of the same weight uses the first (rows and columns 0 and 3
+    swapped = the rotated filter's transform), the weight gradient of the same input the
+    second; a plan made for another weight or input is not used."""
+    monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
+    x, w, b = _arrays((2, 5, 7, 6, 4, (1, 1)), np.float64)
+    go = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
+    plan: dict = {}
+    conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
+    assert set(plan) == ({"winograd2", "winograd input"} if algo == "winograd"
+                         else {"winograd input"})
+    dx = conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan)
+    assert set(plan) == {"winograd input"}
+    dw = conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1, plan=plan)
+    assert plan == {}  # released once used
+    assert _rel(dx, ref_backward_input(go, w, x.shape, S1)) < 1e-13
+    assert _rel(dw, ref_backward_weight(go, x, S1)) < 1e-13
+    other_w, other_x = w[::-1].copy(), x[:, ::-1].copy()
+    conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
+    dx = conv.conv2d_backward_input(go, other_w, x.shape, S1, S1, S1, 1, plan=plan)
+    assert _rel(dx, ref_backward_input(go, other_w, x.shape, S1)) < 1e-13
+    dw = conv.conv2d_backward_weight(go, other_x, w.shape, S1, S1, S1, 1, plan=plan)
+    assert _rel(dw, ref_backward_weight(go, other_x, S1)) < 1e-13
+
+
+@pytest.mark.parametrize("algo", ["winograd", "winograd4"])
+def test_plan_result_independent_of_thread_count(monkeypatch, algo):
+    monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
+    x, w, b = _arrays((3, 6, 9, 7, 5, (1, 1)), np.float32)
+    go = np.random.default_rng(6).standard_normal((3, 5, 9, 7)).astype(np.float32)
+    old = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, old):
+            numba.set_num_threads(threads)
+            plan: dict = {}
+            conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
+            results.append((conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan),
+                            conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1,
+                                                        plan=plan)))
+    finally:
+        numba.set_num_threads(old)
+    for a, b_ in zip(*results):
+        assert np.array_equal(a, b_)
+    # and the same bits as without a plan for the weight gradient (same chunks, same sums)
+    assert np.array_equal(results[0][1], conv.conv2d_backward_weight(go, x, w.shape, S1, S1,
+                                                                      S1, 1))
+
+
+@pytest.mark.parametrize("keep_bytes, kept", [(1 << 30, True), (1 << 10, False)])
+def test_plan_keeps_a_small_transformed_input_only(monkeypatch, keep_bytes, kept):
+    """The transformed input goes into the plan chunk by chunk (here several chunks) unless it
+    is larger than _KEEP_BYTES (a recorded graph must not hold 2-4x its activations); the
+    weight gradient is right either way."""
+    monkeypatch.setattr(winograd, "_CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(winograd, "_KEEP_BYTES", keep_bytes)
+    x, w, _ = _arrays((3, 4, 9, 8, 5, (1, 1)), np.float64)
+    go = np.random.default_rng(7).standard_normal((3, 5, 9, 8))
+    plan: dict = {}
+    winograd.forward(x, w, None, 1, 1, tile=4, plan=plan)
+    assert (len(plan["winograd input"][1]) > 1) == kept
+    assert _rel(winograd.backward_weight(go, x, 1, 1, tile=4, plan=plan),
+                ref_backward_weight(go, x, S1)) < 1e-13

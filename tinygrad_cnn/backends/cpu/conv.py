@@ -15,8 +15,8 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
   (items are whole samples here, so no two threads touch the same input pixel).
 
 Wide stride-1 3x3 convolutions (forward, input and weight gradients) go to Winograd
-F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides, ``TGCNN_CONV_ALGO``
-overrides).
+F(4x4, 3x3) or F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides,
+``TGCNN_CONV_ALGO`` overrides).
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
@@ -42,10 +42,16 @@ _WEIGHT_GRAD_LANES = 4
 _MIN_ITEMS = 8  # granularity: a thread that loses its core leaves at most 1/8 behind
 
 __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
-           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS"]
+           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS", "CONV_WEIGHT_PLANS"]
+
+#: The convolution kernels take a ``plan`` dict (see :func:`conv2d_forward`): an op that keeps
+#: one from the forward pass to the gradients saves their weight and input transforms.
+CONV_WEIGHT_PLANS = True
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
-CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+CONV_ALGORITHMS = ("auto", "im2col", "winograd", "winograd4")
+# Output tile side of each Winograd algorithm: F(2x2, 3x3) and F(4x4, 3x3).
+_TILE = {"winograd": 2, "winograd4": 4}
 # auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
 # and O output channels, reaches this, per pass (the transforms cost ~(C+O) per tile, the GEMMs
 # save ~C*O). Measured on VGG layers, batch 32, against im2col (one-thread CPU time on a busy
@@ -53,6 +59,15 @@ CONV_ALGORITHMS = ("auto", "im2col", "winograd")
 # 15-40 % from 128x256 (85) on; the weight gradient, whose GEMMs run over all tiles, wins from
 # 64x64 (32) on; all lose at 3 input channels. To re-measure on a quiet machine.
 _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
+# auto: F(4x4, 3x3) instead, every pass, where C*O/(C+O) >= 32 and the call has at least 64
+# 4x4 output tiles (over the batch). Below that many tiles the per-call weight transform
+# (36*C*O values against F(2x2, 3x3)'s 16*C*O) and the skinny GEMMs outweigh its 1.8x fewer
+# multiplies. Measured on VGG layers, batch 32 (same-process A/B, busy machine): F(4x4)
+# against the best of im2col and F(2x2) 0.62-0.92x at 32x32, 16x16 and 8x8 (64 to 256
+# channels, 128-2048 tiles), 1.3-1.8x at 4x4 (32 tiles), 2.8-4x at 2x2; 2-3x slower at 3
+# input channels.
+_WINOGRAD4_MIN_WIDTH = 32
+_WINOGRAD4_MIN_TILES = 64
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -115,8 +130,9 @@ class _Plan:
 
 def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
                    dilation: Pair, groups: int) -> str:
-    """``"im2col"`` or ``"winograd"``: how ``pass_`` (``"forward"``, ``"input grad"`` or
-    ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
+    """``"im2col"``, ``"winograd"`` (F(2x2, 3x3)) or ``"winograd4"`` (F(4x4, 3x3)): how
+    ``pass_`` (``"forward"``, ``"input grad"`` or ``"weight grad"``) of this convolution is
+    computed, following ``TGCNN_CONV_ALGO``.
 
     Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2; every
     other geometry is im2col whatever the variable says.
@@ -133,6 +149,11 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
         return "im2col"
     if choice == "auto":
         o, c = int(w_shape[0]), int(w_shape[1])
+        oh = int(x_shape[2]) + 2 * int(padding[0]) - 2
+        ow = int(x_shape[3]) + 2 * int(padding[1]) - 2
+        tiles = int(x_shape[0]) * -(-oh // 4) * -(-ow // 4)
+        if o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and tiles >= _WINOGRAD4_MIN_TILES:
+            return "winograd4"
         return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
     return choice
 
@@ -142,17 +163,22 @@ def _dtype_of(a: np.ndarray) -> np.dtype:
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Pair, dilation: Pair, groups: int, relu: bool = False) -> np.ndarray:
+                   padding: Pair, dilation: Pair, groups: int, relu: bool = False,
+                   plan: dict | None = None) -> np.ndarray:
     """Cross-correlate ``x`` (N, C, H, W) with ``w`` (O, C//groups, KH, KW), plus ``bias`` (O,),
     then ``max(., 0)`` if ``relu`` (NaN stays NaN), block by block while it is in cache.
 
-    Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``.
+    Returns a new C-contiguous (N, O, OH, OW) array in the dtype of ``x``. ``plan``: an empty
+    dict that the caller passes again to :func:`conv2d_backward_input` and
+    :func:`conv2d_backward_weight` with the same, unchanged ``w`` and ``x``; it carries the
+    Winograd transforms of the weight (F(2x2, 3x3)) and of the input across.
     """
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
-    if conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu)
+    algo = conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu,
+                                tile=_TILE[algo], plan=plan)
     p = _Plan(x.shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wg = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k)
     b = None if bias is None else np.asarray(bias, dtype=dt)
@@ -178,7 +204,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
 
 
 def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                        padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
+                        padding: Pair, dilation: Pair, groups: int,
+                        plan: dict | None = None) -> np.ndarray:
     """``max(conv2d_forward(...), 0)`` in one pass (the fused op of :mod:`tinygrad_cnn.ops.fused`).
 
     Example:
@@ -186,17 +213,20 @@ def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s
         >>> float(conv2d_relu_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1).max())
         0.0
     """
-    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True)
+    return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True, plan=plan)
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,
-                          padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its input, shape ``x_shape``."""
+                          padding: Pair, dilation: Pair, groups: int,
+                          plan: dict | None = None) -> np.ndarray:
+    """Gradient of the convolution with respect to its input, shape ``x_shape`` (``plan``: the
+    forward pass's, see :func:`conv2d_forward`)."""
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    if conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding)
+    algo = conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding,
+                                       tile=_TILE[algo], plan=plan)
     p = _Plan(x_shape, w.shape, stride, padding, dilation, groups, dt.itemsize)
     wt = np.ascontiguousarray(w, dtype=dt).reshape(p.g, p.og, p.k).transpose(0, 2, 1)
     dx = np.empty((p.n, p.c, p.h, p.w), dt)
@@ -215,8 +245,10 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
 
 
 def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, stride: Pair,
-                           padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """Gradient of the convolution with respect to its weight, shape ``w_shape``.
+                           padding: Pair, dilation: Pair, groups: int,
+                           plan: dict | None = None) -> np.ndarray:
+    """Gradient of the convolution with respect to its weight, shape ``w_shape`` (``plan``: the
+    forward pass's, see :func:`conv2d_forward`).
 
     Work items are dealt round-robin onto a fixed number of lanes, each lane summing its items
     in order into its own partial, and the partials are added in lane order: the result is
@@ -225,9 +257,9 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
-    if conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups) \
-            == "winograd":
-        return winograd.backward_weight(go, x, *padding)
+    algo = conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups)
+    if algo != "im2col":
+        return winograd.backward_weight(go, x, *padding, tile=_TILE[algo], plan=plan)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
     items = p.items()
     lanes = min(len(items), _WEIGHT_GRAD_LANES)

@@ -19,7 +19,12 @@ number of threads, run to run.
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
 with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
 weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles
-(see :func:`backward_weight`).
+(see :func:`backward_weight`). A ``plan`` dict carries the forward pass's weight transform
+(F(2x2, 3x3): the rotated filter's is a permutation of it) and transformed input to them.
+
+The transform kernels live in :mod:`.winograd_f2`; the drivers here also run F(4x4, 3x3)
+(``tile=4``: 36-element 6x6 tiles, kernels in :mod:`.winograd_f4`) with the same chunks,
+phases and GEMMs.
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 3, 3), np.float32)
@@ -30,18 +35,26 @@ Example:
 """
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import Callable, NamedTuple
 
+import numpy as np
+
+from . import winograd_f2, winograd_f4
 from ._threads import parallel_items
 
-__all__ = ["forward", "backward_input", "backward_weight", "supports"]
+__all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
+
+#: Output tile sides of the variants: F(2x2, 3x3) and F(4x4, 3x3) (:mod:`.winograd_f4`).
+TILES = (2, 4)
 
 # Bytes of a chunk's V and M together. At 16 MB a chunk of VGG-11's deep CIFAR layers is the
 # whole batch (one set of phase joins, the widest GEMMs); not tuned further: the machine of the
 # session that wrote this was too loaded to measure alternatives apart.
 _CHUNK_BYTES = 16 << 20
 _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend on threads)
+# Largest transformed input a forward pass leaves in its plan for the weight gradient: every
+# Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
+_KEEP_BYTES = 24 << 20
 
 
 def supports(w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int],
@@ -57,185 +70,23 @@ def supports(w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[i
             and all(0 <= int(p) <= 2 for p in padding))
 
 
-@njit(cache=True, inline="always")
-def _g_row(r0, r1, r2, half):
-    """``G r`` of three taps: r0, (r0+r1+r2)/2, (r0-r1+r2)/2, r2."""
-    return r0, (r0 + r1 + r2) * half, (r0 - r1 + r2) * half, r2
+class _Kernels(NamedTuple):
+    """One Winograd variant F(tile x tile, 3x3): its sizes and transform kernels."""
+    tile: int  # outputs per tile side
+    alpha: int  # inputs per tile side, tile + 2
+    weight: Callable
+    input: Callable
+    output: Callable
+    grad_output: Callable
+    weight_grad: Callable
 
 
-@njit(nogil=True, cache=True)
-def _weight_transform(w, u, o0, o1, flip):
-    """``u[t, o*C + c] = (G g G^T)[t]`` for filters ``o0 <= o < o1``; ``flip`` rotates g by
-    180 degrees."""
-    half = w.dtype.type(0.5)
-    c_ = w.shape[1]
-    for o in range(o0, o1):
-        for c in range(c_):
-            if flip:
-                g0, g1, g2 = w[o, c, 2, 2], w[o, c, 2, 1], w[o, c, 2, 0]
-                g3, g4, g5 = w[o, c, 1, 2], w[o, c, 1, 1], w[o, c, 1, 0]
-                g6, g7, g8 = w[o, c, 0, 2], w[o, c, 0, 1], w[o, c, 0, 0]
-            else:
-                g0, g1, g2 = w[o, c, 0, 0], w[o, c, 0, 1], w[o, c, 0, 2]
-                g3, g4, g5 = w[o, c, 1, 0], w[o, c, 1, 1], w[o, c, 1, 2]
-                g6, g7, g8 = w[o, c, 2, 0], w[o, c, 2, 1], w[o, c, 2, 2]
-            a00, a10, a20, a30 = _g_row(g0, g3, g6, half)  # G g, column by column
-            a01, a11, a21, a31 = _g_row(g1, g4, g7, half)
-            a02, a12, a22, a32 = _g_row(g2, g5, g8, half)
-            i = o * c_ + c
-            u[0, i], u[1, i], u[2, i], u[3, i] = _g_row(a00, a01, a02, half)
-            u[4, i], u[5, i], u[6, i], u[7, i] = _g_row(a10, a11, a12, half)
-            u[8, i], u[9, i], u[10, i], u[11, i] = _g_row(a20, a21, a22, half)
-            u[12, i], u[13, i], u[14, i], u[15, i] = _g_row(a30, a31, a32, half)
-
-
-@njit(nogil=True, cache=True)
-def _input_transform(x, v, scratch, q0, q1, n0, ty0, ty1, tw, ph, pw, tiles):
-    """``v[t, c*tiles + tile] = (B^T d B)[t]`` for the planes ``q = (n - n0)*C + c`` in
-    ``[q0, q1)``, tiles of tile rows ``[ty0, ty1)`` of samples from ``n0``.
-
-    ``scratch`` (at least 2*(ty1-ty0)+2 rows, 2*tw+2 columns) holds one zero-padded band of a
-    plane. (Tile by tile measured 1.5x faster than whole-row passes of ``B^T d`` first.)
-    """
-    c_, h_, w_ = x.shape[1], x.shape[2], x.shape[3]
-    rows = 2 * (ty1 - ty0) + 2
-    ntile = (ty1 - ty0) * tw
-    scratch[:, :] = 0
-    r_lo = 2 * ty0 - ph  # input row of scratch row 0
-    for q in range(q0, q1):
-        n, c = n0 + q // c_, q % c_
-        for sr in range(rows):
-            xr = r_lo + sr
-            if 0 <= xr < h_:
-                for j in range(w_):
-                    scratch[sr, pw + j] = x[n, c, xr, j]
-        base = c * tiles + (q // c_) * ntile
-        for ty in range(ty1 - ty0):
-            r = 2 * ty
-            p = base + ty * tw
-            for tx in range(tw):
-                k = 2 * tx
-                for i in range(4):  # row i of B^T d: d0-d2, d1+d2, d2-d1, d1-d3
-                    if i == 0:
-                        t0 = scratch[r, k] - scratch[r + 2, k]
-                        t1 = scratch[r, k + 1] - scratch[r + 2, k + 1]
-                        t2 = scratch[r, k + 2] - scratch[r + 2, k + 2]
-                        t3 = scratch[r, k + 3] - scratch[r + 2, k + 3]
-                    elif i == 1:
-                        t0 = scratch[r + 1, k] + scratch[r + 2, k]
-                        t1 = scratch[r + 1, k + 1] + scratch[r + 2, k + 1]
-                        t2 = scratch[r + 1, k + 2] + scratch[r + 2, k + 2]
-                        t3 = scratch[r + 1, k + 3] + scratch[r + 2, k + 3]
-                    elif i == 2:
-                        t0 = scratch[r + 2, k] - scratch[r + 1, k]
-                        t1 = scratch[r + 2, k + 1] - scratch[r + 1, k + 1]
-                        t2 = scratch[r + 2, k + 2] - scratch[r + 1, k + 2]
-                        t3 = scratch[r + 2, k + 3] - scratch[r + 1, k + 3]
-                    else:
-                        t0 = scratch[r + 1, k] - scratch[r + 3, k]
-                        t1 = scratch[r + 1, k + 1] - scratch[r + 3, k + 1]
-                        t2 = scratch[r + 1, k + 2] - scratch[r + 3, k + 2]
-                        t3 = scratch[r + 1, k + 3] - scratch[r + 3, k + 3]
-                    v[4 * i, p + tx] = t0 - t2  # times B: t0-t2, t1+t2, t2-t1, t1-t3
-                    v[4 * i + 1, p + tx] = t1 + t2
-                    v[4 * i + 2, p + tx] = t2 - t1
-                    v[4 * i + 3, p + tx] = t1 - t3
-
-
-@njit(nogil=True, cache=True)
-def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
-    """``out[n, o, tile] = A^T m A + bias[o]`` (then ``max(., 0)`` if ``relu``; NaN stays NaN)
-    for the planes ``q = (n - n0)*O + o`` in ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading
-    ``m[t, o*tiles + tile]``; ``scratch`` (2*(ty1-ty0)+8, 2*tw+2) holds the band, then the rows
-    of ``m A`` of one tile row."""
-    o_, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-    ntile = (ty1 - ty0) * tw
-    zero = out.dtype.type(0)
-    rows = 2 * (ty1 - ty0)
-    r_hi = min(2 * ty1, oh) - 2 * ty0
-    for q in range(q0, q1):
-        n, o = n0 + q // o_, q % o_
-        b = bias[o]
-        base = o * tiles + (q // o_) * ntile
-        for ty in range(ty1 - ty0):
-            p = base + ty * tw
-            for i in range(4):  # m A: (m0 + m1 + m2, m1 - m2 - m3) of every row
-                for tx in range(tw):
-                    m1, m2 = m[4 * i + 1, p + tx], m[4 * i + 2, p + tx]
-                    scratch[rows + i, tx] = m[4 * i, p + tx] + m1 + m2
-                    scratch[rows + 4 + i, tx] = m1 - m2 - m[4 * i + 3, p + tx]
-            for k in range(2):  # A^T (m A): rows s0 + s1 + s2 and s1 - s2 - s3
-                e = rows + 4 * k
-                for tx in range(tw):
-                    y0 = scratch[e, tx] + scratch[e + 1, tx] + scratch[e + 2, tx] + b
-                    y1 = scratch[e + 1, tx] - scratch[e + 2, tx] - scratch[e + 3, tx] + b
-                    if relu:
-                        y0 = zero if y0 < zero else y0
-                        y1 = zero if y1 < zero else y1
-                    scratch[2 * ty, 2 * tx + k] = y0
-                    scratch[2 * ty + 1, 2 * tx + k] = y1
-        for r in range(r_hi):
-            for j in range(ow):
-                out[n, o, 2 * ty0 + r, j] = scratch[r, j]
-
-
-@njit(nogil=True, cache=True)
-def _grad_output_transform(go, g, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
-    """``g[t, o*tiles + tile] = (A dY A^T)[t]`` of every 2x2 tile ``dY`` of ``go`` (N, O, OH, OW)
-    for the planes ``q = (n - n0)*O + o`` in ``[q0, q1)``, tile rows ``[ty0, ty1)``; ``scratch``
-    (at least 2*(ty1-ty0) rows, 2*tw columns) holds a band, zero past the edges."""
-    o_, oh, ow = go.shape[1], go.shape[2], go.shape[3]
-    ntile = (ty1 - ty0) * tw
-    scratch[:, :] = 0
-    r_hi = min(2 * ty1, oh) - 2 * ty0
-    for q in range(q0, q1):
-        n, o = n0 + q // o_, q % o_
-        for r in range(r_hi):
-            for j in range(ow):
-                scratch[r, j] = go[n, o, 2 * ty0 + r, j]
-        p = o * tiles + (q // o_) * ntile
-        for ty in range(ty1 - ty0):
-            for tx in range(tw):
-                y00, y01 = scratch[2 * ty, 2 * tx], scratch[2 * ty, 2 * tx + 1]
-                y10, y11 = scratch[2 * ty + 1, 2 * tx], scratch[2 * ty + 1, 2 * tx + 1]
-                i = p + ty * tw + tx
-                for k in range(4):  # row k of A dY: y0, y0 + y1, y0 - y1, -y1 (rows)
-                    if k == 0:
-                        a, b = y00, y01
-                    elif k == 1:
-                        a, b = y00 + y10, y01 + y11
-                    elif k == 2:
-                        a, b = y00 - y10, y01 - y11
-                    else:
-                        a, b = -y10, -y11
-                    g[4 * k, i] = a  # times A^T: a, a + b, a - b, -b
-                    g[4 * k + 1, i] = a + b
-                    g[4 * k + 2, i] = a - b
-                    g[4 * k + 3, i] = -b
-
-
-@njit(cache=True, inline="always")
-def _gt_row(m0, m1, m2, m3, half):
-    """``G^T m`` of four values: m0 + (m1+m2)/2, (m1-m2)/2, (m1+m2)/2 + m3."""
-    s = (m1 + m2) * half
-    return m0 + s, (m1 - m2) * half, s + m3
-
-
-@njit(nogil=True, cache=True)
-def _weight_grad_transform(m, dw, o0, o1):
-    """``dw[o, c] = G^T M G`` of ``m[t, o*C + c]`` for filters ``o0 <= o < o1``."""
-    half = dw.dtype.type(0.5)
-    c_ = dw.shape[1]
-    for o in range(o0, o1):
-        for c in range(c_):
-            i = o * c_ + c
-            a0, a1, a2 = _gt_row(m[0, i], m[4, i], m[8, i], m[12, i], half)  # G^T M by columns
-            b0, b1, b2 = _gt_row(m[1, i], m[5, i], m[9, i], m[13, i], half)
-            c0, c1, c2 = _gt_row(m[2, i], m[6, i], m[10, i], m[14, i], half)
-            d0, d1, d2 = _gt_row(m[3, i], m[7, i], m[11, i], m[15, i], half)
-            dw[o, c, 0, 0], dw[o, c, 0, 1], dw[o, c, 0, 2] = _gt_row(a0, b0, c0, d0, half)
-            dw[o, c, 1, 0], dw[o, c, 1, 1], dw[o, c, 1, 2] = _gt_row(a1, b1, c1, d1, half)
-            dw[o, c, 2, 0], dw[o, c, 2, 1], dw[o, c, 2, 2] = _gt_row(a2, b2, c2, d2, half)
+def _variant(tile: int) -> _Kernels:
+    if tile in TILES:
+        f = winograd_f2 if tile == 2 else winograd_f4
+        return _Kernels(tile, tile + 2, f._weight_transform, f._input_transform,
+                        f._output_transform, f._grad_output_transform, f._weight_grad_transform)
+    raise ValueError(f"Winograd tile {tile!r}: expected one of {TILES}")
 
 
 def _chunks(n: int, th: int, tw: int, per_tile: int) -> list[tuple[int, int, int, int]]:
@@ -253,102 +104,155 @@ def _split(total: int, parts: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, total)) for a in range(0, total, step)]
 
 
-def _t_major(rows: int, cols: int, dt: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """An uninitialised C-contiguous (16, rows*cols + 16) buffer for the kernels and its
-    (16, rows, cols) view for the GEMMs. The 16 extra elements keep the 16 streams a transform
-    reads or writes out of the same cache sets when sizes are powers of two (measured 4-7x
-    slower transforms without them)."""
+def _t_major(rows: int, cols: int, dt: np.dtype,
+             nt: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """An uninitialised C-contiguous (nt, rows*cols + 16) buffer for the kernels and its
+    (nt, rows, cols) view for the GEMMs (``nt``: elements of a transformed tile). The 16 extra
+    elements keep the streams a transform reads or writes out of the same cache sets when
+    sizes are powers of two (measured 4-7x slower transforms without them)."""
     size = rows * cols
-    buf = np.empty((16, size + 16), dt)
-    return buf, buf[:, :size].reshape(16, rows, cols)
+    buf = np.empty((nt, size + 16), dt)
+    return buf, buf[:, :size].reshape(nt, rows, cols)
 
 
-def _transform_weight(w: np.ndarray, flip: bool) -> np.ndarray:
-    """``U`` (16, O, C) of the OIHW 3x3 weight (rotated by 180 degrees if ``flip``)."""
-    buf, u = _t_major(w.shape[0], w.shape[1], w.dtype)
+def _transform_weight(w: np.ndarray, flip: bool, k: _Kernels) -> np.ndarray:
+    """``U`` (alpha^2, O, C) of the OIHW 3x3 weight (rotated by 180 degrees if ``flip``)."""
+    buf, u = _t_major(w.shape[0], w.shape[1], w.dtype, k.alpha ** 2)
     parts = _split(w.shape[0], _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: _weight_transform(w, buf, *parts[i], flip))
+    parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], flip))
     return u
 
 
 def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: bool,
-         ph: int, pw: int) -> np.ndarray:
+         ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
     """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) given the transformed filters
-    ``u[t]`` (O, C) (any BLAS-compatible strides)."""
+    ``u[t]`` (O, C) (any BLAS-compatible strides); ``keep``: a list that receives every chunk's
+    transformed input (the weight gradient's chunks are the same) when all of it is at most
+    _KEEP_BYTES (large images keep nothing: a recorded graph must not hold 2-4x its
+    activations)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
-    th, tw = -(-oh // 2), -(-ow // 2)
+    m, nt = k.tile, k.alpha ** 2
+    th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, 16 * (c + o) * dt.itemsize):
+    chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
+    if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
+        keep = None
+    for n0, n1, ty0, ty1 in chunks:
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt), _t_major(o, tiles, dt)
-        band = (2 * (ty1 - ty0) + 8, 2 * tw + 2)
+        (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
+        band = (m * (ty1 - ty0) + 8, m * tw + 2)
         planes = _split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _input_transform(
+        parallel_items(len(planes), lambda buf, i: k.input(
             x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, ph, pw, tiles),
             lambda: np.empty(band, dt))
-        parallel_items(16, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
+        if keep is not None:
+            keep.append(vbuf)
+        parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _output_transform(
+        parallel_items(len(planes), lambda buf, i: k.output(
             mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
     return out
 
 
+def _weight_key(w: np.ndarray) -> tuple:
+    return (w.__array_interface__["data"][0], w.shape, w.strides, w.dtype.str)
+
+
+# F(2x2, 3x3) of the 180-degree rotated filter: the points 0, 1, -1 and infinity map onto
+# themselves under reversal (0 <-> infinity), so G rot(g) G^T is G g G^T with rows and columns
+# 0 and 3 swapped: element t of the rotated transform is element _FLIP2[t] of the forward one.
+_FLIP2 = tuple(4 * (3 - i if i in (0, 3) else i) + (3 - j if j in (0, 3) else j)
+               for i in range(4) for j in range(4))
+
+
 def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: int,
-            relu: bool = False) -> np.ndarray:
+            relu: bool = False, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Stride-1 3x3 convolution of C-contiguous ``x`` (N, C, H, W) with C-contiguous ``w``
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
-    ``relu`` applies max(., 0) to the result."""
+    ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3).
+
+    ``plan``: a dict the caller keeps until :func:`backward_input` and :func:`backward_weight`
+    of the same, unchanged ``w`` and ``x``. The F(2x2, 3x3) weight transform is left in it,
+    and the input gradient reads its own (rotated, transposed) transform from it instead of
+    computing one; the transformed input tiles are left in it for the weight gradient."""
     n, _, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    return _run(x, _transform_weight(w, False), out, b, bool(relu), int(ph), int(pw))
+    k = _variant(tile)
+    u = _transform_weight(w, False, k)
+    keep = None
+    if plan is not None:
+        if tile == 2:
+            plan["winograd2"] = (_weight_key(w), u)
+        keep = []
+        plan["winograd input"] = ((_weight_key(x), tile, int(ph), int(pw)), keep)
+    return _run(x, u, out, b, bool(relu), int(ph), int(pw), k, keep)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
-                   pw: int) -> np.ndarray:
+                   pw: int, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): ``grad_out``
     convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``."""
     dx = np.empty(tuple(int(s) for s in x_shape), grad_out.dtype)
-    u = _transform_weight(w, True).transpose(0, 2, 1)  # (16, C, O) views: BLAS transposes
+    k = _variant(tile)
+    saved = None if plan is None else plan.pop("winograd2", None)
+    if tile == 2 and saved is not None and saved[0] == _weight_key(w):
+        u = [saved[1][_FLIP2[t]].T for t in range(16)]  # (C, O) views: BLAS transposes
+    else:
+        u = _transform_weight(w, True, k).transpose(0, 2, 1)
     zero = np.zeros(dx.shape[1], grad_out.dtype)
-    return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw))
+    return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw), k)
 
 
-def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
+                    tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Weight gradient (O, C, 3, 3) of :func:`forward` (C-contiguous arrays of one dtype):
-    ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the 16 sums as GEMMs over the tiles.
+    ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the alpha^2 sums as GEMMs over the tiles;
+    ``B^T d B`` comes from the forward pass's ``plan`` when it holds that of this ``x``.
 
     Chunks are added in order into each ``t``'s sum, which one item owns: the result is
     bit-identical whatever the thread count or timing.
     """
     n, c = x.shape[:2]
     o, oh, ow = grad_out.shape[1:]
-    th, tw = -(-oh // 2), -(-ow // 2)
+    k = _variant(tile)
+    m, nt = k.tile, k.alpha ** 2
+    th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    mbuf, msum = _t_major(o, c, dt)
+    mbuf, msum = _t_major(o, c, dt, nt)
+    chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
+    saved = None if plan is None else plan.pop("winograd input", None)
+    kept = None
+    if saved is not None and saved[0] == (_weight_key(x), tile, int(ph), int(pw)) \
+            and len(saved[1]) == len(chunks):
+        kept = saved[1]
     first = True
-    for n0, n1, ty0, ty1 in _chunks(n, th, tw, 16 * (c + o) * dt.itemsize):
+    for index, (n0, n1, ty0, ty1) in enumerate(chunks):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (gbuf, g) = _t_major(c, tiles, dt), _t_major(o, tiles, dt)
-        band = (2 * (ty1 - ty0) + 2, 2 * tw + 2)
-        planes = _split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _input_transform(
-            x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
-            lambda: np.empty(band, dt))
+        (gbuf, g) = _t_major(o, tiles, dt, nt)
+        band = (m * (ty1 - ty0) + 2, m * tw + 2)
+        if kept is not None:  # the forward pass's, chunk for chunk
+            v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
+        else:
+            vbuf, v = _t_major(c, tiles, dt, nt)
+            planes = _split((n1 - n0) * c, _PLANE_ITEMS)
+            parallel_items(len(planes), lambda buf, i: k.input(
+                x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
+                lambda: np.empty(band, dt))
         planes = _split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: _grad_output_transform(
+        parallel_items(len(planes), lambda buf, i: k.grad_output(
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
         if first:
-            parallel_items(16, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
+            parallel_items(nt, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
         else:
-            parallel_items(16, lambda tmp, t: msum[t].__iadd__(
+            parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
                 np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
         first = False
     dw = np.empty((o, c, 3, 3), dt)
     parts = _split(o, _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: _weight_grad_transform(mbuf, dw, *parts[i]))
+    parallel_items(len(parts), lambda _, i: k.weight_grad(mbuf, dw, *parts[i]))
     return dw
