@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numba import cuda, int32
 
+from ._cast import cast as _cast_any
 from . import _scratch as scratch
 from ._common import THREADS, empty, flat, kernel, scalar
 
@@ -106,9 +107,9 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
 
 def astype(a: Any, dtype: Any) -> Any:
     """A copy of ``a`` converted to ``dtype``; other dtypes than float32, float64 and int64
-    (bool masks, uint8 images) are converted on the host."""
+    (bool masks, uint8 images) go through :func:`._cast.cast`, also on the device."""
     if a.dtype.name not in _ALL or np.dtype(dtype).name not in _ALL:
-        return from_numpy(to_numpy(a).astype(dtype))
+        return _cast_any(a, dtype)
     out = empty(a.shape, dtype)
     kern = _copy if np.dtype(dtype) == a.dtype else _cast
     kern.launch(out.size, flat(a), flat(out))
