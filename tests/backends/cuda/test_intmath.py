@@ -112,3 +112,12 @@ def _no_host(a):
 def test_hub_to_hub_is_not_a_cast_module_case():
     with pytest.raises(ValueError, match="hub"):
         _cast.cast(from_numpy(np.zeros(2, np.float32)), np.float64)
+
+
+@pytest.mark.parametrize("name", ["_cast", "intmath", "sort", "scan", "index"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+    module = importlib.import_module(f"tinygrad_cnn.backends.cuda.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -13,5 +13,8 @@ from .norm import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
+from .sort import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
 
 DEVICE = "cpu"

@@ -16,7 +16,7 @@ from numba import cuda, int32
 
 from ._cast import cast as _cast_any
 from . import _scratch as scratch
-from ._common import THREADS, empty, flat, kernel, scalar
+from ._common import THREADS, coalesce, empty, flat, kernel, padded, scalar, size_of
 
 __all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign",
            "setitem"]
@@ -146,7 +146,30 @@ def assign(dst: Any, src: Any) -> None:
 
 
 def setitem(a: Any, index: object, value: Any) -> None:
-    """``a[index] = value`` in place, with numpy's indexing (done on the host)."""
-    host = to_numpy(a)
-    host[index] = to_numpy(value) if not isinstance(value, np.ndarray) else value
-    a.copy_to_device(host)
+    """``a[index] = value`` in place, with numpy's indexing and broadcasting.
+
+    Basic indices (ints, slices, None, Ellipsis) scatter ``value`` on the device; integer or
+    boolean array indices go through the host (rare in a CNN).
+    """
+    from . import movement as mv
+    idx = mv._as_tuple(index)
+    if isinstance(value, np.ndarray) or not mv._is_basic(idx):
+        host = to_numpy(a)
+        host[index] = to_numpy(value) if not isinstance(value, np.ndarray) else value
+        a.copy_to_device(host)
+        return
+    if a.dtype.name not in _ALL:            # narrow dtypes: through int64 and back
+        wide = astype(a, np.int64)
+        setitem(wide, index, value)
+        a.copy_to_device(astype(wide, a.dtype))
+        return
+    shape, strides, base = mv._basic_view(a.shape, idx)
+    if not size_of(shape):
+        return
+    v = value if value.dtype == a.dtype else astype(value, a.dtype)
+    while v.ndim > len(shape) and v.shape[0] == 1:  # numpy drops leading 1s of the value
+        v = v.reshape(v.shape[1:])
+    if tuple(v.shape) != tuple(shape):
+        v = mv.broadcast_to(v, shape)
+    dims, st = coalesce(shape, strides)
+    mv._scatter.launch(v.size, flat(v), flat(a), padded(dims, 1), padded(st), len(dims), base)
