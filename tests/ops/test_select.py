@@ -92,3 +92,18 @@ def test_docstring_examples(name):
     import importlib
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_comparisons_keep_numpys_answers():
+    x = np.array([0.1, np.nan, 2.0, -np.inf], np.float32)
+    t = tg.tensor(x)
+    for got, want in [(t == 0.1, x == 0.1), (t < 1, x < 1), (t != t, x != x), (t >= 2, x >= 2),
+                      (~(t > 1), ~(x > 1)), ((t > 0) ^ (t < 1), (x > 0) ^ (x < 1))]:
+        assert got.dtype == np.bool_ and got.tolist() == want.tolist()
+    u = np.array([200, 3], np.uint8)
+    big = np.array([2**53 + 1, 16777217])
+    assert (tg.tensor(u) == -56).tolist() == (u == -56).tolist() == [False, False]
+    assert (tg.tensor(u) < 300).tolist() == [True, True]
+    assert (tg.tensor(big) == 2**53).tolist() == (big == 2**53).tolist()
+    assert (tg.tensor(big) > 16777216.0).tolist() == (big > 16777216.0).tolist()
+    assert (tg.tensor(u) == tg.tensor(np.array([200, 4]))).tolist() == [True, False]

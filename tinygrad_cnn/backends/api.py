@@ -225,6 +225,10 @@ class Backend(Protocol):
     def one_hot(self, index: Array, num_classes: int) -> Array:
         """int64 ``(*index.shape, num_classes)``: 1 at each (valid, int64) class index."""
 
+    def compare(self, a: Array, b: Array, op: str) -> Array:
+        """bool ``a OP b`` with broadcasting, op in ``== != < <= > >=`` (IEEE: NaN is unequal
+        to everything); ``a`` and ``b`` share one dtype."""
+
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))

@@ -97,3 +97,10 @@ class FiniteOrZero(Function):
 def index_bounds(index: Any) -> tuple[int, int]:
     """(min, max) of a non-empty integer tensor, read back as two numbers."""
     return -int((-index).amax().item()), int(index.amax().item())
+
+
+class Compare(Function):
+    """bool ``a OP b`` (``== != < <= > >=``) of two arrays of one dtype, broadcasting."""
+
+    def forward(self, a, b, op: str):
+        return self.backend.compare(a, b, op)

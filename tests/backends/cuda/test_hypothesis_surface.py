@@ -77,6 +77,7 @@ def test_broadcasting_binary_surface(shapes, data):
     same_on_cuda(lambda x, y: tg.where(tg.tensor(cond, device=x.device), x, y), [a, b])
     same_on_cuda(lambda x, y: x.minimum(y) + x.maximum(y) + (x - y) * (x / y), [a, b])
     same_on_cuda(lambda x, y: y ** x + x % y + x // y, [a, b])
+    same_on_cuda(lambda x, y: ((x < y) ^ (x >= 0.3)) | ~(x == y * 2), [a, b])
     same_on_cuda(lambda x, y: F.mse_loss(x, x * 0.5 + 0.1) + F.l1_loss(x, x * 0.5)
                  + F.smooth_l1_loss(x, x * 0.3) * y.sum(), [a, b])
 
@@ -110,6 +111,7 @@ def test_integer_arithmetic_and_scans(shape, dt, data):
     b = np.where(b == 0, 1, b).astype(dt)
     e = data.draw(hnp.arrays(dt, shape, elements=st.integers(0, 9)))
     same_on_cuda(lambda x, y: x + y, [a, b])
+    same_on_cuda(lambda x, y: (x < y).long() + (x == 3) + (y != x.flip(0)), [a, b])
     same_on_cuda(lambda x, y: x - y * y, [a, b])
     same_on_cuda(lambda x, y: x // y + x % y, [a, b])
     same_on_cuda(lambda x: -x + x.abs() * x.sign() + x * 3 + x.clamp(-5, 5), [a])

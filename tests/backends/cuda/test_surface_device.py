@@ -70,7 +70,8 @@ def test_integer_bool_and_indexing_ops_stay_on_device(monkeypatch):
     out = [a + a, a * 3, -a, a // 2, a % 2, a ** 2, a.abs(), a.sign(), a.clamp(1, 4),
            a.sort(1).values, a.argmax(1), a.cumsum(1), a.prod(1), a.max(), u + u, -u, u * u,
            m + m, m * m, tg.where(m, a, 0), m.all(1), m.any(0), a.all(),
-           m.any(), F.one_hot(labels, 4), F.one_hot(labels)]
+           m.any(), F.one_hot(labels, 4), F.one_hot(labels), a == a.flip(1), a < 2, a >= 2.5,
+           u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum()]
     y[1] = v
     y[:, 2:] = 3.0
     assert all(o.device == "cuda" for o in out)

@@ -84,6 +84,7 @@ CASES.update({
     "gather_backward": (r(2, 3, 1, 3), 2, np.array([[[[4, -1, 4]]]] * 2).repeat(3, 1),
                         X.shape),
     "one_hot": (np.array([[0, 3], [2, 2]]), 5),
+    "compare": (TIES, np.array([[2.0], [np.nan]], F32), "<="),
 })
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 

@@ -16,5 +16,6 @@ from .optim import *  # noqa: F401,F403
 from .sort import *  # noqa: F401,F403
 from .scan import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
+from .compare import *  # noqa: F401,F403
 
 DEVICE = "cpu"

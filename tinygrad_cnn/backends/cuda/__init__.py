@@ -24,6 +24,7 @@ try:
     from .sort import *  # noqa: F401,F403
     from .scan import *  # noqa: F401,F403
     from .index import *  # noqa: F401,F403
+    from .compare import *  # noqa: F401,F403
     # last: integer/bool wrappers replace the hub-dtype kernels' names above
     from .intmath import *  # noqa: F401,F403
 except ImportError as exc:  # numba without a CUDA target: reported by ensure_available()
