@@ -292,8 +292,9 @@ class OperatorMixin:
         number = value.item() if isinstance(value, T) else value
         if not isinstance(number, _NUMBER):
             raise TypeError(f"fill_: expected a number, got {type(number).__name__}")
-        return self._inplace("fill_", lambda s: T(np.full(self.shape, number, dtype=self.dtype),
-                                                  dtype=self.dtype, device=self.device))
+        from .creation import full
+        return self._inplace("fill_", lambda s: full(self.shape, number, dtype=self.dtype,
+                                                     device=self.device))
 
     def zero_(self) -> "Tensor":
         """Fill with zeros in place."""
