@@ -62,6 +62,8 @@ def _comparison_operands(t: "Tensor", other: Any) -> "tuple[Tensor, Tensor] | No
         dtype = t.dtype if t.dtype.kind == "f" else np.dtype(np.float64)
     elif t.dtype.kind == "f":
         dtype = t.dtype
+    elif t.dtype.kind in "iu" and np.iinfo(t.dtype).min <= int(other) <= np.iinfo(t.dtype).max:
+        dtype = t.dtype                   # the number fits: compare in place, exactly
     elif _I64.min <= int(other) <= _I64.max:
         dtype = np.dtype(np.int64)        # exact for every integer and bool value
     else:

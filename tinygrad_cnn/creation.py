@@ -136,7 +136,10 @@ def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: str, require
     host array is uploaded)."""
     dt = check_dtype(np.float32 if dtype is None else dtype, op)
     name = normalize_device(device)
-    out = Tensor._wrap(get_backend(name).full(tuple(shape), value, dt), name)
+    be = get_backend(name)
+    arr = be.zeros(tuple(shape), dt) if isinstance(value, (int, float)) and value == 0 else \
+        be.full(tuple(shape), value, dt)
+    out = Tensor._wrap(arr, name)
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
