@@ -329,11 +329,21 @@ class OperatorMixin:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``x[index] = value`` in place (differentiable for ``value`` when recorded)."""
         from .tensor import _host_index
-        idx = _host_index(index)
         val = _as_operand(value, self)
         if val.dtype != self.dtype and category(val.dtype) > category(self.dtype):
             raise RuntimeError(f"setitem: cannot store {val.dtype} values in a {self.dtype} "
                                f"tensor of shape {self.shape}")
+        T = _tensor_cls()
+        if (isinstance(index, T) and index.dtype == BOOL and index.device == self.device and
+                index.shape == self.shape[:index.ndim] and val.numel() == 1 and val.ndim <= 1):
+            # x[mask] = number: a select on the device, no host copy of the mask
+            mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
+            fill = val.reshape(()).to(dtype=self.dtype)
+            self._inplace("setitem", lambda s: mt.Where.apply(
+                mask.to(dtype=self.dtype), fill, s) if self.dtype != BOOL else
+                mt.Where.apply(mask, fill, s))
+            return
+        idx = _host_index(index)
         self._inplace("setitem", lambda s: mt.SetItem.apply(s, val.to(dtype=self.dtype),
                                                             index=idx))
 

@@ -107,3 +107,21 @@ def test_comparisons_keep_numpys_answers():
     assert (tg.tensor(big) == 2**53).tolist() == (big == 2**53).tolist()
     assert (tg.tensor(big) > 16777216.0).tolist() == (big > 16777216.0).tolist()
     assert (tg.tensor(u) == tg.tensor(np.array([200, 4]))).tolist() == [True, False]
+
+
+def test_masked_setitem_matches_torch_values_and_gradients():
+    x = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+    t, v = tg.tensor(x, requires_grad=True), tg.tensor(2.5, requires_grad=True)
+    r = torch.tensor(x, requires_grad=True)
+    rv = torch.tensor(2.5, requires_grad=True, dtype=torch.float64)
+    z, zr = t * 1, r * 1
+    z[z < 0] = v
+    zr[zr < 0] = rv
+    z[tg.tensor(np.array([False, True]))] = 9.0
+    zr[torch.tensor([False, True])] = 9.0
+    w = np.arange(6.0).reshape(2, 3)
+    (z * tg.tensor(w)).sum().backward()
+    (zr * torch.from_numpy(w)).sum().backward()
+    assert z.tolist() == zr.tolist()
+    np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
+    assert v.grad.item() == rv.grad.item()

@@ -74,10 +74,12 @@ def test_integer_bool_and_indexing_ops_stay_on_device(monkeypatch):
            u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum()]
     y[1] = v
     y[:, 2:] = 3.0
+    a[a > 4] = 0
     assert all(o.device == "cuda" for o in out)
     monkeypatch.undo()
     assert y.numpy()[1].tolist() == [1.0, 1.0, 3.0, 3.0]
     assert (u + u).tolist() == [144, 14, 18]
+    assert a.tolist() == [[3, 1, 2], [0, 0, 0]]
 
 
 def test_the_guard_catches_a_host_copy(monkeypatch):

@@ -1,8 +1,10 @@
 """Scans and products along one axis, and the logical reductions (numpy on the host).
 
 Example:
-    >>> cumsum(np.array([1, 2, 3]), 0, True).tolist(), cumprod_exclusive(np.array([2, 3, 4]), 0, False).tolist()
-    ([6, 5, 3], [1, 2, 6])
+    >>> cumsum(np.array([1, 2, 3]), 0, True).tolist()
+    [6, 5, 3]
+    >>> cumprod_exclusive(np.array([2, 3, 4]), 0, False).tolist()
+    [1, 2, 6]
 """
 from __future__ import annotations
 
