@@ -269,7 +269,23 @@ class ExtraMethodMixin:
     # ---- Python protocol ----
     def __getitem__(self, index: Any) -> "Tensor":
         from .tensor import _host_index
+        T = _T()
+        if (isinstance(index, T) and index.dtype.kind in "iu" and self.ndim and
+                index.device == self.device):
+            return self._take(index)
         return mv.GetItem.apply(self, index=_host_index(index))
+
+    def _take(self, index: "Tensor") -> "Tensor":
+        """``self[index]`` for an integer tensor: rows along dim 0, kept on the device."""
+        from .ops.select import Take, index_bounds
+        n = self.shape[0]
+        flat = index.detach().long().reshape(-1)
+        if flat.numel():
+            lo, hi = index_bounds(flat)
+            if lo < -n or hi >= n:
+                raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for dim 0 "
+                                 f"with size {n} (shape {self.shape})")
+        return Take.apply(self, flat).reshape(tuple(index.shape) + self.shape[1:])
 
     def __len__(self) -> int:
         if not self.shape:

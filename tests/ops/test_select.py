@@ -125,3 +125,17 @@ def test_masked_setitem_matches_torch_values_and_gradients():
     assert z.tolist() == zr.tolist()
     np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
     assert v.grad.item() == rv.grad.item()
+
+
+def test_integer_tensor_index_matches_torch_values_and_gradients():
+    x = np.arange(12.0).reshape(4, 3)
+    i = np.array([[3, -1], [0, 0]])
+    t, r = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = t[tg.tensor(i)], r[torch.from_numpy(i)]
+    g = np.arange(12.0).reshape(2, 2, 3)
+    out.backward(tg.tensor(g))
+    want.backward(torch.from_numpy(g))
+    assert out.tolist() == want.tolist()
+    np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dim 0 with size 4"):
+        t[tg.tensor(np.array([0, 4]))]

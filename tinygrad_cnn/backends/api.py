@@ -229,6 +229,13 @@ class Backend(Protocol):
         """bool ``a OP b`` with broadcasting, op in ``== != < <= > >=`` (IEEE: NaN is unequal
         to everything); ``a`` and ``b`` share one dtype."""
 
+    def take(self, a: Array, index: Array) -> Array:
+        """Rows ``a[index]`` for a 1-D int64 ``index`` with entries in ``[-n, n)``."""
+
+    def take_backward(self, grad: Array, index: Array, n: int) -> Array:
+        """Zeros of ``(n, *grad.shape[1:])`` with each ``grad[r]`` added to row ``index[r]``
+        (repeats add up, in index order: deterministic)."""
+
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))

@@ -43,6 +43,17 @@ class Gather(Function):
         return self.backend.gather_backward(grad, self.axis, self.index, self.shape), None
 
 
+class Take(Function):
+    """Rows ``a[index]`` for a 1-D int64 ``index``; the gradient adds back into the rows."""
+
+    def forward(self, a, index):
+        self.index, self.n = index, int(a.shape[0])
+        return self.backend.take(a, index)
+
+    def backward(self, grad):
+        return self.backend.take_backward(grad, self.index, self.n), None
+
+
 class CumSum(Function):
     """Running sum along ``axis``; the gradient is the running sum from the end."""
 

@@ -96,6 +96,10 @@ def test_selection_scans_and_reductions(shape, data):
     same_on_cuda(lambda t: t.topk(min(2, shape[d]), d).values, [x])
     idx = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(-shape[d], shape[d] - 1)))
     same_on_cuda(lambda t: t.gather(d, tg.tensor(idx, device=t.device)), [x])
+    rows = data.draw(hnp.arrays(np.int64, data.draw(hnp.array_shapes(min_dims=1, max_dims=2,
+                                                                     min_side=0, max_side=3)),
+                                elements=st.integers(-shape[0], shape[0] - 1)))
+    same_on_cuda(lambda t: t[tg.tensor(rows, device=t.device)], [x])
     k = data.draw(st.integers(1, 3))
     same_on_cuda(lambda t: tg.cat(list(t.chunk(k, d)) + [t], d) * 1.5, [x])
     same_on_cuda(lambda t: tg.stack([t, t * 2], d).std(d), [x])

@@ -91,18 +91,19 @@ def test_the_guard_catches_a_host_copy(monkeypatch):
         tg.tensor(np.zeros(3), device="cuda")
 
 
-def test_factories_fills_and_the_class_pick_backward_stay_on_device(monkeypatch):
+def test_factories_fills_row_indexing_and_the_class_pick_backward_stay_on_device(monkeypatch):
     from tinygrad_cnn.ops.loss import PickClass
     x = _t(rng.standard_normal((3, 4)), grad=True)
     target = _t(np.array([3, 0, 3]))
+    rows = _t(np.array([2, 0, 2]))
     _guard(monkeypatch)
     made = [tg.zeros(2, 3, device="cuda"), tg.ones(4, dtype="int64", device="cuda"),
             tg.full((2, 2), 1.5, device="cuda"), tg.zeros_like(x), tg.full_like(x, 7)]
     y = x.detach().clone()
     y.fill_(2.0)
     y.zero_()
-    PickClass.apply(x, target).sum().backward()
+    (PickClass.apply(x, target).sum() + x[rows].sum() + x[rows[:, None]].sum()).backward()
     monkeypatch.undo()
     assert [m.device for m in made] == ["cuda"] * 5 and made[2].tolist() == [[1.5, 1.5]] * 2
     assert y.tolist() == [[0.0] * 4] * 3
-    assert x.grad.tolist() == [[0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]]
+    assert x.grad.tolist() == [[2, 2, 2, 3], [1, 0, 0, 0], [4, 4, 4, 5]]

@@ -85,6 +85,8 @@ CASES.update({
                         X.shape),
     "one_hot": (np.array([[0, 3], [2, 2]]), 5),
     "compare": (TIES, np.array([[2.0], [np.nan]], F32), "<="),
+    "take": (X, np.array([1, -1, 0, 1])),
+    "take_backward": (r(4, 3, 5, 5), np.array([1, -1, 0, 1]), 2),
 })
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gather", "gather_backward", "one_hot"]
+__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward"]
 
 
 def _region(shape: tuple[int, ...], index: np.ndarray, axis: int) -> tuple[slice, ...]:
@@ -37,3 +37,15 @@ def gather_backward(grad: np.ndarray, axis: int, index: np.ndarray,
 def one_hot(index: np.ndarray, num_classes: int) -> np.ndarray:
     """int64 ``(*index.shape, num_classes)`` rows with a 1 at each class index."""
     return (index[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+def take(a: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rows ``a[index]`` for a 1-D integer ``index``."""
+    return np.ascontiguousarray(a[index])
+
+
+def take_backward(grad: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """Zeros of ``(n, *grad.shape[1:])`` with ``grad[r]`` added to row ``index[r]``."""
+    out = np.zeros((n,) + grad.shape[1:], grad.dtype)
+    np.add.at(out, index, grad)
+    return out

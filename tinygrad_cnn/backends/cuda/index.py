@@ -23,7 +23,7 @@ from ._cast import HUBS
 from ._common import contiguous_strides, empty, flat, kernel, padded
 from .array import astype, zeros
 
-__all__ = ["gather", "gather_backward", "one_hot"]
+__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward"]
 
 _TYPES = ("float32", "float64", "int64")
 _T8 = "UniTuple(int64, 8)"
@@ -85,6 +85,32 @@ def _one_hot(index, out, classes):
         out[p] = 1 if index[p // classes] == p % classes else 0
 
 
+@kernel("void({t}[::1], int64[::1], {t}[::1], int64, int64)", dtypes=_TYPES)
+def _take(a, index, out, inner, n):
+    p = cuda.grid(1)
+    if p < out.size:
+        i = index[p // inner]
+        if i < 0:
+            i += n
+        out[p] = a[i * inner + p % inner]
+
+
+@kernel("void({t}[::1], int64[::1], {t}[::1], int64, int64)", dtypes=_TYPES)
+def _take_backward(grad, index, out, inner, n):
+    p = cuda.grid(1)
+    if p < out.size:
+        row = p // inner
+        j = p % inner
+        acc = out[p]
+        for r in range(index.size):
+            i = index[r]
+            if i < 0:
+                i += n
+            if i == row:
+                acc += grad[r * inner + j]
+        out[p] = acc
+
+
 def _hub(a: Any) -> Any:
     return a if a.dtype.name in HUBS else astype(a, np.int64)
 
@@ -114,3 +140,22 @@ def one_hot(index: Any, num_classes: int) -> Any:
     out = empty(tuple(index.shape) + (int(num_classes),), np.int64)
     _one_hot.launch(out.size, flat(_hub(index)), flat(out), int(num_classes))
     return out
+
+
+def take(a: Any, index: Any) -> Any:
+    """Rows ``a[index]`` for a 1-D int64 ``index`` (negative entries count from the end)."""
+    x = _hub(a)
+    out = empty((index.size,) + tuple(a.shape[1:]), x.dtype)
+    inner = out.size // index.size if index.size else 0
+    _take.launch(out.size, flat(x), flat(index), flat(out), inner, int(a.shape[0]))
+    return out if out.dtype == a.dtype else astype(out, a.dtype)
+
+
+def take_backward(grad: Any, index: Any, n: int) -> Any:
+    """Zeros of ``(n, *grad.shape[1:])`` with ``grad[r]`` added to row ``index[r]``."""
+    g = _hub(grad)
+    out = zeros((int(n),) + tuple(grad.shape[1:]), g.dtype)
+    inner = out.size // int(n) if n else 0
+    if index.size:
+        _take_backward.launch(out.size, flat(g), flat(index), flat(out), inner, int(n))
+    return out if out.dtype == grad.dtype else astype(out, grad.dtype)
