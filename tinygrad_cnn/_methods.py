@@ -170,33 +170,28 @@ class MethodMixin:
         out = self.gather(dim, idx) if self.ndim else self
         return out if keepdim or not self.ndim else out.squeeze(dim)
 
-    def _arg(self, fn: Any, dim: int | None, keepdim: bool, op: str) -> "Tensor":
+    def _arg(self, largest: bool, dim: int | None, keepdim: bool, op: str) -> "Tensor":
+        from .ops.select import ArgReduce
         from .tensor import Tensor, _check_dim
-        arr = self.numpy()
         if dim is None:
-            if arr.size == 0:
+            if self.numel() == 0:
                 raise RuntimeError(f"{op}(): the tensor of shape {self.shape} is empty")
-            out = np.asarray(fn(arr.reshape(-1)))
-            if keepdim:
-                out = out.reshape((1,) * self.ndim)
-        else:
-            d = _check_dim(dim, self.ndim, op)
-            if self.ndim == 0:
-                out = np.zeros((), np.int64)
-            else:
-                self._check_reduce((d,), op)
-                out = fn(arr, axis=d)
-                if keepdim:
-                    out = np.expand_dims(out, d)
-        return Tensor(np.asarray(out, dtype=np.int64), device=self.device)
+            out = ArgReduce.apply(self.detach().reshape(-1), axis=0, largest=largest)
+            return out.reshape((1,) * self.ndim) if keepdim else out
+        d = _check_dim(dim, self.ndim, op)
+        if self.ndim == 0:
+            return Tensor(np.zeros((), np.int64), device=self.device)
+        self._check_reduce((d,), op)
+        out = ArgReduce.apply(self.detach(), axis=d, largest=largest)
+        return out.unsqueeze(d) if keepdim else out
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the maximum (the first one; not differentiable)."""
-        return self._arg(np.argmax, dim, keepdim, "argmax")
+        return self._arg(True, dim, keepdim, "argmax")
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the minimum (the first one; not differentiable)."""
-        return self._arg(np.argmin, dim, keepdim, "argmin")
+        return self._arg(False, dim, keepdim, "argmin")
 
     def var(self, dim: int | Sequence[int] | None = None, keepdim: bool = False,
             unbiased: bool = True, correction: int | None = None) -> "Tensor":

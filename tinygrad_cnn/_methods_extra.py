@@ -104,24 +104,26 @@ class ExtraMethodMixin:
     # ---- indexing and selection ----
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
         """``out[..., i, ...] = self[..., index[..., i, ...], ...]`` along ``dim``."""
+        from .ops.select import Gather, index_bounds
         from .tensor import _check_dim
         T = _T()
-        idx = index.numpy() if isinstance(index, T) else np.asarray(index)
+        idx = index if isinstance(index, T) else T(np.asarray(index), device=self.device)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
         d = _check_dim(dim, self.ndim, "gather")
         if self.ndim == 0:
-            return self.reshape(()) if idx.size else self.reshape(0)[:0]
+            return self.reshape(()) if idx.numel() else self.reshape(0)[:0]
         if idx.ndim != self.ndim or any(idx.shape[k] > self.shape[k]
                                         for k in range(self.ndim) if k != d):
             raise ValueError(f"gather: index of shape {idx.shape} does not fit input of shape "
                              f"{self.shape} along dim {dim}")
-        if idx.size and (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
-            raise IndexError(f"gather: index out of range for dim {dim} of size {self.shape[d]}")
-        grid = [np.arange(n).reshape([-1 if k == j else 1 for k in range(idx.ndim)])
-                for j, n in enumerate(idx.shape)]
-        grid[d] = idx.astype(np.int64)
-        return mv.GetItem.apply(self, index=tuple(grid))
+        idx = idx.detach().to(self.device, dtype=INT64)
+        if idx.numel():
+            lo, hi = index_bounds(idx)
+            if lo < -self.shape[d] or hi >= self.shape[d]:
+                raise IndexError(f"gather: index out of range for dim {dim} of size "
+                                 f"{self.shape[d]}")
+        return Gather.apply(self, idx, axis=d)
 
     def flip(self, *dims: int | Sequence[int]) -> "Tensor":
         """Reverse the order along ``dims``."""
@@ -177,19 +179,16 @@ class ExtraMethodMixin:
         return self.split(max(-(-n // chunks), 1), dim)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """``(values, indices)`` sorted along ``dim`` (ties keep their order)."""
+        """``(values, indices)`` sorted along ``dim``: ties keep their order (always stable),
+        NaN is the largest value (last ascending, first descending), as PyTorch."""
         from ._methods import ValuesIndices
+        from .ops.select import SortIndices
         from .tensor import _check_dim
         T = _T()
         d = _check_dim(dim, self.ndim, "sort")
         if self.ndim == 0:
             return ValuesIndices(self.clone(), T(np.zeros((), np.int64), device=self.device))
-        host = self.numpy()
-        key = -host.astype(np.float64) if descending and host.dtype != BOOL else host
-        if descending and host.dtype == BOOL:
-            key = ~host
-        idx = np.argsort(key, axis=d, kind="stable")
-        indices = T(idx.astype(np.int64), device=self.device)
+        indices = SortIndices.apply(self.detach(), axis=d, descending=descending)
         return ValuesIndices(self.gather(d, indices), indices)
 
     def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
@@ -211,38 +210,40 @@ class ExtraMethodMixin:
     # ---- reductions ----
     def all(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where every element (along ``dim``) is non-zero."""
-        return self._logic_reduce(np.all, dim, keepdim, "all")
+        return self._logic_reduce("all", dim, keepdim)
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where some element (along ``dim``) is non-zero."""
-        return self._logic_reduce(np.any, dim, keepdim, "any")
+        return self._logic_reduce("any", dim, keepdim)
 
-    def _logic_reduce(self, fn: Any, dim: int | None, keepdim: bool, op: str) -> "Tensor":
+    def _logic_reduce(self, op: str, dim: int | None, keepdim: bool) -> "Tensor":
+        from .ops.select import LogicReduce
         from .tensor import normalize_axes
         axes = normalize_axes(dim, self.ndim, op)
-        out = fn(self.numpy() != 0, axis=axes, keepdims=keepdim)
-        return _T()(np.asarray(out, dtype=np.bool_), device=self.device)
+        return LogicReduce.apply(self.detach(), axes=axes, keepdim=keepdim, op=op)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Product over ``dim`` (all elements when None); integer products are int64."""
+        from .ops.select import Prod
         from .tensor import _check_dim
         x = self.long() if self.dtype.kind in "biu" and self.dtype != INT64 else self
         if dim is None:
             x = x.reshape(-1)
-            return mt.HostReduce.apply(x, op="prod", axis=0, keepdim=False)
+            return Prod.apply(x, axis=0, keepdim=False)
         d = _check_dim(dim, self.ndim, "prod")
         if self.ndim == 0:
             return x.clone()
-        return mt.HostReduce.apply(x, op="prod", axis=d, keepdim=keepdim)
+        return Prod.apply(x, axis=d, keepdim=keepdim)
 
     def cumsum(self, dim: int) -> "Tensor":
         """Running sum along ``dim`` (integer sums are int64)."""
+        from .ops.select import CumSum
         from .tensor import _check_dim
         d = _check_dim(dim, self.ndim, "cumsum")
         x = self.long() if self.dtype.kind in "biu" and self.dtype != INT64 else self
         if self.ndim == 0:
             return x.clone()
-        return mt.HostReduce.apply(x, op="cumsum", axis=d)
+        return CumSum.apply(x, axis=d)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
         """``log(sum(exp(x)))`` over ``dim``, shifted by the maximum for stability."""
@@ -251,9 +252,8 @@ class ExtraMethodMixin:
         axes = normalize_axes(dim, self.ndim, "logsumexp")
         if self.numel() == 0:
             return x.exp().sum(axes, keepdim).log()
-        host_max = np.max(x.numpy(), axis=axes, keepdims=True)
-        shift = np.where(np.isfinite(host_max), host_max, 0).astype(x.dtype)
-        m = _T()(shift, dtype=x.dtype, device=x.device)
+        from .ops.select import FiniteOrZero
+        m = FiniteOrZero.apply(x.detach().amax(axes, keepdim=True))
         out = (x - m).exp().sum(axes, keepdim=True).log() + m
         return out if keepdim else out.reshape(tuple(
             n for k, n in enumerate(out.shape) if k not in axes))
@@ -269,7 +269,23 @@ class ExtraMethodMixin:
     # ---- Python protocol ----
     def __getitem__(self, index: Any) -> "Tensor":
         from .tensor import _host_index
+        T = _T()
+        if (isinstance(index, T) and index.dtype.kind in "iu" and self.ndim and
+                index.device == self.device):
+            return self._take(index)
         return mv.GetItem.apply(self, index=_host_index(index))
+
+    def _take(self, index: "Tensor") -> "Tensor":
+        """``self[index]`` for an integer tensor: rows along dim 0, kept on the device."""
+        from .ops.select import Take, index_bounds
+        n = self.shape[0]
+        flat = index.detach().long().reshape(-1)
+        if flat.numel():
+            lo, hi = index_bounds(flat)
+            if lo < -n or hi >= n:
+                raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for dim 0 "
+                                 f"with size {n} (shape {self.shape})")
+        return Take.apply(self, flat).reshape(tuple(index.shape) + self.shape[1:])
 
     def __len__(self) -> int:
         if not self.shape:

@@ -20,6 +20,7 @@ from .backends import get_backend
 from .dtypes import BOOL, FLOAT32, category, result_type, scalar_result_type
 from .ops import elementwise as ew
 from .ops import math as mt
+from .ops.select import Compare
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -41,6 +42,33 @@ def _as_operand(value: Any, like: "Tensor") -> "Tensor":
         return T(value, device=like.device, dtype=scalar_result_type(BOOL, value)
                  if not isinstance(value, (bool, np.bool_)) else BOOL)
     return T(value, device=like.device)
+
+
+_COMPARISONS = {np.equal: "==", np.not_equal: "!=", np.less: "<", np.less_equal: "<=",
+                np.greater: ">", np.greater_equal: ">="}
+_I64 = np.iinfo(np.int64)
+
+
+def _comparison_operands(t: "Tensor", other: Any) -> "tuple[Tensor, Tensor] | None":
+    """``t`` and ``other`` as two tensors of one dtype in which numpy would compare them
+    (None: leave it to numpy on the host, e.g. a list or an int beyond int64)."""
+    from .tensor import _promote
+    T = _tensor_cls()
+    if isinstance(other, T):
+        return _promote(t, other, "compare")
+    if not isinstance(other, _NUMBER):
+        return None
+    if isinstance(other, (float, np.floating)):
+        dtype = t.dtype if t.dtype.kind == "f" else np.dtype(np.float64)
+    elif t.dtype.kind == "f":
+        dtype = t.dtype
+    elif t.dtype.kind in "iu" and np.iinfo(t.dtype).min <= int(other) <= np.iinfo(t.dtype).max:
+        dtype = t.dtype                   # the number fits: compare in place, exactly
+    elif _I64.min <= int(other) <= _I64.max:
+        dtype = np.dtype(np.int64)        # exact for every integer and bool value
+    else:
+        return None
+    return t.to(dtype=dtype), T(other, dtype=dtype, device=t.device)
 
 
 class OperatorMixin:
@@ -135,7 +163,11 @@ class OperatorMixin:
 
     # ---- comparisons and logic: not differentiable, bool results (computed on the host) ----
     def _compare(self, other: Any, ufunc: Any) -> "Tensor":
-        T = _tensor_cls()
+        op = _COMPARISONS.get(ufunc)
+        pair = _comparison_operands(self, other) if op is not None else None
+        if pair is not None:            # on the device, as numpy would compare on the host
+            return Compare.apply(pair[0].detach(), pair[1].detach(), op=op)
+        T = _tensor_cls()               # array-likes, bitwise integer ops: numpy on the host
         rhs = other.numpy() if isinstance(other, T) else other
         return T(ufunc(self.numpy(), rhs), device=self.device)
 
@@ -166,6 +198,13 @@ class OperatorMixin:
             if dt.kind == "f":
                 raise TypeError(f"{op}: bitwise/logical operators need bool or integer tensors, "
                                 f"got {dt}")
+        if self.dtype == BOOL and (isinstance(other, (bool, np.bool_)) or
+                                   getattr(other, "dtype", None) == BOOL):
+            b = _as_operand(other, self)
+            if op == "^":
+                return Compare.apply(self.detach(), b.detach(), op="!=")
+            return mt.Logical.apply(self.detach(), b.detach().to(self.device),
+                                    op="&" if op == "&" else "|")
         return self._compare(other, ufunc)
 
     def __and__(self, other: Any) -> "Tensor":
@@ -184,6 +223,8 @@ class OperatorMixin:
     __rxor__ = __xor__
 
     def __invert__(self) -> "Tensor":
+        if self.dtype == BOOL:
+            return self._compare(False, np.equal)
         return self._logical(True if self.dtype == BOOL else -1, lambda a, _: np.invert(a), "~")
 
     # ---- in-place updates ----
@@ -253,8 +294,9 @@ class OperatorMixin:
         number = value.item() if isinstance(value, T) else value
         if not isinstance(number, _NUMBER):
             raise TypeError(f"fill_: expected a number, got {type(number).__name__}")
-        return self._inplace("fill_", lambda s: T(np.full(self.shape, number, dtype=self.dtype),
-                                                  dtype=self.dtype, device=self.device))
+        from .creation import full
+        return self._inplace("fill_", lambda s: full(self.shape, number, dtype=self.dtype,
+                                                     device=self.device))
 
     def zero_(self) -> "Tensor":
         """Fill with zeros in place."""
@@ -287,11 +329,21 @@ class OperatorMixin:
     def __setitem__(self, index: Any, value: Any) -> None:
         """``x[index] = value`` in place (differentiable for ``value`` when recorded)."""
         from .tensor import _host_index
-        idx = _host_index(index)
         val = _as_operand(value, self)
         if val.dtype != self.dtype and category(val.dtype) > category(self.dtype):
             raise RuntimeError(f"setitem: cannot store {val.dtype} values in a {self.dtype} "
                                f"tensor of shape {self.shape}")
+        T = _tensor_cls()
+        if (isinstance(index, T) and index.dtype == BOOL and index.device == self.device and
+                index.shape == self.shape[:index.ndim] and val.numel() == 1 and val.ndim <= 1):
+            # x[mask] = number: a select on the device, no host copy of the mask
+            mask = index.reshape(index.shape + (1,) * (self.ndim - index.ndim))
+            fill = val.reshape(()).to(dtype=self.dtype)
+            self._inplace("setitem", lambda s: mt.Where.apply(
+                mask.to(dtype=self.dtype), fill, s) if self.dtype != BOOL else
+                mt.Where.apply(mask, fill, s))
+            return
+        idx = _host_index(index)
         self._inplace("setitem", lambda s: mt.SetItem.apply(s, val.to(dtype=self.dtype),
                                                             index=idx))
 

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .backends import get_backend, normalize_device
 from .dtypes import check_dtype
 from .random import generator
 from .tensor import Tensor
@@ -32,19 +33,19 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 def zeros(*shape: int | Sequence[int], dtype: Any = np.float32, device: str = "cpu",
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return Tensor(np.zeros(_shape(shape), dtype), requires_grad, dtype, device)
+    return _filled(_shape(shape), 0, dtype, device, requires_grad, "zeros")
 
 
 def ones(*shape: int | Sequence[int], dtype: Any = np.float32, device: str = "cpu",
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(_shape(shape), dtype), requires_grad, dtype, device)
+    return _filled(_shape(shape), 1, dtype, device, requires_grad, "ones")
 
 
 def full(shape: Sequence[int], value: float, dtype: Any = np.float32, device: str = "cpu",
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``."""
-    return Tensor(np.full(_shape((shape,)), value, dtype), requires_grad, dtype, device)
+    return _filled(_shape((shape,)), value, dtype, device, requires_grad, "full")
 
 
 def randn(*shape: int | Sequence[int], dtype: Any = np.float32, device: str = "cpu",
@@ -87,9 +88,8 @@ def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: str |
         >>> full_like(zeros(2, dtype="float64"), 7).tolist()
         [7.0, 7.0]
     """
-    dt = check_dtype(dtype if dtype is not None else input.dtype, "full_like")
-    return Tensor(np.full(input.shape, fill_value, dt), requires_grad, dt,
-                  device or input.device)
+    return _filled(input.shape, fill_value, dtype if dtype is not None else input.dtype,
+                   device or input.device, requires_grad, "full_like")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = np.float32, device: str = "cpu",
@@ -128,6 +128,19 @@ def linspace(start: float, end: float, steps: int, dtype: Any = np.float32,
     steps = _int_arg(steps, "linspace", "steps")
     dt = check_dtype(dtype, "linspace")
     return Tensor(np.linspace(start, end, steps), requires_grad, dt, device)
+
+
+def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: str, requires_grad: bool,
+            op: str) -> Tensor:
+    """A new tensor of ``shape`` filled with ``value``, made by the device's own kernel (no
+    host array is uploaded)."""
+    dt = check_dtype(np.float32 if dtype is None else dtype, op)
+    name = normalize_device(device)
+    be = get_backend(name)
+    arr = be.zeros(tuple(shape), dt) if isinstance(value, (int, float)) and value == 0 else \
+        be.full(tuple(shape), value, dt)
+    out = Tensor._wrap(arr, name)
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 def _int_arg(value: Any, op: str, name: str) -> int:

@@ -107,6 +107,4 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     except ValueError:
         raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} do not "
                          "broadcast") from None
-    if dtype == BOOL:
-        return Tensor(np.where(cond.numpy(), a.numpy(), b.numpy()), device=device)
     return mt.Where.apply(cond.to(device).to(dtype=dtype), a, b)

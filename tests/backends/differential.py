@@ -78,6 +78,23 @@ CASES = {
     "binary:mod": ("mod", np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
     "where": (np.array([[1.0], [0.0]], F32), r(2, 3), r(3)),
 }
+# selection, scans and indexing along one axis (the contract's last block)
+TIES = np.array([[2.0, np.nan, 1.0, 2.0, -1.0], [0.0, 0.0, 3.0, np.nan, np.nan]], F32)
+CASES.update({
+    "argmax": (TIES, 1), "argmin": (TIES, 0), "sort": (TIES, 1, True),
+    "sort:ascending": (TIES, 1, False), "sort:int64": (np.array([[3, -2**62, 3, 7]]), 1, True),
+    "cumsum": (X, 2, True), "prod": (r(3, 4, 2, dtype=F64), 1, True),
+    "cumprod_exclusive": (r(3, 4), 0, True),
+    "all": (np.array([[1, 0, 2], [3, 4, 5]]), (1,), False),
+    "any": (np.array([[0.0, 0.0], [0.0, 2.0]], F32), (0, 1), True),
+    "gather": (X, 2, np.array([[[[4, -1, 0]]]] * 2, np.int64).repeat(3, 1)),
+    "gather_backward": (r(2, 3, 1, 3), 2, np.array([[[[4, -1, 4]]]] * 2).repeat(3, 1),
+                        X.shape),
+    "one_hot": (np.array([[0, 3], [2, 2]]), 5),
+    "compare": (TIES, np.array([[2.0], [np.nan]], F32), "<="),
+    "take": (X, np.array([1, -1, 0, 1])),
+    "take_backward": (r(4, 3, 5, 5), np.array([1, -1, 0, 1]), 2),
+})
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 
 

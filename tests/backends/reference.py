@@ -390,3 +390,6 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, wei
     denom = np.sqrt(v) / np.sqrt(1 - beta2 ** step) + eps
     exp_avg[...], exp_avg_sq[...] = m, v
     param[...] = p - lr / (1 - beta1 ** step) * m / denom
+
+
+from reference_select import *  # noqa: E402,F401,F403 - the contract's last block

@@ -167,6 +167,59 @@ class Backend(Protocol):
                   weight_decay: float, decoupled: bool) -> None:
         """Adam (L2 in the gradient) or, with ``decoupled``, AdamW (``p *= 1 - lr*wd``)."""
 
+    # ==== selection, scans and indexing along one axis (sort.py, scan.py, index.py) ====
+    # Added as one block for the tensor surface (sort/topk/argmax, cumsum/prod, all/any,
+    # gather, one_hot) so these ops never round-trip through the host on a device.
+    # Every dtype of a tensor is accepted; ``axis`` is a non-negative int < ``a.ndim``.
+    def argmax(self, a: Array, axis: int) -> Array:
+        """int64 index of the first maximum along ``axis`` (removed); a NaN is the maximum."""
+
+    def argmin(self, a: Array, axis: int) -> Array:
+        """int64 index of the first minimum along ``axis`` (removed); a NaN is the minimum."""
+
+    def sort(self, a: Array, axis: int, descending: bool) -> tuple[Array, Array]:
+        """Stable sort along ``axis``: ``(values, int64 indices)``; NaN counts as the largest
+        value (last ascending, first descending) and ties keep their order (PyTorch's
+        ``stable=True``)."""
+
+    def cumsum(self, a: Array, axis: int, reverse: bool) -> Array:
+        """Running sum along ``axis`` in ``a``'s dtype; ``reverse`` sums from the end."""
+
+    def prod(self, a: Array, axis: int, keepdims: bool) -> Array:
+        """Product along ``axis`` in ``a``'s dtype (1 over an empty axis)."""
+
+    def cumprod_exclusive(self, a: Array, axis: int, reverse: bool) -> Array:
+        """Product of the elements strictly before each one along ``axis`` (strictly after
+        with ``reverse``); 1 at the start. ``prod``'s gradient is the product of both."""
+
+    def all(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+        """bool: every element over ``axes`` is non-zero (True over nothing)."""
+
+    def any(self, a: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+        """bool: some element over ``axes`` is non-zero (False over nothing)."""
+
+    def gather(self, a: Array, axis: int, index: Array) -> Array:
+        """``torch.gather``: ``out[..i..] = a[..index[..i..]..]`` along ``axis``; ``index`` is
+        int64 with ``a``'s rank, no larger than ``a`` off ``axis``, entries in ``[-n, n)``."""
+
+    def gather_backward(self, grad: Array, axis: int, index: Array, shape: Shape) -> Array:
+        """Zeros of ``shape`` with ``grad`` added where :meth:`gather` read (repeats add up,
+        in a fixed order: deterministic)."""
+
+    def one_hot(self, index: Array, num_classes: int) -> Array:
+        """int64 ``(*index.shape, num_classes)``: 1 at each (valid, int64) class index."""
+
+    def compare(self, a: Array, b: Array, op: str) -> Array:
+        """bool ``a OP b`` with broadcasting, op in ``== != < <= > >=`` (IEEE: NaN is unequal
+        to everything); ``a`` and ``b`` share one dtype."""
+
+    def take(self, a: Array, index: Array) -> Array:
+        """Rows ``a[index]`` for a 1-D int64 ``index`` with entries in ``[-n, n)``."""
+
+    def take_backward(self, grad: Array, index: Array, n: int) -> Array:
+        """Zeros of ``(n, *grad.shape[1:])`` with each ``grad[r]`` added to row ``index[r]``
+        (repeats add up, in index order: deterministic)."""
+
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))

@@ -128,13 +128,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got "
                         f"{getattr(tensor, 'dtype', type(tensor).__name__)}")
-    host = tensor.numpy().astype(np.int64)
+    from ..ops.select import OneHot, index_bounds
+    index = tensor.detach().long()
     if num_classes == -1:
-        if host.size == 0:
+        if index.numel() == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
-        num_classes = int(host.max()) + 1
-    if host.size and (host.min() < 0 or host.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must lie in [0, {num_classes}), got "
-                         f"[{host.min()}, {host.max()}]")
-    out = (host[..., None] == np.arange(num_classes)).astype(np.int64)
-    return Tensor(out, device=tensor.device)
+        num_classes = index_bounds(index)[1] + 1
+    if index.numel():
+        lo, hi = index_bounds(index)
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"one_hot: class values must lie in [0, {num_classes}), got "
+                             f"[{lo}, {hi}]")
+    return OneHot.apply(index, num_classes=int(num_classes))

@@ -13,13 +13,17 @@ def _zeros_like(be: Any, a: Any) -> Any:
     return be.zeros(tuple(a.shape), a.dtype)
 
 
+def _has_zero(be: Any, b: Any) -> bool:
+    """Whether the integer array ``b`` holds a 0 (one bool read back, not the array)."""
+    return b.size > 0 and not bool(be.to_numpy(be.all(b, tuple(range(b.ndim)), False)))
+
+
 class Logical(Function):
     """``|`` or ``&`` of two bool arrays (what ``+`` and ``*`` mean for bool tensors)."""
 
     def forward(self, a, b, op: str):
-        host = self.backend.to_numpy
-        fn = np.logical_or if op == "|" else np.logical_and
-        return self.backend.from_numpy(np.asarray(fn(host(a), host(b))))
+        # on bool arrays, maximum is "or" and the product is "and" (both backends)
+        return (self.backend.maximum if op == "|" else self.backend.mul)(a, b)
 
 
 class FloorDiv(Function):
@@ -27,10 +31,8 @@ class FloorDiv(Function):
 
     def forward(self, a, b):
         self.shapes = (tuple(a.shape), tuple(b.shape))
-        if a.dtype.kind in "iu":
-            host_b = self.backend.to_numpy(b)
-            if (host_b == 0).any():
-                raise ZeroDivisionError("floor_divide: integer division by zero")
+        if a.dtype.kind in "iu" and _has_zero(self.backend, b):
+            raise ZeroDivisionError("floor_divide: integer division by zero")
         return self.backend.floordiv(a, b)
 
     def backward(self, grad):
@@ -42,7 +44,7 @@ class Mod(Function):
     """Python's ``a % b``; d/da = 1, d/db = -floor(a / b) (PyTorch's ``remainder``)."""
 
     def forward(self, a, b):
-        if a.dtype.kind in "iu" and (self.backend.to_numpy(b) == 0).any():
+        if a.dtype.kind in "iu" and _has_zero(self.backend, b):
             raise ZeroDivisionError("remainder: integer modulo by zero")
         self.save(a, b)
         return self.backend.mod(a, b)
@@ -167,35 +169,3 @@ class EmptyResult(Function):
     def backward(self, grad):
         be = self.backend
         return tuple(be.zeros(s, d) for s, d in zip(self.shapes, self.dtypes))
-
-
-class HostReduce(Function):
-    """``cumsum`` / ``prod`` along one axis, computed on the host (small tensors: label
-    counts, shape arithmetic), with PyTorch's gradients (``prod`` handles zeros exactly)."""
-
-    def forward(self, a, op: str, axis: int, keepdim: bool = False):
-        host = self.backend.to_numpy(a)
-        self.op, self.axis, self.keepdim, self.host = op, axis, keepdim, host
-        if op == "cumsum":
-            out = np.cumsum(host, axis=axis, dtype=host.dtype)
-        else:
-            out = np.prod(host, axis=axis, keepdims=keepdim, dtype=host.dtype)
-        return self.backend.from_numpy(np.array(out, dtype=host.dtype, order="C"))
-
-    def backward(self, grad):
-        be, x, ax = self.backend, self.host, self.axis
-        g = be.to_numpy(grad)
-        if self.op == "cumsum":
-            out = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
-        else:
-            if not self.keepdim:
-                g = np.expand_dims(g, ax)
-            # product of all the others: exclusive cumulative products from both ends
-            ones = np.ones_like(np.take(x, [0], axis=ax))
-            left = np.cumprod(np.concatenate([ones, np.take(x, range(x.shape[ax] - 1), axis=ax)],
-                                             axis=ax), axis=ax)
-            rev = np.flip(x, ax)
-            right = np.flip(np.cumprod(np.concatenate(
-                [ones, np.take(rev, range(x.shape[ax] - 1), axis=ax)], axis=ax), axis=ax), ax)
-            out = g * left * right
-        return be.from_numpy(np.array(out, dtype=x.dtype, order="C"))

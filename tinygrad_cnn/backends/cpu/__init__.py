@@ -14,6 +14,10 @@ from .norm import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
+from .sort import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
+from .compare import *  # noqa: F401,F403
 
 from .._shortcuts import install as _install_shortcuts
 

@@ -22,6 +22,12 @@ try:
     from .loss import *  # noqa: F401,F403
     from .random import *  # noqa: F401,F403
     from .optim import *  # noqa: F401,F403
+    from .sort import *  # noqa: F401,F403
+    from .scan import *  # noqa: F401,F403
+    from .index import *  # noqa: F401,F403
+    from .compare import *  # noqa: F401,F403
+    # last: integer/bool wrappers replace the hub-dtype kernels' names above
+    from .intmath import *  # noqa: F401,F403
     from .._shortcuts import install as _install_shortcuts
     _install_shortcuts(globals())
 except ImportError as exc:  # numba without a CUDA target: reported by ensure_available()

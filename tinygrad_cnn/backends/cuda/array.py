@@ -14,8 +14,9 @@ import math
 import numpy as np
 from numba import cuda, int32
 
+from ._cast import cast as _cast_any
 from . import _scratch as scratch
-from ._common import THREADS, empty, flat, kernel, scalar
+from ._common import THREADS, coalesce, empty, flat, kernel, padded, scalar, size_of
 
 __all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign",
            "setitem"]
@@ -106,9 +107,9 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
 
 def astype(a: Any, dtype: Any) -> Any:
     """A copy of ``a`` converted to ``dtype``; other dtypes than float32, float64 and int64
-    (bool masks, uint8 images) are converted on the host."""
+    (bool masks, uint8 images) go through :func:`._cast.cast`, also on the device."""
     if a.dtype.name not in _ALL or np.dtype(dtype).name not in _ALL:
-        return from_numpy(to_numpy(a).astype(dtype))
+        return _cast_any(a, dtype)
     out = empty(a.shape, dtype)
     kern = _copy if np.dtype(dtype) == a.dtype else _cast
     kern.launch(out.size, flat(a), flat(out))
@@ -145,7 +146,30 @@ def assign(dst: Any, src: Any) -> None:
 
 
 def setitem(a: Any, index: object, value: Any) -> None:
-    """``a[index] = value`` in place, with numpy's indexing (done on the host)."""
-    host = to_numpy(a)
-    host[index] = to_numpy(value) if not isinstance(value, np.ndarray) else value
-    a.copy_to_device(host)
+    """``a[index] = value`` in place, with numpy's indexing and broadcasting.
+
+    Basic indices (ints, slices, None, Ellipsis) scatter ``value`` on the device; integer or
+    boolean array indices go through the host (rare in a CNN).
+    """
+    from . import movement as mv
+    idx = mv._as_tuple(index)
+    if isinstance(value, np.ndarray) or not mv._is_basic(idx):
+        host = to_numpy(a)
+        host[index] = to_numpy(value) if not isinstance(value, np.ndarray) else value
+        a.copy_to_device(host)
+        return
+    if a.dtype.name not in _ALL:            # narrow dtypes: through int64 and back
+        wide = astype(a, np.int64)
+        setitem(wide, index, value)
+        a.copy_to_device(astype(wide, a.dtype))
+        return
+    shape, strides, base = mv._basic_view(a.shape, idx)
+    if not size_of(shape):
+        return
+    v = value if value.dtype == a.dtype else astype(value, a.dtype)
+    while v.ndim > len(shape) and v.shape[0] == 1:  # numpy drops leading 1s of the value
+        v = v.reshape(v.shape[1:])
+    if tuple(v.shape) != tuple(shape):
+        v = mv.broadcast_to(v, shape)
+    dims, st = coalesce(shape, strides)
+    mv._scatter.launch(v.size, flat(v), flat(a), padded(dims, 1), padded(st), len(dims), base)
