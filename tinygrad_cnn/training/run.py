@@ -102,6 +102,7 @@ def build_model(config: TrainConfig, info: DataInfo) -> Module:
     model file) or :class:`OptionError` (a model that does not fit the data).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> info = DataInfo("shapes", list("abcdefghij"), [3, 32, 32], [0.0] * 3, [1.0] * 3)
         >>> build_model(TrainConfig(width=0.125), info)(tg.zeros(1, 3, 32, 32)).shape
         (1, 10)
