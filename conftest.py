@@ -31,6 +31,7 @@ OPTIONAL = {
     "tinygrad_cnn/data/digits.py": ("sklearn", "the 'digits' extra"),
     "tinygrad_cnn/labs/sobel.py": ("sklearn", "the 'digits' extra"),
     "tinygrad_cnn/testing/strategies.py": ("hypothesis", "the 'test' extra"),
+    "tinygrad_cnn/testing/parity.py": ("torch", "the 'test' extra on x86_64 Python 3.11"),
     "tinygrad_cnn/backends/cuda/": ("numba.cuda", "the 'cuda' extra"),
     "plugins/tgcnn-sobel/": ("tgcnn_sobel", "pip install ./plugins/tgcnn-sobel"),
     "plugins/tgcnn-squeeze-excite/": ("tgcnn_squeeze_excite",
