@@ -30,6 +30,7 @@ OPTIONAL = {
     "tinygrad_cnn/interop/safetensors_io.py": ("safetensors", "the 'interop' extra"),
     "tinygrad_cnn/data/digits.py": ("sklearn", "the 'digits' extra"),
     "tinygrad_cnn/labs/sobel.py": ("sklearn", "the 'digits' extra"),
+    "tinygrad_cnn/labs/translation.py": ("sklearn", "the 'digits' extra"),
     "tinygrad_cnn/testing/strategies.py": ("hypothesis", "the 'test' extra"),
     "tinygrad_cnn/testing/parity.py": ("torch", "the 'test' extra on x86_64 Python 3.11"),
     "tinygrad_cnn/backends/cuda/": ("numba.cuda", "the 'cuda' extra"),
