@@ -79,8 +79,12 @@ class PackageDoctests(DoctestModule):
 @pytest.hookimpl(wrapper=True)
 def pytest_collect_file(file_path, parent):
     collectors = yield
-    return [PackageDoctests.from_parent(parent, path=file_path)
-            if type(c) is DoctestModule else c for c in collectors]
+    collectors = [PackageDoctests.from_parent(parent, path=file_path)
+                  if type(c) is DoctestModule else c for c in collectors]
+    if file_path.name == "__main__.py" and parent.config.option.doctestmodules \
+            and _relative(file_path) == "tinygrad_cnn/__main__.py":
+        collectors.append(PackageDoctests.from_parent(parent, path=file_path))  # pytest skips it
+    return collectors
 
 
 def pytest_collection_modifyitems(config, items):
