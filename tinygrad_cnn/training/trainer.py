@@ -164,8 +164,7 @@ class Trainer:
         """The checkpoint metadata: the caller's metadata plus the trainer's own state.
 
         Example:
-            >>> import numpy as np
-            >>> from tinygrad_cnn import nn, optim
+            >>> import numpy as np; from tinygrad_cnn import nn, optim
             >>> from tinygrad_cnn.data import DataLoader
             >>> x = np.random.rand(16, 1, 4, 4).astype(np.float32); y = np.arange(16) % 2
             >>> model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
@@ -192,8 +191,7 @@ class Trainer:
         the schedule alone (a caller that rebuilt it for a different run length).
 
         Example:
-            >>> import tempfile; from pathlib import Path
-            >>> import numpy as np
+            >>> import tempfile, numpy as np; from pathlib import Path
             >>> from tinygrad_cnn import nn, optim
             >>> from tinygrad_cnn.checkpoint import load_checkpoint
             >>> from tinygrad_cnn.data import DataLoader
@@ -201,14 +199,11 @@ class Trainer:
             >>> x = np.random.rand(16, 1, 4, 4).astype(np.float32); y = np.arange(16) % 2
             >>> def make(epochs):
             ...     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
-            ...     return Trainer(model, optim.SGD(model.parameters(), lr=0.1),
-            ...                    DataLoader(x, y, batch_size=8, seed=0), epochs=epochs,
-            ...                    checkpoint_path=path)
+            ...     return Trainer(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(
+            ...         x, y, batch_size=8, seed=0), epochs=epochs, checkpoint_path=path)
             >>> _ = make(1).fit()                      # saves the checkpoint after epoch 1
-            >>> ckpt = load_checkpoint(path)
-            >>> trainer = make(2)
-            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state,
-            ...                    ckpt.scheduler_state)
+            >>> ckpt, trainer = load_checkpoint(path), make(2)
+            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state, ckpt.scheduler_state)
             >>> [r["epoch"] for r in trainer.fit()]     # epoch 1 restored, epoch 2 trained
             [1, 2]
         """
