@@ -5,7 +5,7 @@ Each command lives in its own module and only parses options, calls
 
 Example:
     >>> from click.testing import CliRunner
-    >>> from tinygrad_cnn_cli.main import cli                              # doctest: +SKIP
-    >>> CliRunner().invoke(cli, ["layers"]).exit_code                      # doctest: +SKIP
+    >>> from tinygrad_cnn_cli.main import cli
+    >>> CliRunner().invoke(cli, ["layers"]).exit_code
     0
 """

@@ -22,8 +22,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     underscores), or such an object under a ``"train"`` key.
 
     Example:
-        >>> p = tmp / "run.json"; p.write_text('{"epochs": 3, "batch-size": 32}')  # doctest: +SKIP
-        >>> read_config_file(p)                                                  # doctest: +SKIP
+        >>> import tempfile; p = Path(tempfile.mkdtemp()) / "run.json"
+        >>> _ = p.write_text('{"epochs": 3, "batch-size": 32}')
+        >>> read_config_file(p)
         {'epochs': 3, 'batch_size': 32}
     """
     path = Path(path)

@@ -1,4 +1,5 @@
-"""Shared test settings: hypothesis profiles sized so the whole suite stays under 10 minutes."""
+"""Shared test settings: hypothesis profiles sized so the whole suite stays under 10 minutes
+(the ``cuda`` mark of ``backends/cuda`` is given in the repository's root conftest.py)."""
 import os
 
 from hypothesis import HealthCheck, settings
@@ -10,10 +11,3 @@ settings.register_profile(
     settings.default.database)
 settings.load_profile("tgcnn")
 
-
-def pytest_collection_modifyitems(config, items):
-    """Everything under tests/backends/cuda runs in the simulator process (``-m cuda``)."""
-    import pytest
-    for item in items:
-        if "backends/cuda" in item.nodeid.replace("\\", "/"):
-            item.add_marker(pytest.mark.cuda)

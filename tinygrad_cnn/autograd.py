@@ -38,8 +38,12 @@ class no_grad(contextlib.ContextDecorator):
     """Context manager and decorator that stops ops from recording the graph.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
         >>> with no_grad():
-        ...     y = x * 2          # y.requires_grad is False
+        ...     y = x * 2
+        >>> y.requires_grad, (x * 2).requires_grad
+        (False, True)
     """
 
     def __enter__(self) -> "no_grad":

@@ -4,12 +4,14 @@ optimizer and scheduler state and the training metadata (layout: docs/FORMAT.md)
 Saves are atomic; loads run no code from the file and check everything before reading.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> from tinygrad_cnn import nn
     >>> from tinygrad_cnn.checkpoint import load_checkpoint, save_checkpoint
     >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
-    >>> path = save_checkpoint("model.h5", model, metadata={"epoch": 1})  # doctest: +SKIP
-    >>> ckpt = load_checkpoint(path)                                      # doctest: +SKIP
-    >>> ckpt.metadata                                                     # doctest: +SKIP
+    >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", model,
+    ...                        metadata={"epoch": 1})
+    >>> ckpt = load_checkpoint(path)
+    >>> ckpt.metadata
     {'epoch': 1}
 """
 from .errors import CheckpointError

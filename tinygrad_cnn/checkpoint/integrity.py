@@ -92,9 +92,17 @@ def reseal(f: h5py.File) -> None:
     store are skipped (loading refuses them anyway).
 
     Example:
-        >>> with h5py.File("model.h5", "r+") as f:                # doctest: +SKIP
-        ...     f["metadata/json"][...] = ...
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import load_checkpoint, save_checkpoint
+        >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", nn.Linear(2, 1),
+        ...                        metadata={"epoch": 1})
+        >>> with h5py.File(path, "r+") as f:
+        ...     del f["metadata/json"]
+        ...     f["metadata/json"] = '{"epoch": 2}'      # a str: h5py writes variable-length
         ...     reseal(f)
+        >>> load_checkpoint(path).metadata
+        {'epoch': 2}
     """
     objects: list[Any] = [f]
     f.visititems(lambda name, obj: objects.append(obj))

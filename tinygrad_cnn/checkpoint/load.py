@@ -12,10 +12,12 @@ SHA-256 (format version 2) and, for weights, checked to be finite. Whatever HDF5
 damaged file ends in the one-line :class:`CheckpointError`.
 
 Example:
-    >>> from tinygrad_cnn.checkpoint import load_checkpoint
-    >>> ckpt = load_checkpoint("model.h5")                      # doctest: +SKIP
-    >>> model = ckpt.model.eval()                               # doctest: +SKIP
-    >>> ckpt.metadata["classes"], ckpt.metadata["epoch"]        # doctest: +SKIP
+    >>> import tempfile; from pathlib import Path; from tinygrad_cnn import nn
+    >>> from tinygrad_cnn.checkpoint import load_checkpoint, save_checkpoint
+    >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", nn.Linear(4, 2),
+    ...                        metadata={"classes": ["a", "b"], "epoch": 3})
+    >>> ckpt = load_checkpoint(path); model = ckpt.model.eval()
+    >>> ckpt.metadata["classes"], ckpt.metadata["epoch"]
     (['a', 'b'], 3)
 """
 from __future__ import annotations
@@ -99,8 +101,11 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointData:
     guarantees no dataset declares more bytes than the file stores.
 
     Example:
-        >>> data = read_checkpoint("model.h5")                  # doctest: +SKIP
-        >>> data.config["type"], list(data.state)[:2]            # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn; from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> data = read_checkpoint(save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5",
+        ...                                        nn.Sequential(nn.Linear(4, 3), nn.ReLU())))
+        >>> data.config["type"], list(data.state)[:2]
         ('Sequential', ['0.weight', '0.bias'])
     """
     label = str(path)
@@ -138,11 +143,18 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
     type whose plugin is not installed (naming the plugin to install), another architecture.
 
     Example:
-        >>> ckpt = load_checkpoint("model.h5")                  # doctest: +SKIP
-        >>> opt = Adam(ckpt.model.parameters(), lr=1e-3)         # doctest: +SKIP
-        >>> sched = StepLR(opt, step_size=10)                    # doctest: +SKIP
-        >>> opt.load_state_dict(ckpt.optimizer_state)            # doctest: +SKIP
-        >>> sched.load_state_dict(ckpt.scheduler_state)          # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path; from tinygrad_cnn import nn, optim
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> model = nn.Linear(4, 2); opt = optim.Adam(model.parameters(), lr=0.5)
+        >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", model, optimizer=opt,
+        ...                        scheduler=optim.lr_scheduler.StepLR(opt, step_size=10))
+        >>> ckpt = load_checkpoint(path)
+        >>> opt = optim.Adam(ckpt.model.parameters(), lr=1e-3)
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10)
+        >>> opt.load_state_dict(ckpt.optimizer_state)
+        >>> sched.load_state_dict(ckpt.scheduler_state)
+        >>> opt.param_groups[0]["lr"]
+        0.5
     """
     label = str(path)
     with _reading(label), open_checkpoint(path) as f:

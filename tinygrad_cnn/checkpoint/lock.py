@@ -10,8 +10,13 @@ Readers never take it: a save replaces the file atomically, so reading during a 
 the previous complete file.
 
 Example:
-    >>> with output_lock("runs/model.h5"):                     # doctest: +SKIP
-    ...     save_checkpoint("runs/model.h5", model)
+    >>> import tempfile; from pathlib import Path
+    >>> from tinygrad_cnn import nn
+    >>> from tinygrad_cnn.checkpoint import save_checkpoint
+    >>> path = Path(tempfile.mkdtemp()) / "model.h5"
+    >>> with output_lock(path):
+    ...     save_checkpoint(path, nn.Linear(2, 1)).name
+    'model.h5'
 """
 from __future__ import annotations
 

@@ -9,9 +9,15 @@ inside the file, without filters, with exactly as many bytes as its shape and dt
 So reading any dataset allocates at most the file's size.
 
 Example:
-    >>> with open_checkpoint("model.h5") as f:          # doctest: +SKIP
+    >>> import tempfile; from pathlib import Path
+    >>> from tinygrad_cnn import nn
+    >>> from tinygrad_cnn.checkpoint import save_checkpoint
+    >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", nn.Linear(2, 1))
+    >>> with open_checkpoint(path) as f:
     ...     version, framework = check_header(f, "model.h5")
     ...     check_structure(f, "model.h5")
+    >>> version
+    2
 """
 from __future__ import annotations
 

@@ -10,11 +10,12 @@ of our naming that a killed writer left beside the target. Every dataset gets a 
 attribute that loading verifies.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> from tinygrad_cnn import nn
     >>> from tinygrad_cnn.checkpoint import save_checkpoint
     >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
-    >>> save_checkpoint("model.h5", model, metadata={"epoch": 3})  # doctest: +SKIP
-    PosixPath('model.h5')
+    >>> save_checkpoint(Path(tempfile.mkdtemp()) / "model.h5", model, metadata={"epoch": 3})
+    PosixPath('.../model.h5')
 """
 from __future__ import annotations
 
@@ -66,10 +67,16 @@ def save_checkpoint(path: str | os.PathLike[str], model: Any, *, optimizer: Any 
     ``path``, if any, is then untouched.
 
     Example:
-        >>> save_checkpoint("run/model.h5", model, optimizer=opt, scheduler=sched,
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn, optim
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2))
+        >>> opt = optim.Adam(model.parameters(), lr=1e-3)
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10)
+        >>> run = Path(tempfile.mkdtemp()) / "run"; run.mkdir()
+        >>> save_checkpoint(run / "model.h5", model, optimizer=opt, scheduler=sched,
         ...                 metadata={"epoch": 5, "history": {"loss": [2.3, 1.1]},
-        ...                           "input_shape": [3, 32, 32]})    # doctest: +SKIP
-        PosixPath('run/model.h5')
+        ...                           "input_shape": [3, 32, 32]})
+        PosixPath('.../run/model.h5')
     """
     target = Path(path)
     payload = _prepare(model, optimizer, scheduler, metadata)

@@ -176,6 +176,7 @@ def all_reduce(tensor: Any, op: str = "sum") -> None:
     place: afterwards every rank holds the same values. ``op``: sum, max, min or prod.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
         >>> t = Tensor([1.0, 2.0]); all_reduce(t, op="max"); t.numpy().tolist()
         [1.0, 2.0]
     """
@@ -189,6 +190,7 @@ def broadcast(tensor: Any, src: int = 0) -> None:
     """Give every rank rank ``src``'s values of ``tensor``, in place.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
         >>> t = Tensor([float(get_rank())]); broadcast(t, src=0); t.numpy().tolist()
         [0.0]
     """

@@ -5,10 +5,14 @@ Names are PyTorch's state-dict names on every side (``features.0.weight``), so a
 with torchvision's layer order exchanges weights with torchvision directly.
 
 Example:
-    >>> from tinygrad_cnn.interop import load_torch, save_safetensors, export_onnx
-    >>> state = load_torch("vgg11_bn.pth")                        # doctest: +SKIP
-    >>> save_safetensors(state, "vgg11_bn.safetensors")            # doctest: +SKIP
-    PosixPath('vgg11_bn.safetensors')
+    >>> import tempfile; from pathlib import Path
+    >>> from tinygrad_cnn.interop import load_torch, save_safetensors, save_torch
+    >>> from tinygrad_cnn.models import vgg11_bn
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> model = vgg11_bn(num_classes=10, input_size=32, head="small", width=0.125)
+    >>> state = load_torch(save_torch(model.state_dict(), tmp / "vgg11_bn.pth"))
+    >>> save_safetensors(state, tmp / "vgg11_bn.safetensors")
+    PosixPath('.../vgg11_bn.safetensors')
 """
 from .convert import export_checkpoint, import_weights, load_weights
 from .errors import InteropError

@@ -3,12 +3,16 @@ and ``tgcnn export`` run): weights files by suffix, an import into a checkpoint,
 a checkpoint.
 
 Example:
-    >>> import_weights("vgg.pth", "vgg11_bn", "vgg.h5",
-    ...                builder_args={"num_classes": 10, "input_size": 32, "head": "small"})
-    ... # doctest: +SKIP
-    PosixPath('vgg.h5')
-    >>> export_checkpoint("vgg.h5", "vgg.onnx")                     # doctest: +SKIP
-    PosixPath('vgg.onnx')
+    >>> import tempfile; from pathlib import Path
+    >>> from tinygrad_cnn.interop import save_torch
+    >>> from tinygrad_cnn.models import vgg11_bn
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> args = {"num_classes": 10, "input_size": 32, "head": "small", "width": 0.125}
+    >>> _ = save_torch(vgg11_bn(**args).state_dict(), tmp / "vgg.pth")
+    >>> import_weights(tmp / "vgg.pth", "vgg11_bn", tmp / "vgg.h5", builder_args=args)
+    PosixPath('.../vgg.h5')
+    >>> export_checkpoint(tmp / "vgg.h5", tmp / "vgg.onnx")
+    PosixPath('.../vgg.onnx')
 """
 from __future__ import annotations
 
@@ -43,7 +47,12 @@ def load_weights(path: str | os.PathLike[str]) -> "OrderedDict[str, np.ndarray]"
     """A state dict from a PyTorch (``.pt``/``.pth``/``.bin``) or ``.safetensors`` file.
 
     Example:
-        >>> list(load_weights("vgg.safetensors"))[:1]             # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> import numpy as np
+        >>> from tinygrad_cnn.interop import save_torch
+        >>> path = save_torch({"features.0.weight": np.ones((2, 1, 3, 3), np.float32)},
+        ...                   Path(tempfile.mkdtemp()) / "vgg.pt")
+        >>> list(load_weights(path))
         ['features.0.weight']
     """
     from .safetensors_io import load_safetensors

@@ -23,8 +23,12 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     an unwritable or missing folder is an :class:`InteropError`.
 
     Example:
-        >>> write_atomic("w.bin", lambda tmp: tmp.write_bytes(b"x"))   # doctest: +SKIP
-        PosixPath('w.bin')
+        >>> import tempfile; from pathlib import Path
+        >>> path = Path(tempfile.mkdtemp()) / "w.bin"
+        >>> write_atomic(path, lambda tmp: tmp.write_bytes(b"x"))
+        PosixPath('.../w.bin')
+        >>> path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+        (b'x', ['w.bin'])
     """
     target = Path(path)
     folder = target.parent

@@ -7,10 +7,11 @@ The graph has one input ``input`` of shape (N, C, H, W) with a symbolic batch di
 names. Dropout is left out (evaluation mode); batch norm uses the running statistics.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> from tinygrad_cnn.models import vgg11_bn
     >>> model = vgg11_bn(num_classes=10, input_size=32, head="small", width=0.125)
-    >>> export_onnx(model, "vgg.onnx", (3, 32, 32))                # doctest: +SKIP
-    PosixPath('vgg.onnx')
+    >>> export_onnx(model, Path(tempfile.mkdtemp()) / "vgg.onnx", (3, 32, 32))
+    PosixPath('.../vgg.onnx')
 """
 from __future__ import annotations
 
@@ -168,8 +169,15 @@ def export_onnx(model: Any, path: str | os.PathLike[str], input_shape: Sequence[
     one without is a one-line :class:`InteropError` naming it.
 
     Example:
-        >>> export_onnx(model, "model.onnx", (3, 32, 32), doc="pixels / 255")  # doctest: +SKIP
-        PosixPath('model.onnx')
+        >>> import tempfile; from pathlib import Path
+        >>> import onnx
+        >>> from tinygrad_cnn import nn
+        >>> model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(4 * 30 * 30, 2))
+        >>> path = export_onnx(model, Path(tempfile.mkdtemp()) / "model.onnx", (3, 32, 32),
+        ...                    doc="pixels / 255")
+        >>> [o.name for o in onnx.load(path).graph.output]
+        ['logits']
     """
     proto = build_onnx(model, input_shape, doc=doc, metadata=metadata, opset=opset)
     data = proto.SerializeToString()

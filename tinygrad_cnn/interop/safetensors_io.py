@@ -2,10 +2,12 @@
 names, dtypes, shapes and offsets, then raw little-endian data; no code, no pickle.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> import numpy as np
-    >>> save_safetensors({"w": np.ones(2, np.float32)}, "w.safetensors")  # doctest: +SKIP
-    PosixPath('w.safetensors')
-    >>> load_safetensors("w.safetensors")["w"]                             # doctest: +SKIP
+    >>> path = Path(tempfile.mkdtemp()) / "w.safetensors"
+    >>> save_safetensors({"w": np.ones(2, np.float32)}, path)
+    PosixPath('.../w.safetensors')
+    >>> load_safetensors(path)["w"]
     array([1., 1.], dtype=float32)
 """
 from __future__ import annotations
@@ -35,8 +37,13 @@ def load_safetensors(path: str | os.PathLike[str]) -> "OrderedDict[str, np.ndarr
     keeps no order); a damaged or truncated file is a one-line :class:`InteropError`.
 
     Example:
-        >>> list(load_safetensors("model.safetensors"))[:1]    # doctest: +SKIP
-        ['features.0.weight']
+        >>> import tempfile; from pathlib import Path
+        >>> import numpy as np
+        >>> path = Path(tempfile.mkdtemp()) / "model.safetensors"
+        >>> _ = save_safetensors({"features.0.weight": np.ones((2, 1, 3, 3), np.float32),
+        ...                       "classifier.bias": np.zeros(2, np.float32)}, path)
+        >>> list(load_safetensors(path))
+        ['classifier.bias', 'features.0.weight']
     """
     label = os.fspath(path)
     st = _package()
@@ -69,9 +76,12 @@ def save_safetensors(state_dict: Mapping[str, np.ndarray], path: str | os.PathLi
     atomically; the arrays keep their dtypes and bits.
 
     Example:
-        >>> save_safetensors(model.state_dict(), "model.safetensors",
-        ...                  metadata={"format": "pt"})            # doctest: +SKIP
-        PosixPath('model.safetensors')
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> model = nn.Linear(3, 2)
+        >>> save_safetensors(model.state_dict(), Path(tempfile.mkdtemp()) / "model.safetensors",
+        ...                  metadata={"format": "pt"})
+        PosixPath('.../model.safetensors')
     """
     st = _package()
     arrays = {}

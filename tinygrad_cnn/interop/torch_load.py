@@ -11,9 +11,14 @@ Both the zip format (``torch.save`` since 1.6) and the legacy format
 (``_use_new_zipfile_serialization=False``) are read.
 
 Example:
-    >>> state = load_torch("vgg11_bn.pth")          # doctest: +SKIP
-    >>> state["features.0.weight"].shape            # doctest: +SKIP
-    (64, 3, 3, 3)
+    >>> import tempfile; from pathlib import Path
+    >>> from tinygrad_cnn.interop import save_torch
+    >>> from tinygrad_cnn.models import vgg11_bn
+    >>> model = vgg11_bn(num_classes=10, input_size=32, head="small", width=0.125)
+    >>> path = save_torch(model.state_dict(), Path(tempfile.mkdtemp()) / "vgg11_bn.pth")
+    >>> state = load_torch(path)
+    >>> state["features.0.weight"].shape
+    (8, 3, 3, 3)
 """
 from __future__ import annotations
 
@@ -255,7 +260,12 @@ def load_torch(path: str | os.PathLike[str]) -> "OrderedDict[str, np.ndarray]":
     pickled model or a tensor larger than its storage.
 
     Example:
-        >>> load_torch("weights.pt")["0.weight"].dtype           # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> import numpy as np
+        >>> from tinygrad_cnn.interop import save_torch
+        >>> path = save_torch({"module.0.weight": np.ones((2, 3), np.float32)},
+        ...                   Path(tempfile.mkdtemp()) / "weights.pt")
+        >>> load_torch(path)["0.weight"].dtype       # DataParallel's "module." removed
         dtype('float32')
     """
     label = os.fspath(path)

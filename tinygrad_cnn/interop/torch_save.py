@@ -3,9 +3,10 @@ pickle that names only ``collections.OrderedDict``, ``torch._utils._rebuild_tens
 storage types, i.e. what ``torch.load(path, weights_only=True)`` admits.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> import numpy as np
-    >>> save_torch({"fc.weight": np.zeros((2, 3), np.float32)}, "w.pt")   # doctest: +SKIP
-    PosixPath('w.pt')
+    >>> save_torch({"fc.weight": np.zeros((2, 3), np.float32)}, Path(tempfile.mkdtemp()) / "w.pt")
+    PosixPath('.../w.pt')
 """
 from __future__ import annotations
 
@@ -105,8 +106,11 @@ def save_torch(state_dict: Mapping[str, np.ndarray], path: str | os.PathLike[str
     ``torch.load(path, weights_only=True)`` reads into tensors, atomically.
 
     Example:
-        >>> save_torch(model.state_dict(), "model.pt")          # doctest: +SKIP
-        PosixPath('model.pt')
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> model = nn.Linear(3, 2)
+        >>> save_torch(model.state_dict(), Path(tempfile.mkdtemp()) / "model.pt")
+        PosixPath('.../model.pt')
     """
     items = _prepare(state_dict)
     pk = _Pickle()

@@ -17,7 +17,15 @@ Example (``small.json``)::
      {"type": "ReLU"}, {"type": "Flatten"},
      {"type": "Linear", "args": {"in_features": 5408, "out_features": 10}}]
 
-    >>> model = from_file("small.json")  # doctest: +SKIP
+    >>> import json, tempfile; from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "small.json"
+    >>> _ = path.write_text(json.dumps([
+    ...     {"type": "Conv2d", "args": {"in_channels": 1, "out_channels": 8, "kernel_size": 3}},
+    ...     {"type": "ReLU"}, {"type": "Flatten"},
+    ...     {"type": "Linear", "args": {"in_features": 5408, "out_features": 10}}]))
+    >>> model = from_file(path)
+    >>> [type(layer).__name__ for layer in model], model[3].weight.shape
+    (['Conv2d', 'ReLU', 'Flatten', 'Linear'], (10, 5408))
 """
 from __future__ import annotations
 

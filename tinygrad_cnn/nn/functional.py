@@ -42,6 +42,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     """2-D convolution of an (N, C, H, W) input with an (O, C/groups, kH, kW) weight.
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> sobel = tg.Tensor([[[[1, 0, -1], [2, 0, -2], [1, 0, -1]]]], dtype="float32")
         >>> conv2d(tg.ones(1, 1, 6, 6), sobel).shape
         (1, 1, 4, 4)
@@ -58,6 +59,7 @@ def conv2d_relu(input: Tensor, weight: Tensor, bias: Tensor | None = None, strid
     """``relu(conv2d(...))`` as one fused op (one pass less over the output, each way).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> conv2d_relu(-tg.ones(1, 1, 3, 3), tg.ones(1, 1, 3, 3)).numpy().ravel()
         array([0.], dtype=float32)
     """
@@ -159,6 +161,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     """Max pooling; ``stride`` defaults to ``kernel_size``.
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> max_pool2d(tg.arange(16, dtype="float32").reshape(1, 1, 4, 4), 2).numpy().ravel()
         array([ 5.,  7., 13., 15.], dtype=float32)
     """

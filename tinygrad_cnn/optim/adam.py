@@ -68,7 +68,13 @@ class AdamW(Adam):
     before the Adam step (the gradient is not decayed). Same state as :class:`Adam`.
 
     Example:
-        >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
+        >>> from tinygrad_cnn import Tensor
+        >>> w = Tensor([1.0], requires_grad=True)
+        >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> w.grad = Tensor([3.0])
+        >>> opt.step()
+        >>> round(w.item(), 4)          # 1 * (1 - 0.1 * 0.5), then the Adam step of -lr
+        0.85
     """
 
     _decoupled = True

@@ -9,11 +9,16 @@ forms they do not compound with manual changes of ``group["lr"]`` between steps.
 Example — five warm-up epochs from 10% of the learning rate, then a cosine decay to zero over
 the remaining 25 epochs:
 
-    >>> opt = SGD(params, lr=0.1, momentum=0.9)
+    >>> from tinygrad_cnn import Tensor
+    >>> from tinygrad_cnn.optim import SGD
+    >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1, momentum=0.9)
     >>> sched = warmup_cosine(opt, warmup_epochs=5, total_epochs=30, start_factor=0.1)
+    >>> lrs = []
     >>> for epoch in range(30):
-    ...     train_one_epoch(opt)
+    ...     lrs.append(opt.param_groups[0]["lr"])   # ... one epoch of opt.step() calls ...
     ...     sched.step()
+    >>> [round(lr, 4) for lr in lrs[:7]], round(lrs[-1], 4)
+    ([0.01, 0.028, 0.046, 0.064, 0.082, 0.1, 0.0996], 0.0004)
 
 State dicts (:meth:`LRScheduler.state_dict`) hold only ints, floats and lists (a
 :class:`SequentialLR` nests its schedulers' dicts under ``"schedulers"``); like PyTorch,
@@ -94,7 +99,14 @@ class StepLR(LRScheduler):
     ``lr = initial_lr * gamma ** (epoch // step_size)``.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> sched = StepLR(opt, step_size=30, gamma=0.1)   # 0.1 -> 0.01 at epoch 30
+        >>> for epoch in range(30):
+        ...     sched.step()
+        >>> round(opt.param_groups[0]["lr"], 6)
+        0.01
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
@@ -117,7 +129,14 @@ class CosineAnnealingLR(LRScheduler):
     ``T_max`` it rises again (the cosine continues), exactly as PyTorch's schedule.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> sched = CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)
+        >>> for epoch in range(25):
+        ...     sched.step()
+        >>> round(opt.param_groups[0]["lr"], 6)     # half way: (0.1 + 1e-5) / 2
+        0.050005
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
@@ -140,8 +159,15 @@ class LinearLR(LRScheduler):
     ``lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> sched = LinearLR(opt, start_factor=0.25, end_factor=1.0, total_iters=4)
-        >>> # epochs 0..4: 25%, 43.75%, 62.5%, 81.25%, 100% of the learning rate
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(opt.param_groups[0]["lr"]); sched.step()
+        >>> [round(lr / 0.1, 4) for lr in lrs]     # 25% -> 100% of the learning rate
+        [0.25, 0.4375, 0.625, 0.8125, 1.0]
     """
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
@@ -172,7 +198,15 @@ class LinearWarmup(LinearLR):
     ``warmup_epochs`` epochs (``LinearLR`` with ``end_factor=1``).
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> sched = LinearWarmup(opt, warmup_epochs=5, start_factor=0.1)
+        >>> lrs = []
+        >>> for epoch in range(7):
+        ...     lrs.append(opt.param_groups[0]["lr"]); sched.step()
+        >>> [round(lr, 4) for lr in lrs]
+        [0.01, 0.028, 0.046, 0.064, 0.082, 0.1, 0.1]
     """
 
     def __init__(self, optimizer: Optimizer, warmup_epochs: int, start_factor: float = 0.1,
@@ -189,9 +223,17 @@ class SequentialLR(LRScheduler):
     Build the schedulers on the same optimizer first, then chain them.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> warm = LinearLR(opt, start_factor=0.1, total_iters=5)
         >>> cos = CosineAnnealingLR(opt, T_max=25)
         >>> sched = SequentialLR(opt, [warm, cos], milestones=[5])
+        >>> lrs = []
+        >>> for epoch in range(30):
+        ...     lrs.append(opt.param_groups[0]["lr"]); sched.step()
+        >>> [round(lr, 4) for lr in lrs[3:8]], round(lrs[-1], 4)
+        ([0.064, 0.082, 0.1, 0.0996, 0.0984], 0.0004)
     """
 
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler],
@@ -256,6 +298,9 @@ def warmup_cosine(optimizer: Optimizer, warmup_epochs: int, total_epochs: int,
     ``total_epochs`` (a :class:`SequentialLR`; plain cosine when ``warmup_epochs == 0``).
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> opt = SGD([Tensor([0.0], requires_grad=True)], lr=0.1)
         >>> sched = warmup_cosine(opt, warmup_epochs=5, total_epochs=30)
         >>> [round(lr / 0.1, 2) for lr in sched.get_last_lr()]     # epoch 0 at 10%
         [0.1]

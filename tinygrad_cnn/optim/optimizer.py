@@ -60,6 +60,9 @@ class Optimizer:
     ``"params"`` entry and per-group hyper-parameters overriding ``defaults``.
 
     Example:
+        >>> from tinygrad_cnn import Tensor
+        >>> from tinygrad_cnn.optim import SGD
+        >>> w1, w2 = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
         >>> opt = SGD([{"params": [w1]}, {"params": [w2], "lr": 0.01}], lr=0.1)
         >>> [g["lr"] for g in opt.param_groups]
         [0.1, 0.01]
@@ -89,7 +92,13 @@ class Optimizer:
         """Add a group of parameters; missing hyper-parameters are taken from ``defaults``.
 
         Example:
+            >>> from tinygrad_cnn import Tensor, nn
+            >>> from tinygrad_cnn.optim import SGD
+            >>> head = nn.Linear(2, 1)
+            >>> opt = SGD([Tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
             >>> opt.add_param_group({"params": [head.weight], "lr": 1e-2})
+            >>> [(len(g["params"]), g["lr"], g["momentum"]) for g in opt.param_groups]
+            [(1, 0.1, 0.9), (1, 0.01, 0.9)]
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
@@ -179,6 +188,9 @@ class Optimizer:
         """Hyper-parameters and state as plain scalars, lists and numpy arrays (see module doc).
 
         Example:
+            >>> from tinygrad_cnn import Tensor
+            >>> from tinygrad_cnn.optim import SGD
+            >>> opt = SGD([Tensor([1.0], requires_grad=True)], lr=0.1)
             >>> sd = opt.state_dict()
             >>> sorted(sd)
             ['param_groups', 'state']
@@ -208,8 +220,16 @@ class Optimizer:
         groups. Arrays are copied to each parameter's device and dtype.
 
         Example:
-            >>> fresh = SGD(model.parameters(), lr=0.1, momentum=0.9)
+            >>> from tinygrad_cnn import Tensor
+            >>> from tinygrad_cnn.optim import SGD
+            >>> w = Tensor([1.0, 1.0], requires_grad=True)
+            >>> opt = SGD([w], lr=0.1, momentum=0.9)
+            >>> w.grad = Tensor([1.0, 1.0]); opt.step()
+            >>> w_fresh = Tensor([1.0, 1.0], requires_grad=True)
+            >>> fresh = SGD([w_fresh], lr=0.5, momentum=0.9)
             >>> fresh.load_state_dict(opt.state_dict())
+            >>> fresh.param_groups[0]["lr"], fresh.state[w_fresh]["momentum_buffer"].tolist()
+            (0.1, [1.0, 1.0])
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):

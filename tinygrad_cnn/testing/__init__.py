@@ -2,6 +2,7 @@
 hypothesis strategies for tensors and convolution/pooling geometry.
 
 Example:
+    >>> import numpy as np
     >>> from tinygrad_cnn.testing import gradcheck
     >>> gradcheck(lambda x: (x * x).sum(), [np.array([1.0, 2.0])])
 """

@@ -9,9 +9,12 @@
   what the network sees, as PNGs.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> from tinygrad_cnn.training import TrainConfig, train
-    >>> result = train(TrainConfig(epochs=1, limit=64, width=0.125))      # doctest: +SKIP
-    >>> print(f"test accuracy {result.test.accuracy:.1%}")                 # doctest: +SKIP
+    >>> out = Path(tempfile.mkdtemp()) / "model.h5"
+    >>> result = train(TrainConfig(epochs=1, limit=32, width=0.125, out=str(out)))
+    >>> print(f"test accuracy {result.test.accuracy:.1%}")
+    test accuracy ...%
 """
 from .config import (DataInfo, OptionError, TrainConfig, build_optimizer, build_scheduler,
                      parse_schedule)

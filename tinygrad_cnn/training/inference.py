@@ -2,11 +2,22 @@
 then evaluate it on a dataset's test split, predict image files, or picture what it sees.
 
 Example:
-    >>> loaded = load_model("model.h5")                                  # doctest: +SKIP
-    >>> evaluate_checkpoint(loaded).accuracy                              # doctest: +SKIP
-    0.964
-    >>> predict_files(loaded, ["cat.png"], k=3)[0][1][0].label           # doctest: +SKIP
-    'circle'
+    >>> import tempfile; from pathlib import Path
+    >>> from PIL import Image
+    >>> from tinygrad_cnn import nn
+    >>> from tinygrad_cnn.checkpoint import save_checkpoint
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+    ...                       nn.Linear(2 * 32 * 32, 10))
+    >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+    ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+    >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+    >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
+    >>> loaded = load_model(path)
+    >>> 0.0 <= evaluate_checkpoint(loaded, limit=20).accuracy <= 1.0
+    True
+    >>> predict_files(loaded, [tmp / "a.png"], k=3)[0][1][0].label in loaded.info.classes
+    True
 """
 from __future__ import annotations
 
@@ -45,8 +56,19 @@ class LoadedModel:
         (:func:`tinygrad_cnn.data.normalize`, the loader's and :func:`evaluate`'s arithmetic).
 
         Example:
-            >>> loaded.normalise(np.zeros((1, 3, 32, 32))).dtype                # doctest: +SKIP
-            dtype('float32')
+            >>> import tempfile; from pathlib import Path
+            >>> from tinygrad_cnn import nn
+            >>> from tinygrad_cnn.checkpoint import save_checkpoint
+            >>> tmp = Path(tempfile.mkdtemp())
+            >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+            ...                       nn.Linear(2 * 32 * 32, 10))
+            >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+            ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+            >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+            >>> loaded = load_model(path)
+            >>> x = loaded.normalise(np.full((1, 3, 32, 32), 255.0))
+            >>> x.dtype, float(x.max())              # (255 - 127.5) / 64
+            (dtype('float32'), 1.9921875)
         """
         return normalize(x, self.info.mean, self.info.std)
 
@@ -58,8 +80,18 @@ def load_model(path: str | os.PathLike[str], device: str = "cpu",
     ``allow_nonfinite``).
 
     Example:
-        >>> load_model("model.h5").info.classes[:2]                       # doctest: +SKIP
-        ['square', 'circle']
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> loaded.info.classes[:2], loaded.model.training
+        (['0', '1'], False)
     """
     from ..checkpoint import load_checkpoint
     from .metadata import check_metadata
@@ -111,7 +143,19 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     classes. Returns (x, y, class names).
 
     Example:
-        >>> x, y, classes = eval_split(loaded)                               # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> x, y, classes = eval_split(loaded, limit=20)
+        >>> x.shape, y.shape, classes[:2]
+        ((20, 3, 32, 32), (20,), ['0', '1'])
     """
     from ..data import DataError, load_dataset
     from .run import limited_options
@@ -163,8 +207,19 @@ def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: i
     (see :func:`eval_split`); ``group`` shares the work between the ranks of a job.
 
     Example:
-        >>> evaluate_checkpoint(load_model("model.h5")).to_dict()["accuracy"]   # doctest: +SKIP
-        0.964
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> result = evaluate_checkpoint(loaded, limit=20).to_dict()
+        >>> result["num_examples"], 0.0 <= result["accuracy"] <= 1.0
+        (20, True)
     """
     x, y, classes = eval_split(loaded, data, seed, limit)
     return evaluate(loaded.model, x, y, batch_size=batch_size, mean=loaded.info.mean,
@@ -175,7 +230,19 @@ def load_inputs(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]]) ->
     """Image files (PNG/JPEG/NPY) as (N, C, H, W) in dataset units, resized to the model input.
 
     Example:
-        >>> load_inputs(loaded, ["a.png"]).shape                             # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> from PIL import Image
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
+        >>> load_inputs(loaded, [tmp / "a.png"]).shape       # 40x30 resized to 32x32
         (1, 3, 32, 32)
     """
     from ..data import load_images
@@ -188,8 +255,20 @@ def predict_files(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]], 
     """Top-``k`` classes with probabilities for each image file, best first.
 
     Example:
-        >>> [(f, p[0].label) for f, p in predict_files(loaded, ["a.png"], k=1)]  # doctest: +SKIP
-        [('a.png', 'circle')]
+        >>> import tempfile; from pathlib import Path
+        >>> from PIL import Image
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
+        >>> [(Path(f).name, len(top)) for f, top in predict_files(loaded, [tmp / "a.png"], k=3)]
+        [('a.png', 3)]
     """
     x = load_inputs(loaded, files)
     top = predict(loaded.model, x, k=k, mean=loaded.info.mean, std=loaded.info.std,
@@ -203,8 +282,20 @@ def save_activation_grid(loaded: LoadedModel, image: str | os.PathLike[str], lay
     ``limit``); ``layer`` None means the first conv layer. Returns (path, layer, maps).
 
     Example:
-        >>> save_activation_grid(loaded, "a.png", "features.1", "maps.png")[0]   # doctest: +SKIP
-        PosixPath('maps.png')
+        >>> import tempfile; from pathlib import Path
+        >>> from PIL import Image
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
+        >>> save_activation_grid(loaded, tmp / "a.png", "1", tmp / "maps.png")[:2]
+        (PosixPath('.../maps.png'), '1')
     """
     name = layer if layer is not None else first_conv(loaded.model)[0]
     x = loaded.normalise(load_inputs(loaded, [image]))[0]
@@ -222,8 +313,18 @@ def save_filter_grid(loaded: LoadedModel, out: str | os.PathLike[str]) -> tuple[
     Returns (path, layer name, weight shape).
 
     Example:
-        >>> save_filter_grid(loaded, "filters.png")[1]                       # doctest: +SKIP
-        'features.0'
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn import nn
+        >>> from tinygrad_cnn.checkpoint import save_checkpoint
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        ...                       nn.Linear(2 * 32 * 32, 10))
+        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
+        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
+        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> loaded = load_model(path)
+        >>> save_filter_grid(loaded, tmp / "filters.png")[1:]
+        ('0', (2, 3, 3, 3))
     """
     name, w = conv_filters(loaded.model)
     tiles = filter_tiles(w)

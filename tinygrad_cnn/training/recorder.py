@@ -2,8 +2,23 @@
 checkpoint (by the monitored metric), ``metrics.csv``, the curves; and early stopping.
 
 Example:
-    >>> rec = RunRecorder(paths_for_file("m.h5"), monitor="val_loss", patience=3)  # doctest: +SKIP
-    >>> Trainer(..., checkpoint_path="m.h5", callbacks=[rec]).fit()                 # doctest: +SKIP
+    >>> import tempfile; from pathlib import Path
+    >>> import numpy as np
+    >>> from tinygrad_cnn import nn, optim
+    >>> from tinygrad_cnn.data import DataLoader
+    >>> from tinygrad_cnn.training import Trainer
+    >>> from tinygrad_cnn.training.run_folder import paths_for_file
+    >>> path = Path(tempfile.mkdtemp()) / "m.h5"
+    >>> rec = RunRecorder(paths_for_file(path), monitor="train_loss", patience=3)
+    >>> x = np.random.rand(16, 1, 4, 4).astype(np.float32); y = np.arange(16) % 2
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    >>> trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1),
+    ...                   DataLoader(x, y, batch_size=8, seed=0), epochs=2,
+    ...                   checkpoint_path=path, callbacks=[rec])
+    >>> [r["epoch"] for r in trainer.fit()]
+    [1, 2]
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['m.best.h5', 'm.curves.png', 'm.h5', 'm.metrics.csv']
 """
 from __future__ import annotations
 
@@ -95,9 +110,15 @@ def start_recorder(config: Any, paths: RunPaths, has_validation: bool, title: st
     ``resume.txt``.
 
     Example:
-        >>> rec, notes = start_recorder(TrainConfig(val_split=0), paths, False, "t")  # doctest: +SKIP
-        >>> rec.monitor                                                                 # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> from tinygrad_cnn.training import TrainConfig
+        >>> from tinygrad_cnn.training.run_folder import paths_for_file
+        >>> paths = paths_for_file(Path(tempfile.mkdtemp()) / "m.h5")
+        >>> rec, notes = start_recorder(TrainConfig(val_split=0), paths, False, "t")
+        >>> rec.monitor
         'train_loss'
+        >>> notes
+        ['no validation split: the best epoch is chosen by train_loss instead of val_loss']
     """
     from .distributed import current_group
     from .monitor import resolve_monitor

@@ -3,9 +3,11 @@ carve out the validation split, build the model, optimizer and schedule, train w
 checkpoint per epoch, evaluate on the test split; and resume such a run from its checkpoint.
 
 Example:
+    >>> import tempfile; from pathlib import Path
     >>> from tinygrad_cnn.training import TrainConfig, train
-    >>> result = train(TrainConfig(epochs=1, limit=64, width=0.125, out="tiny.h5"))  # doctest: +SKIP
-    >>> result.checkpoint.name, 0.0 <= result.test.accuracy <= 1.0                    # doctest: +SKIP
+    >>> out = Path(tempfile.mkdtemp()) / "tiny.h5"
+    >>> result = train(TrainConfig(epochs=1, limit=64, width=0.125, out=str(out)))
+    >>> result.checkpoint.name, 0.0 <= result.test.accuracy <= 1.0
     ('tiny.h5', True)
     >>> train(TrainConfig(epochs=1, limit=64)).paths.folder.as_posix()                # doctest: +SKIP
     'runs/train/shapes-1'
@@ -107,6 +109,7 @@ def build_model(config: TrainConfig, info: DataInfo) -> Module:
     model file) or :class:`OptionError` (a model that does not fit the data).
 
     Example:
+        >>> import tinygrad_cnn as tg
         >>> info = DataInfo("shapes", list("abcdefghij"), [3, 32, 32], [0.0] * 3, [1.0] * 3)
         >>> build_model(TrainConfig(width=0.125), info)(tg.zeros(1, 3, 32, 32)).shape
         (1, 10)
@@ -152,7 +155,15 @@ def check_fits(model: Module, info: DataInfo) -> None:
     class; else :class:`OptionError` naming what does not fit.
 
     Example:
-        >>> check_fits(nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), info)  # doctest: +SKIP
+        >>> from tinygrad_cnn import nn
+        >>> info = DataInfo("toy", ["a", "b"], [3, 2, 2], [0.0] * 3, [1.0] * 3)
+        >>> check_fits(nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), info)
+        >>> try:
+        ...     check_fits(nn.Sequential(nn.Flatten(), nn.Linear(12, 5)), info)
+        ... except OptionError as err:
+        ...     print(err)
+        model: the model outputs shape (5,) per image but the data has 2 classes; make its last
+        layer output 2 values
     """
     from ..autograd import no_grad
     from ..tensor import Tensor
@@ -307,7 +318,12 @@ def resume(checkpoint: str | os.PathLike[str], *, epochs: int | None = None,
     :class:`OptionError` (they would make the run a different one).
 
     Example:
-        >>> result = resume("model.h5", epochs=12)                # doctest: +SKIP
+        >>> import tempfile; from pathlib import Path
+        >>> out = Path(tempfile.mkdtemp()) / "model.h5"
+        >>> _ = train(TrainConfig(epochs=1, limit=32, width=0.125, out=str(out)))
+        >>> result = resume(out, epochs=2)
+        >>> result.resumed_from, [r["epoch"] for r in result.history]
+        (1, [1, 2])
     """
     from ..checkpoint import load_checkpoint
     from ..layers import set_strict

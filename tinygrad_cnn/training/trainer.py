@@ -164,7 +164,14 @@ class Trainer:
         """The checkpoint metadata: the caller's metadata plus the trainer's own state.
 
         Example:
-            >>> sorted(k for k in trainer.state_metadata() if k in STATE_KEYS)[:3]  # doctest: +SKIP
+            >>> import numpy as np; from tinygrad_cnn import nn, optim
+            >>> from tinygrad_cnn.data import DataLoader
+            >>> x = np.random.rand(16, 1, 4, 4).astype(np.float32); y = np.arange(16) % 2
+            >>> model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+            >>> trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1),
+            ...                   DataLoader(x, y, batch_size=8, seed=0), epochs=1)
+            >>> _ = trainer.fit()
+            >>> sorted(k for k in trainer.state_metadata() if k in STATE_KEYS)[:3]
             ['best_epoch', 'epoch', 'epochs']
         """
         meta = dict(self.metadata)
@@ -184,9 +191,21 @@ class Trainer:
         the schedule alone (a caller that rebuilt it for a different run length).
 
         Example:
-            >>> ckpt = load_checkpoint("model.h5")                          # doctest: +SKIP
-            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state,
-            ...                    ckpt.scheduler_state)                       # doctest: +SKIP
+            >>> import tempfile, numpy as np; from pathlib import Path
+            >>> from tinygrad_cnn import nn, optim
+            >>> from tinygrad_cnn.checkpoint import load_checkpoint
+            >>> from tinygrad_cnn.data import DataLoader
+            >>> path = Path(tempfile.mkdtemp()) / "model.h5"
+            >>> x = np.random.rand(16, 1, 4, 4).astype(np.float32); y = np.arange(16) % 2
+            >>> def make(epochs):
+            ...     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+            ...     return Trainer(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(
+            ...         x, y, batch_size=8, seed=0), epochs=epochs, checkpoint_path=path)
+            >>> _ = make(1).fit()                      # saves the checkpoint after epoch 1
+            >>> ckpt, trainer = load_checkpoint(path), make(2)
+            >>> trainer.load_state(ckpt.metadata, ckpt.optimizer_state, ckpt.scheduler_state)
+            >>> [r["epoch"] for r in trainer.fit()]     # epoch 1 restored, epoch 2 trained
+            [1, 2]
         """
         missing = [k for k in ("epoch", "history", "rng_state", "loader_state") if k not in metadata]
         if missing:

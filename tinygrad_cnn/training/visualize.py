@@ -42,6 +42,7 @@ def layer_names(model: Module) -> list[str]:
     """Dotted names of every sub-module (the root, named ``""``, excluded), in order.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> layer_names(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()))
         ['0', '1']
     """
@@ -52,6 +53,7 @@ def find_layer(model: Module, name: str) -> Module:
     """The sub-module called ``name``, or :class:`ModelLayerError` naming close matches.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> type(find_layer(nn.Sequential(nn.ReLU()), "0")).__name__
         'ReLU'
     """
@@ -97,6 +99,7 @@ def activation_maps(model: Module, image: np.ndarray, layer: str) -> ActivationM
     output of ``layer``; a 1-D output (after ``Flatten``/``Linear``) gives 1x1 maps.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU())
         >>> a = activation_maps(model, np.ones((1, 5, 5), np.float32), "0")
         >>> a.layer, a.maps.shape[0]
@@ -131,6 +134,7 @@ def first_conv(model: Module) -> tuple[str, Conv2d]:
     """Name and module of the first :class:`~tinygrad_cnn.nn.Conv2d` in module order.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> first_conv(nn.Sequential(nn.ReLU(), nn.Conv2d(3, 2, 3)))[0]
         '1'
     """
@@ -145,6 +149,7 @@ def find_layer_name(model: Module, layer: str | None) -> str:
     first conv layer's name when ``layer`` is None.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> find_layer_name(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), None)
         '0'
     """
@@ -158,6 +163,7 @@ def conv_filters(model: Module, layer: str | None = None) -> tuple[str, np.ndarr
     """The weights (O, I, KH, KW) of ``layer`` (a Conv2d) or of the first conv layer.
 
     Example:
+        >>> from tinygrad_cnn import nn
         >>> name, w = conv_filters(nn.Sequential(nn.Conv2d(3, 2, 3)))
         >>> name, w.shape
         ('0', (2, 3, 3, 3))

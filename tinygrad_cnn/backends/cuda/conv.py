@@ -12,6 +12,7 @@ blocks, all in one grid):
   that write separate partial slices, added up by one reduction launch (deterministic).
 
 Example:
+    >>> import numpy as np
     >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
     >>> x = from_numpy(np.ones((1, 1, 3, 3), np.float32))
     >>> w = from_numpy(np.ones((1, 1, 2, 2), np.float32))
@@ -54,6 +55,7 @@ def conv2d_forward(x: Any, w: Any, bias: Any | None, stride: Pair, padding: Pair
     """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/groups, KH, KW), plus bias.
 
     Example:
+        >>> import numpy as np
         >>> from tinygrad_cnn.backends.cuda.array import from_numpy
         >>> x, w = from_numpy(np.ones((2, 4, 5, 5))), from_numpy(np.ones((6, 2, 3, 3)))
         >>> conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1), 2).shape

@@ -5,6 +5,7 @@ channel's sums with a shared-memory tree (two passes over the data for the varia
 avoids the cancellation of E[x^2] - E[x]^2) and then writes that channel's outputs.
 
 Example:
+    >>> import numpy as np
     >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
     >>> x = from_numpy(np.array([[1.0], [3.0]], np.float32))
     >>> one, zero = from_numpy(np.ones(1, np.float32)), from_numpy(np.zeros(1, np.float32))

@@ -4,6 +4,7 @@ Hyper-parameters are folded on the host (bias corrections, ``1 - dampening``, th
 decay factor) and passed in the parameter's dtype, so a float32 update does float32 math.
 
 Example:
+    >>> import numpy as np
     >>> from tinygrad_cnn.backends.cuda.array import from_numpy, to_numpy
     >>> p, g = from_numpy(np.ones(2, np.float32)), from_numpy(np.ones(2, np.float32))
     >>> sgd_step(p, g, None, 0.5, 0.0, 0.0, 0.0, False, True)
