@@ -40,7 +40,7 @@ from .layout import (ATTR_CLASS, MODEL_CONFIG, MODEL_PLUGINS, PARAMETERS, TREE_A
 from ..errors import one_line
 from .safety import (check_header, check_structure, corrupt, open_checkpoint, read_json,
                      read_str_attr)
-from .save import layer_types
+from .build import build_model_of
 
 _SHOWN = 3  # how many names an architecture-mismatch message lists
 
@@ -167,7 +167,7 @@ def load_checkpoint(path: str | os.PathLike[str], *, device: str | None = "cpu",
         if built:
             check_budget(config, sum(int(np.prod(ds.shape, dtype=object))
                                      for ds in datasets.values()), label)
-            model = _build(config, plugins, label)
+            model = build_model_of(config, plugins, label)
         own = model.state_dict()
         _match(datasets, own, label,
                "the model built from its configuration" if built else "the given model")
@@ -222,61 +222,6 @@ def _read_model(f: h5py.File, label: str, verify: Integrity
         raise CheckpointError(f"{label}: /{MODEL_PLUGINS} must be a JSON object of layer type "
                               "-> {\"distribution\", \"version\"}")
     return config, plugins
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """A name recorded in the file, shown as quoted data (never as a command to run)."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _build(config: dict[str, Any], plugins: dict[str, dict[str, Any]], label: str) -> Any:
-    """The model of ``config``, its layer types found only through the registry."""
-    from .. import layers
-
-    registered = set(layers.names())
-    missing = sorted(layer_types(config) - registered)
-    if missing:
-        raise _missing_plugin(label, missing[0], plugins)
-    try:
-        return layers.from_config(config)
-    except layers.LayerNotFoundError as err:
-        unknown = sorted(layer_types(config) - set(layers.names())) or ["?"]
-        raise _missing_plugin(label, unknown[0], plugins, one_line(err)) from None
-    except layers.PluginError as err:
-        raise CheckpointError(f"{label}: a plugin its model needs is installed but unusable: "
-                              f"{one_line(err)}") from None
-    except (layers.ConfigError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{label}: its model configuration cannot be built "
-                              f"({one_line(err)}){_version_note(plugins)}") from None
-
-
-def _missing_plugin(label: str, kind: str, plugins: dict[str, dict[str, Any]],
-                    detail: str = "") -> CheckpointError:
-    source = plugins.get(kind) or {}
-    dist, version = source.get("distribution"), source.get("version")
-    if isinstance(dist, str) and dist:
-        at = f", version {_shown(version, 30)}" if isinstance(version, str) and version else ""
-        return CheckpointError(f"{label} needs layer type {_shown(kind)}, which no installed "
-                               f"plugin provides; the file records it as coming from the "
-                               f"distribution {_shown(dist)}{at}: install the plugin that "
-                               "defines it (check its name and source first) and load it again")
-    if not detail:
-        from .. import layers
-        detail = layers.LAYERS.unknown_message(kind)  # close matches, installed plugins
-    return CheckpointError(f"{label} needs layer type {_shown(kind)}, which no installed plugin "
-                           f"provides and the file does not say which does ({detail}): "
-                           "install the plugin that defines it")
-
-
-def _version_note(plugins: dict[str, dict[str, Any]]) -> str:
-    """Recorded plugin versions that differ from the installed ones (a likely cause)."""
-    from .. import layers
-
-    installed = {row.name: row.version for row in layers.available()}
-    notes = [f"{kind} was saved with {src.get('distribution')} {src.get('version')}, "
-             f"installed {installed[kind]}" for kind, src in sorted(plugins.items())
-             if kind in installed and src.get("version") not in (None, installed[kind])]
-    return f"; {'; '.join(notes)}" if notes else "; the file may be damaged"
 
 
 def _parameter_datasets(f: h5py.File, label: str) -> "OrderedDict[str, h5py.Dataset]":

@@ -25,7 +25,8 @@ from .inference import (LoadedModel, eval_split, evaluate_checkpoint, load_model
                         predict_files, save_activation_grid, save_filter_grid)
 from .plots import curves_image, curves_path, grid_image, save_curves, save_grid
 from .run import PreparedData, TrainResult, build_model, prepare_data, resume, train
-from .trainer import Callback, Trainer, fit
+from .callbacks import Callback
+from .trainer import Trainer, fit
 from .visualize import (ActivationMaps, ModelLayerError, activation_maps, conv_filters,
                         filter_tiles, find_layer, find_layer_name, first_conv, layer_names)
 

@@ -28,7 +28,7 @@ from typing import Any
 from .monitor import best_by, should_stop
 from .plots import save_curves
 from .run_folder import RunPaths, copy_checkpoint, write_metrics
-from .trainer import Callback
+from .callbacks import Callback
 
 #: the curves are redrawn after an epoch only when drawing them last took at most this share
 #: of the epoch's time (matplotlib needs ~0.2-1.5 s; a short epoch is not slowed by its plot);

@@ -37,7 +37,8 @@ from .recorder import RunRecorder, evaluate_best, start_recorder
 from .resume_rules import RUN_OPTIONS, resume_paths, schedule_note
 from .errors import TrainingInterrupted
 from .run_folder import RunPaths, plan_paths
-from .trainer import Callback, Trainer
+from .callbacks import Callback
+from .trainer import Trainer
 
 
 @dataclass
