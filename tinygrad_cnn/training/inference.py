@@ -2,17 +2,8 @@
 then evaluate it on a dataset's test split, predict image files, or picture what it sees.
 
 Example:
-    >>> import tempfile; from pathlib import Path
-    >>> from PIL import Image
-    >>> from tinygrad_cnn import nn
-    >>> from tinygrad_cnn.checkpoint import save_checkpoint
-    >>> tmp = Path(tempfile.mkdtemp())
-    >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-    ...                       nn.Linear(2 * 32 * 32, 10))
-    >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-    ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-    >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
-    >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
+    >>> from tinygrad_cnn.testing.examples import example_checkpoint
+    >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
     >>> loaded = load_model(path)
     >>> 0.0 <= evaluate_checkpoint(loaded, limit=20).accuracy <= 1.0
     True
@@ -56,15 +47,8 @@ class LoadedModel:
         (:func:`tinygrad_cnn.data.normalize`, the loader's and :func:`evaluate`'s arithmetic).
 
         Example:
-            >>> import tempfile; from pathlib import Path
-            >>> from tinygrad_cnn import nn
-            >>> from tinygrad_cnn.checkpoint import save_checkpoint
-            >>> tmp = Path(tempfile.mkdtemp())
-            >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-            ...                       nn.Linear(2 * 32 * 32, 10))
-            >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-            ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-            >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+            >>> from tinygrad_cnn.testing.examples import example_checkpoint
+            >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
             >>> loaded = load_model(path)
             >>> x = loaded.normalise(np.full((1, 3, 32, 32), 255.0))
             >>> x.dtype, float(x.max())              # (255 - 127.5) / 64
@@ -80,15 +64,8 @@ def load_model(path: str | os.PathLike[str], device: str = "cpu",
     ``allow_nonfinite``).
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
         >>> loaded.info.classes[:2], loaded.model.training
         (['0', '1'], False)
@@ -143,15 +120,8 @@ def eval_split(loaded: LoadedModel, data: str | None = None, seed: int | None = 
     classes. Returns (x, y, class names).
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
         >>> x, y, classes = eval_split(loaded, limit=20)
         >>> x.shape, y.shape, classes[:2]
@@ -207,15 +177,8 @@ def evaluate_checkpoint(loaded: LoadedModel, data: str | None = None, *, seed: i
     (see :func:`eval_split`); ``group`` shares the work between the ranks of a job.
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
         >>> result = evaluate_checkpoint(loaded, limit=20).to_dict()
         >>> result["num_examples"], 0.0 <= result["accuracy"] <= 1.0
@@ -230,18 +193,9 @@ def load_inputs(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]]) ->
     """Image files (PNG/JPEG/NPY) as (N, C, H, W) in dataset units, resized to the model input.
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from PIL import Image
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
-        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
         >>> load_inputs(loaded, [tmp / "a.png"]).shape       # 40x30 resized to 32x32
         (1, 3, 32, 32)
     """
@@ -255,18 +209,9 @@ def predict_files(loaded: LoadedModel, files: Sequence[str | os.PathLike[str]], 
     """Top-``k`` classes with probabilities for each image file, best first.
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from PIL import Image
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
-        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
         >>> [(Path(f).name, len(top)) for f, top in predict_files(loaded, [tmp / "a.png"], k=3)]
         [('a.png', 3)]
     """
@@ -282,18 +227,9 @@ def save_activation_grid(loaded: LoadedModel, image: str | os.PathLike[str], lay
     ``limit``); ``layer`` None means the first conv layer. Returns (path, layer, maps).
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from PIL import Image
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
-        >>> Image.new("RGB", (40, 30), "red").save(tmp / "a.png")
         >>> save_activation_grid(loaded, tmp / "a.png", "1", tmp / "maps.png")[:2]
         (PosixPath('.../maps.png'), '1')
     """
@@ -313,15 +249,8 @@ def save_filter_grid(loaded: LoadedModel, out: str | os.PathLike[str]) -> tuple[
     Returns (path, layer name, weight shape).
 
     Example:
-        >>> import tempfile; from pathlib import Path
-        >>> from tinygrad_cnn import nn
-        >>> from tinygrad_cnn.checkpoint import save_checkpoint
-        >>> tmp = Path(tempfile.mkdtemp())
-        >>> model = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        ...                       nn.Linear(2 * 32 * 32, 10))
-        >>> meta = {"dataset": "shapes", "classes": list("0123456789"),
-        ...         "input_shape": [3, 32, 32], "mean": [127.5] * 3, "std": [64.0] * 3}
-        >>> path = save_checkpoint(tmp / "model.h5", model, metadata=meta)
+        >>> from tinygrad_cnn.testing.examples import example_checkpoint
+        >>> path = example_checkpoint(); tmp = path.parent    # model.h5, a.png
         >>> loaded = load_model(path)
         >>> save_filter_grid(loaded, tmp / "filters.png")[1:]
         ('0', (2, 3, 3, 3))
