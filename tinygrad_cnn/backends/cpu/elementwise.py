@@ -92,6 +92,8 @@ _BINARY: dict[str, Callable] = {
     "relu_backward": _relu_backward,
     "leaky_relu_backward": lambda g, a, slope: np.where(a > 0, g, g * g.dtype.type(slope)),
 }
+
+
 def unary(op: str, a: np.ndarray, param: float = 0.0) -> np.ndarray:
     """``op(a)`` for ``op`` in :data:`tinygrad_cnn.backends.api.UNARY_OPS` (``param``: the
     leaky-relu slope).
