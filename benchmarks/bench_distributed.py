@@ -39,7 +39,8 @@ import numpy as np  # noqa: E402
 BATCH, CLASSES, SIZE = 32, 10, 32
 
 
-def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25):
+def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25,
+                   shared_memory: bool | None = None):
     import tinygrad_cnn as tg
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import models
@@ -53,7 +54,8 @@ def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25
     if world > 1:
         from tinygrad_cnn.nn.parallel import DistributedDataParallel
 
-        model = ddp = DistributedDataParallel(model, bucket_cap_mb=bucket_mb)
+        model = ddp = DistributedDataParallel(model, bucket_cap_mb=bucket_mb,
+                                             shared_memory=shared_memory)
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, 3, SIZE, SIZE)).astype(np.float32)
@@ -68,7 +70,8 @@ def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25
     return step, ddp
 
 
-def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
+def role(model_name: str, steps: int, warmup: int, bucket_mb: float,
+         shared_memory: bool | None = None) -> None:
     """One measurement in this process (a rank of mpiexec, or a single process)."""
     world, rank = 1, 0
     if int(os.environ.get("PMI_SIZE", "1")) > 1:
@@ -78,7 +81,7 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
         world, rank = dist.get_world_size(), dist.get_rank()
     import numba
 
-    step, ddp = _step_function(model_name, rank, world, bucket_mb)
+    step, ddp = _step_function(model_name, rank, world, bucket_mb, shared_memory)
     for _ in range(warmup):
         step()
     times, comm = [], []
@@ -98,7 +101,8 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
         if ddp is not None:
             out.update(bucket_cap_mb=bucket_mb,
                        allreduce_s_per_step=round(statistics.median(comm), 4),
-                       bytes_per_step=ddp.bytes_per_step, buckets=len(ddp.buckets))
+                       bytes_per_step=ddp.bytes_per_step, buckets=len(ddp.buckets),
+                       reduction="shared memory" if ddp.shared is not None else "MPI allreduce")
         print(json.dumps(out), flush=True)
 
 
@@ -152,6 +156,8 @@ def main() -> None:
     ap.add_argument("--model", default="vgg11")
     ap.add_argument("--bucket-mb", type=float, default=25,
                     help="DistributedDataParallel's bucket_cap_mb")
+    ap.add_argument("--mpi-allreduce", action="store_true",
+                    help="reduce with MPI's allreduce, not shared memory (shared_memory=False)")
     ap.add_argument("--only-mpi", action="store_true", help="skip the single process")
     ap.add_argument("--project", nargs=3, type=float, metavar=("STEP_S", "BYTES", "BUCKETS"),
                     help="print the ring-allreduce projection from these measurements")
@@ -162,10 +168,12 @@ def main() -> None:
         print(projection_table(step_s, int(nbytes), int(buckets)))
         return
     if args.role:
-        role(args.model, args.steps, args.warmup, args.bucket_mb)
+        role(args.model, args.steps, args.warmup, args.bucket_mb,
+             False if args.mpi_allreduce else None)
         return
     me = [sys.executable, __file__, "--role", "--model", args.model, "--steps", str(args.steps),
-          "--warmup", str(args.warmup), "--bucket-mb", str(args.bucket_mb)]
+          "--warmup", str(args.warmup), "--bucket-mb", str(args.bucket_mb),
+          *(["--mpi-allreduce"] if args.mpi_allreduce else [])]
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
     mpiexec = mpiexec if Path(mpiexec).exists() else shutil.which("mpiexec")
     single, multi = [], []

@@ -46,6 +46,7 @@ def collectives(out: str) -> None:
     x = np.random.default_rng(r).standard_normal(100_003).astype(np.float32)
     dist.all_reduce(x)
     report["identical_on_all_ranks"] = _same_everywhere(x)
+    report["shared_sum"] = _shared_sum()
     try:
         dist.all_reduce(np.zeros(3)[::2])
     except ValueError as err:
@@ -56,6 +57,35 @@ def collectives(out: str) -> None:
             json.dump(report, f)
 
 
+def _shared_sum() -> bool:
+    """SharedSum (the on-machine reduction of DistributedDataParallel): odd sizes and
+    offsets, several dtypes, more than one chunk; exact sums, the same bits everywhere, and
+    the rank-order sum of float32 values with rounding."""
+    from mpi4py import MPI
+
+    from tinygrad_cnn.distributed.shared_memory import CHUNK, SharedSum
+
+    r, n = dist.get_rank(), dist.get_world_size()
+    s = SharedSum(MPI.COMM_WORLD, 8 * (3 * CHUNK + 64))
+    for dtype, offset, count in ((np.float32, 0, 2 * CHUNK + 5), (np.float64, 8, 1001),
+                                 (np.int64, 64, 0), (np.float32, 4, 1)):
+        a = s.view(offset, count, dtype)
+        a[:] = np.arange(count, dtype=dtype) + r
+        s.sum(offset, count, dtype)
+        assert (a == n * np.arange(count, dtype=dtype) + n * (n - 1) // 2).all(), dtype
+    x = np.random.default_rng(7)
+    values = [x.standard_normal(CHUNK + 3).astype(np.float32) for _ in range(n)]
+    a = s.view(0, CHUNK + 3, np.float32)
+    a[:] = values[r]
+    s.sum(0, CHUNK + 3, np.float32)
+    expected = values[0].copy()
+    for v in values[1:]:
+        expected += v
+    ok = a.tobytes() == expected.tobytes() and _same_everywhere(a)
+    s.close()
+    return ok
+
+
 def _model() -> nn.Module:
     tg.manual_seed(1234 + dist.get_rank())  # different on purpose: wrapping broadcasts rank 0's
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -63,8 +93,11 @@ def _model() -> nn.Module:
                          nn.Linear(8 * 4 * 4, 10))
 
 
-def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002) -> None:
-    """Steps of SGD on a global batch shared by the ranks; rank 0 saves the weights."""
+def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002,
+             shared: int = -1) -> None:
+    """Steps of SGD on a global batch shared by the ranks; rank 0 saves the weights.
+    ``shared``: -1 lets DistributedDataParallel choose its reduction, 0 forces MPI's
+    allreduce, 1 shared memory."""
     from tinygrad_cnn.data import DataLoader
     from tinygrad_cnn.training import Trainer
 
@@ -72,7 +105,8 @@ def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002
     x = rng.standard_normal((batch * steps, 3, 8, 8)).astype(np.float32)
     y = rng.integers(0, 10, batch * steps)
     inner = _model()
-    model = DistributedDataParallel(inner, bucket_cap_mb=bucket_mb) \
+    model = DistributedDataParallel(inner, bucket_cap_mb=bucket_mb,
+                                    shared_memory=None if shared < 0 else bool(shared)) \
         if dist.get_world_size() > 1 else inner
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     Trainer(model, opt, DataLoader(x, y, batch_size=batch, shuffle=False), epochs=1,
@@ -81,7 +115,8 @@ def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002
     flat = np.concatenate([v.reshape(-1) for v in weights.values()])
     same = _same_everywhere(flat)
     if dist.get_rank() == 0:
-        np.savez(out, same=same, buckets=len(getattr(model, "buckets", [])), **weights)
+        np.savez(out, same=same, buckets=len(getattr(model, "buckets", [])),
+                 shared=getattr(model, "shared", None) is not None, **weights)
 
 
 def fail_on_one_rank(out: str) -> None:

@@ -15,6 +15,7 @@ PLAIN = ["tinygrad_cnn.data.distributed", "tinygrad_cnn.training.distributed",
          "tinygrad_cnn_cli.mpi"]
 MPI = ["tinygrad_cnn.distributed", "tinygrad_cnn.distributed.group",
        "tinygrad_cnn.distributed.faults", "tinygrad_cnn.distributed.launch",
+       "tinygrad_cnn.distributed.shared_memory",
        "tinygrad_cnn.nn.parallel"]
 
 
