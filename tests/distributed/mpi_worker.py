@@ -119,6 +119,50 @@ def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002
                  shared=getattr(model, "shared", None) is not None, **weights)
 
 
+def sync_bn(out: str, batch: int = 8) -> None:
+    """One process: BatchNorm2d on the whole batch; N ranks: the same model converted to
+    SyncBatchNorm, wrapped in DistributedDataParallel, each rank on its slice. Rank 0 saves
+    the whole batch's output (gathered), the averaged gradients and the running statistics
+    after two training steps' forward/backward (no optimizer step), then an eval output."""
+    import tinygrad_cnn.nn.functional as F
+
+    from mpi4py import MPI
+
+    r, n = dist.get_rank(), dist.get_world_size()
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((batch, 3, 6, 6)) * 2 + 1).astype(np.float32)
+    y = rng.integers(0, 5, batch)
+    tg.manual_seed(5)
+    inner = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    model = inner
+    if n > 1:
+        inner = nn.SyncBatchNorm.convert_sync_batchnorm(inner)
+        assert type(inner[1]).__name__ == "SyncBatchNorm"
+        model = DistributedDataParallel(inner)
+    lo, hi = r * batch // n, (r + 1) * batch // n
+    outs = []
+    for _ in range(2):
+        for p in inner.parameters():
+            p.grad = None
+        logits = model(tg.Tensor(x[lo:hi]))
+        F.cross_entropy(logits, tg.Tensor(y[lo:hi])).backward()
+        outs.append(logits.numpy())
+    inner.eval()
+    evals = inner(tg.Tensor(x[lo:hi])).numpy()
+    parts = MPI.COMM_WORLD.gather((outs, evals), root=0)
+    saved = {f"grad.{k}": p.grad.numpy() for k, p in inner.named_parameters()}
+    saved.update({f"state.{k}": v for k, v in inner.state_dict().items() if "running" in k
+                  or "num_batches" in k})
+    flat = np.concatenate([v.reshape(-1).astype(np.float64) for v in saved.values()])
+    same = _same_everywhere(flat)
+    if r == 0:
+        for i in range(2):
+            saved[f"out{i}"] = np.concatenate([p[0][i] for p in parts])
+        saved["eval"] = np.concatenate([p[1] for p in parts])
+        np.savez(out, same=same, **saved)
+
+
 def fail_on_one_rank(out: str) -> None:
     """Rank 1 fails in the middle of training (a rank-local error): all must end."""
     from tinygrad_cnn.data import DataLoader

@@ -12,6 +12,7 @@ from tinygrad_cnn.__main__ import load_cli
 from .conftest import requires_mpi
 
 PLAIN = ["tinygrad_cnn.data.distributed", "tinygrad_cnn.training.distributed",
+         "tinygrad_cnn.nn.layers.sync_batchnorm",
          "tinygrad_cnn_cli.mpi"]
 MPI = ["tinygrad_cnn.distributed", "tinygrad_cnn.distributed.group",
        "tinygrad_cnn.distributed.faults", "tinygrad_cnn.distributed.launch",
