@@ -20,6 +20,7 @@ Example (a world of one process: the sum is the values themselves):
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,21 @@ from mpi4py import MPI
 
 #: elements added per chunk (256 KiB of float32: the chunk stays in a core's cache)
 CHUNK = 1 << 16
+
+
+def room_for(nbytes: int, path: str = "/dev/shm") -> bool:
+    """Whether the machine's shared-memory file system has twice ``nbytes`` free (a full
+    tmpfs kills a process with SIGBUS when it touches the page; containers often mount 64 MB).
+
+    Example:
+        >>> room_for(0)
+        True
+    """
+    try:
+        st = os.statvfs(path)
+    except OSError:  # no such file system: MPI maps its windows another way
+        return True
+    return st.f_bavail * st.f_frsize >= 2 * int(nbytes)
 
 
 class SharedSum:

@@ -96,7 +96,8 @@ class DistributedDataParallel(Module):
         process_group: a :class:`tinygrad_cnn.distributed.ProcessGroup` (default: the one
             :func:`~tinygrad_cnn.distributed.init_process_group` created).
         shared_memory: sum the buckets through MPI-3 shared memory (``None``: when every
-            rank runs on this machine; ``False``: always MPI's non-blocking allreduce).
+            rank runs on this machine and ``/dev/shm`` has room for the buffers; ``False``:
+            always MPI's non-blocking allreduce).
     """
 
     def __init__(self, module: Module, bucket_cap_mb: float = 25, process_group: Any = None,
@@ -127,7 +128,8 @@ class DistributedDataParallel(Module):
         if shared_memory and g.local_size != g.size:
             raise ValueError("shared_memory=True needs every rank on one machine "
                              f"({g.local_size} of {g.size} ranks are on this one)")
-        shared = g.size > 1 and g.local_size == g.size and shared_memory is not False
+        shared = g.size > 1 and g.local_size == g.size and (
+            shared_memory or shared_memory is None and _room(g, self.buckets))
         object.__setattr__(self, "shared", _share(g, self.buckets) if shared else None)
         if g.size > 1:
             self._handles.extend(p.register_post_accumulate_grad_hook(self._grad_ready)
@@ -214,6 +216,13 @@ class DistributedDataParallel(Module):
         for h in self._handles:
             h.remove()
         self._handles.clear()
+
+
+def _room(g: Any, buckets: list[_Bucket]) -> bool:
+    """Whether every rank finds room for the machine's shared gradient buffers (agreed)."""
+    from ..distributed.shared_memory import room_for
+
+    return not g.any(not room_for(g.local_size * sum(b.nbytes + 64 for b in buckets)))
 
 
 def _share(g: Any, buckets: list[_Bucket]) -> Any:
