@@ -10,7 +10,9 @@ inputs, 10 classes, SGD with momentum), global batch 32:
 
 The two alternate for ``--rounds`` rounds (the machine is shared: quote the medians and the
 ratio of one run). ``--model vgg16`` times configuration D the same way. Prints one JSON line
-per measurement and a summary.
+per measurement and a summary. On one machine DistributedDataParallel sums the gradients
+through shared memory; ``--mpi-allreduce`` times MPI's non-blocking allreduce instead (its
+reduction before 2026-12-06, less the separate division pass).
 
 Run: ``python benchmarks/bench_distributed.py [--steps 8] [--rounds 2] [--model vgg11]``
 (needs the ``mpi`` extra).
@@ -193,7 +195,7 @@ def main() -> None:
                       "allreduce_s_per_step": statistics.median(r["allreduce_s_per_step"]
                                                                 for r in multi),
                       "bytes_per_step": multi[0]["bytes_per_step"],
-                      "buckets": multi[0]["buckets"],
+                      "buckets": multi[0]["buckets"], "reduction": multi[0]["reduction"],
                       "load_average": [round(v, 2) for v in load]}))
 
 
