@@ -235,9 +235,26 @@ def cuda_step(out: str) -> None:
     grads = np.concatenate([p.grad.numpy().reshape(-1) for p in inner.parameters()])
     assert all(p.grad.device == "cuda" for p in inner.parameters())
     same = _same_everywhere(grads)
+    sync_bn = _sync_bn_cuda_like_cpu()
     if dist.get_rank() == 0:
-        np.savez(out, grads=grads, same=same, gpu=index,
+        np.savez(out, grads=grads, same=same, gpu=index, sync_bn=sync_bn,
                  weight=inner.weight.numpy(), bias=inner.bias.numpy())
+
+
+def _sync_bn_cuda_like_cpu() -> bool:
+    """SyncBatchNorm on CUDA tensors gives the CPU layer's output, input gradient and running
+    statistics (both synchronised over the ranks)."""
+    x = np.random.default_rng(dist.get_rank()).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    g = np.random.default_rng(9).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    results = []
+    for device in ("cpu", "cuda"):
+        layer = nn.SyncBatchNorm(3).to(device)
+        t = tg.Tensor(x, device=device, requires_grad=True)
+        y = layer(t)
+        (y * tg.Tensor(g, device=device)).sum().backward()
+        results.append([y.numpy(), t.grad.numpy(), layer.running_var.numpy(),
+                        layer.weight.grad.numpy()])
+    return all(np.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(*results))
 
 
 if __name__ == "__main__":
