@@ -56,7 +56,7 @@ def _sum_over_ranks(group: Any, be: Any, *arrays: Any) -> list[np.ndarray]:
     return np.split(buf, np.cumsum([h.size for h in host])[:-1])
 
 
-def global_statistics(x: Any, group: Any, be: Any) -> tuple[np.ndarray, np.ndarray, int]:
+def _global_statistics(x: Any, group: Any, be: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """The global batch's per-channel mean and biased variance (float64 host arrays) and
     value count per channel, from this rank's backend array ``x`` (a collective)."""
     axes = _other_axes(x.ndim)
@@ -151,13 +151,13 @@ class SyncBatchNorm(_BatchNorm):
         if isinstance(x, Tensor) and x.ndim not in self._ndims:
             raise ValueError(f"SyncBatchNorm: expected a {self._layout} input, got shape {x.shape}")
         be = get_backend(x.device)
-        mean, var, count = global_statistics(x._array, group, be)
+        mean, var, count = _global_statistics(x._array, group, be)
         if count < 2:
             raise ValueError("SyncBatchNorm: training needs more than one value per channel "
                              f"over all ranks, got {count}")
-        c, dt = self.num_features, x.dtype
-        w = self.weight if self.weight is not None else Tensor(np.ones(c), dtype=dt, device=x.device)
-        b = self.bias if self.bias is not None else Tensor(np.zeros(c), dtype=dt, device=x.device)
+        c, dt, dev = self.num_features, x.dtype, x.device
+        w = self.weight if self.weight is not None else Tensor(np.ones(c), dtype=dt, device=dev)
+        b = self.bias if self.bias is not None else Tensor(np.zeros(c), dtype=dt, device=dev)
         out = SyncBatchNormTrain.apply(x, w, b, be.from_numpy(mean.astype(dt)),
                                        be.from_numpy(var.astype(dt)), eps=self.eps,
                                        count=count, group=group)
