@@ -17,6 +17,9 @@ reduction before 2026-12-06, less the separate division pass).
 Run: ``python benchmarks/bench_distributed.py [--steps 8] [--rounds 2] [--model vgg11]``
 (needs the ``mpi`` extra).
 
+``--interleave`` times the two reductions against each other inside one 2-rank job
+(alternating steps), which a busy machine disturbs least.
+
 ``--project STEP_S BYTES BUCKETS`` prints, without measuring, the ring-allreduce projection
 of benchmarks/RESULTS.md from such measurements (:func:`projection`).
 """
@@ -108,6 +111,34 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float,
         print(json.dumps(out), flush=True)
 
 
+def interleaved(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
+    """A rank of ``--interleave``: two copies of the model in one job, one reduced through
+    shared memory and one through MPI's allreduce, their steps alternating so both see the
+    same load (the least noisy comparison on a shared machine); rank 0 prints the medians."""
+    from tinygrad_cnn import distributed as dist
+
+    dist.init_process_group()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    variants = {name: (*_step_function(model_name, rank, world, bucket_mb, shared), [], [])
+                for name, shared in (("shared memory", None), ("MPI allreduce", False))}
+    for i in range(warmup + steps):
+        for step, ddp, times, comm in variants.values():
+            dist.barrier()
+            before, t0 = ddp.comm_seconds, time.perf_counter()
+            step()
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+                comm.append(ddp.comm_seconds - before)
+    if rank == 0:
+        out = {name: {"step_s": round(statistics.median(t), 4),
+                      "images_per_s": round(BATCH / statistics.median(t), 1),
+                      "allreduce_s_per_step": round(statistics.median(c), 4),
+                      "reduction": "shared memory" if d.shared is not None else "MPI allreduce"}
+               for name, (_, d, t, c) in variants.items()}
+        out["load_average"] = [round(v, 2) for v in os.getloadavg()]
+        print(json.dumps(out), flush=True)
+
+
 def _run(cmd: list[str], threads: int) -> dict:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     root = str(Path(__file__).resolve().parents[1])
@@ -160,6 +191,9 @@ def main() -> None:
                     help="DistributedDataParallel's bucket_cap_mb")
     ap.add_argument("--mpi-allreduce", action="store_true",
                     help="reduce with MPI's allreduce, not shared memory (shared_memory=False)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="one 2-rank job alternating steps of the shared-memory and the MPI "
+                         "allreduce reduction (medians of both)")
     ap.add_argument("--only-mpi", action="store_true", help="skip the single process")
     ap.add_argument("--project", nargs=3, type=float, metavar=("STEP_S", "BYTES", "BUCKETS"),
                     help="print the ring-allreduce projection from these measurements")
@@ -170,6 +204,9 @@ def main() -> None:
         print(projection_table(step_s, int(nbytes), int(buckets)))
         return
     if args.role:
+        if args.interleave:
+            interleaved(args.model, args.steps, args.warmup, args.bucket_mb)
+            return
         role(args.model, args.steps, args.warmup, args.bucket_mb,
              False if args.mpi_allreduce else None)
         return
@@ -178,6 +215,9 @@ def main() -> None:
           *(["--mpi-allreduce"] if args.mpi_allreduce else [])]
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
     mpiexec = mpiexec if Path(mpiexec).exists() else shutil.which("mpiexec")
+    if args.interleave:
+        print(json.dumps(_run([mpiexec, "-n", "2", *me, "--interleave"], threads=1)))
+        return
     single, multi = [], []
     for _ in range(args.rounds):
         if not args.only_mpi:
