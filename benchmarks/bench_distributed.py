@@ -10,10 +10,15 @@ inputs, 10 classes, SGD with momentum), global batch 32:
 
 The two alternate for ``--rounds`` rounds (the machine is shared: quote the medians and the
 ratio of one run). ``--model vgg16`` times configuration D the same way. Prints one JSON line
-per measurement and a summary.
+per measurement and a summary. On one machine DistributedDataParallel sums the gradients
+through shared memory; ``--mpi-allreduce`` times MPI's non-blocking allreduce instead (its
+reduction before 2026-12-06, less the separate division pass).
 
 Run: ``python benchmarks/bench_distributed.py [--steps 8] [--rounds 2] [--model vgg11]``
 (needs the ``mpi`` extra).
+
+``--interleave`` times the two reductions against each other inside one 2-rank job
+(alternating steps), which a busy machine disturbs least.
 
 ``--project STEP_S BYTES BUCKETS`` prints, without measuring, the ring-allreduce projection
 of benchmarks/RESULTS.md from such measurements (:func:`projection`).
@@ -39,7 +44,8 @@ import numpy as np  # noqa: E402
 BATCH, CLASSES, SIZE = 32, 10, 32
 
 
-def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25):
+def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25,
+                   shared_memory: bool | None = None):
     import tinygrad_cnn as tg
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import models
@@ -53,7 +59,8 @@ def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25
     if world > 1:
         from tinygrad_cnn.nn.parallel import DistributedDataParallel
 
-        model = ddp = DistributedDataParallel(model, bucket_cap_mb=bucket_mb)
+        model = ddp = DistributedDataParallel(model, bucket_cap_mb=bucket_mb,
+                                             shared_memory=shared_memory)
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, 3, SIZE, SIZE)).astype(np.float32)
@@ -68,7 +75,8 @@ def _step_function(model_name: str, rank: int, world: int, bucket_mb: float = 25
     return step, ddp
 
 
-def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
+def role(model_name: str, steps: int, warmup: int, bucket_mb: float,
+         shared_memory: bool | None = None) -> None:
     """One measurement in this process (a rank of mpiexec, or a single process)."""
     world, rank = 1, 0
     if int(os.environ.get("PMI_SIZE", "1")) > 1:
@@ -78,7 +86,7 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
         world, rank = dist.get_world_size(), dist.get_rank()
     import numba
 
-    step, ddp = _step_function(model_name, rank, world, bucket_mb)
+    step, ddp = _step_function(model_name, rank, world, bucket_mb, shared_memory)
     for _ in range(warmup):
         step()
     times, comm = [], []
@@ -98,7 +106,36 @@ def role(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
         if ddp is not None:
             out.update(bucket_cap_mb=bucket_mb,
                        allreduce_s_per_step=round(statistics.median(comm), 4),
-                       bytes_per_step=ddp.bytes_per_step, buckets=len(ddp.buckets))
+                       bytes_per_step=ddp.bytes_per_step, buckets=len(ddp.buckets),
+                       reduction="shared memory" if ddp.shared is not None else "MPI allreduce")
+        print(json.dumps(out), flush=True)
+
+
+def interleaved(model_name: str, steps: int, warmup: int, bucket_mb: float) -> None:
+    """A rank of ``--interleave``: two copies of the model in one job, one reduced through
+    shared memory and one through MPI's allreduce, their steps alternating so both see the
+    same load (the least noisy comparison on a shared machine); rank 0 prints the medians."""
+    from tinygrad_cnn import distributed as dist
+
+    dist.init_process_group()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    variants = {name: (*_step_function(model_name, rank, world, bucket_mb, shared), [], [])
+                for name, shared in (("shared memory", None), ("MPI allreduce", False))}
+    for i in range(warmup + steps):
+        for step, ddp, times, comm in variants.values():
+            dist.barrier()
+            before, t0 = ddp.comm_seconds, time.perf_counter()
+            step()
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+                comm.append(ddp.comm_seconds - before)
+    if rank == 0:
+        out = {name: {"step_s": round(statistics.median(t), 4),
+                      "images_per_s": round(BATCH / statistics.median(t), 1),
+                      "allreduce_s_per_step": round(statistics.median(c), 4),
+                      "reduction": "shared memory" if d.shared is not None else "MPI allreduce"}
+               for name, (_, d, t, c) in variants.items()}
+        out["load_average"] = [round(v, 2) for v in os.getloadavg()]
         print(json.dumps(out), flush=True)
 
 
@@ -152,6 +189,11 @@ def main() -> None:
     ap.add_argument("--model", default="vgg11")
     ap.add_argument("--bucket-mb", type=float, default=25,
                     help="DistributedDataParallel's bucket_cap_mb")
+    ap.add_argument("--mpi-allreduce", action="store_true",
+                    help="reduce with MPI's allreduce, not shared memory (shared_memory=False)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="one 2-rank job alternating steps of the shared-memory and the MPI "
+                         "allreduce reduction (medians of both)")
     ap.add_argument("--only-mpi", action="store_true", help="skip the single process")
     ap.add_argument("--project", nargs=3, type=float, metavar=("STEP_S", "BYTES", "BUCKETS"),
                     help="print the ring-allreduce projection from these measurements")
@@ -162,12 +204,20 @@ def main() -> None:
         print(projection_table(step_s, int(nbytes), int(buckets)))
         return
     if args.role:
-        role(args.model, args.steps, args.warmup, args.bucket_mb)
+        if args.interleave:
+            interleaved(args.model, args.steps, args.warmup, args.bucket_mb)
+            return
+        role(args.model, args.steps, args.warmup, args.bucket_mb,
+             False if args.mpi_allreduce else None)
         return
     me = [sys.executable, __file__, "--role", "--model", args.model, "--steps", str(args.steps),
-          "--warmup", str(args.warmup), "--bucket-mb", str(args.bucket_mb)]
+          "--warmup", str(args.warmup), "--bucket-mb", str(args.bucket_mb),
+          *(["--mpi-allreduce"] if args.mpi_allreduce else [])]
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
     mpiexec = mpiexec if Path(mpiexec).exists() else shutil.which("mpiexec")
+    if args.interleave:
+        print(json.dumps(_run([mpiexec, "-n", "2", *me, "--interleave"], threads=1)))
+        return
     single, multi = [], []
     for _ in range(args.rounds):
         if not args.only_mpi:
@@ -185,7 +235,7 @@ def main() -> None:
                       "allreduce_s_per_step": statistics.median(r["allreduce_s_per_step"]
                                                                 for r in multi),
                       "bytes_per_step": multi[0]["bytes_per_step"],
-                      "buckets": multi[0]["buckets"],
+                      "buckets": multi[0]["buckets"], "reduction": multi[0]["reduction"],
                       "load_average": [round(v, 2) for v in load]}))
 
 

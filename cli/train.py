@@ -91,6 +91,8 @@ def _resume_changes(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any
               show_default=True, help="Classifier head of VGG builders.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N training and N test images (quick trials).")
+@click.option("--sync-bn", is_flag=True, default=False,
+              help="Under mpiexec: batch norm over the global batch (SyncBatchNorm).")
 @click.option("--strict-plugins", is_flag=True, default=False,
               help="Fail when any installed plugin is broken (else it is reported and skipped).")
 @run_options

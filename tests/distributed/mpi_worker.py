@@ -46,6 +46,7 @@ def collectives(out: str) -> None:
     x = np.random.default_rng(r).standard_normal(100_003).astype(np.float32)
     dist.all_reduce(x)
     report["identical_on_all_ranks"] = _same_everywhere(x)
+    report["shared_sum"] = _shared_sum()
     try:
         dist.all_reduce(np.zeros(3)[::2])
     except ValueError as err:
@@ -56,6 +57,35 @@ def collectives(out: str) -> None:
             json.dump(report, f)
 
 
+def _shared_sum() -> bool:
+    """SharedSum (the on-machine reduction of DistributedDataParallel): odd sizes and
+    offsets, several dtypes, more than one chunk; exact sums, the same bits everywhere, and
+    the rank-order sum of float32 values with rounding."""
+    from mpi4py import MPI
+
+    from tinygrad_cnn.distributed.shared_memory import CHUNK, SharedSum
+
+    r, n = dist.get_rank(), dist.get_world_size()
+    s = SharedSum(MPI.COMM_WORLD, 8 * (3 * CHUNK + 64))
+    for dtype, offset, count in ((np.float32, 0, 2 * CHUNK + 5), (np.float64, 8, 1001),
+                                 (np.int64, 64, 0), (np.float32, 4, 1)):
+        a = s.view(offset, count, dtype)
+        a[:] = np.arange(count, dtype=dtype) + r
+        s.sum(offset, count, dtype)
+        assert (a == n * np.arange(count, dtype=dtype) + n * (n - 1) // 2).all(), dtype
+    x = np.random.default_rng(7)
+    values = [x.standard_normal(CHUNK + 3).astype(np.float32) for _ in range(n)]
+    a = s.view(0, CHUNK + 3, np.float32)
+    a[:] = values[r]
+    s.sum(0, CHUNK + 3, np.float32)
+    expected = values[0].copy()
+    for v in values[1:]:
+        expected += v
+    ok = a.tobytes() == expected.tobytes() and _same_everywhere(a)
+    s.close()
+    return ok
+
+
 def _model() -> nn.Module:
     tg.manual_seed(1234 + dist.get_rank())  # different on purpose: wrapping broadcasts rank 0's
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -63,8 +93,11 @@ def _model() -> nn.Module:
                          nn.Linear(8 * 4 * 4, 10))
 
 
-def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002) -> None:
-    """Steps of SGD on a global batch shared by the ranks; rank 0 saves the weights."""
+def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002,
+             shared: int = -1) -> None:
+    """Steps of SGD on a global batch shared by the ranks; rank 0 saves the weights.
+    ``shared``: -1 lets DistributedDataParallel choose its reduction, 0 forces MPI's
+    allreduce, 1 shared memory."""
     from tinygrad_cnn.data import DataLoader
     from tinygrad_cnn.training import Trainer
 
@@ -72,7 +105,8 @@ def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002
     x = rng.standard_normal((batch * steps, 3, 8, 8)).astype(np.float32)
     y = rng.integers(0, 10, batch * steps)
     inner = _model()
-    model = DistributedDataParallel(inner, bucket_cap_mb=bucket_mb) \
+    model = DistributedDataParallel(inner, bucket_cap_mb=bucket_mb,
+                                    shared_memory=None if shared < 0 else bool(shared)) \
         if dist.get_world_size() > 1 else inner
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     Trainer(model, opt, DataLoader(x, y, batch_size=batch, shuffle=False), epochs=1,
@@ -81,7 +115,52 @@ def ddp_step(out: str, batch: int = 12, steps: int = 1, bucket_mb: float = 0.002
     flat = np.concatenate([v.reshape(-1) for v in weights.values()])
     same = _same_everywhere(flat)
     if dist.get_rank() == 0:
-        np.savez(out, same=same, buckets=len(getattr(model, "buckets", [])), **weights)
+        np.savez(out, same=same, buckets=len(getattr(model, "buckets", [])),
+                 shared=getattr(model, "shared", None) is not None, **weights)
+
+
+def sync_bn(out: str, batch: int = 8) -> None:
+    """One process: BatchNorm2d on the whole batch; N ranks: the same model converted to
+    SyncBatchNorm, wrapped in DistributedDataParallel, each rank on its slice. Rank 0 saves
+    the whole batch's output (gathered), the averaged gradients and the running statistics
+    after two training steps' forward/backward (no optimizer step), then an eval output."""
+    import tinygrad_cnn.nn.functional as F
+
+    from mpi4py import MPI
+
+    r, n = dist.get_rank(), dist.get_world_size()
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((batch, 3, 6, 6)) * 2 + 1).astype(np.float32)
+    y = rng.integers(0, 5, batch)
+    tg.manual_seed(5)
+    inner = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    model = inner
+    if n > 1:
+        inner = nn.SyncBatchNorm.convert_sync_batchnorm(inner)
+        assert type(inner[1]).__name__ == "SyncBatchNorm"
+        model = DistributedDataParallel(inner)
+    lo, hi = r * batch // n, (r + 1) * batch // n
+    outs = []
+    for _ in range(2):
+        for p in inner.parameters():
+            p.grad = None
+        logits = model(tg.Tensor(x[lo:hi]))
+        F.cross_entropy(logits, tg.Tensor(y[lo:hi])).backward()
+        outs.append(logits.numpy())
+    inner.eval()
+    evals = inner(tg.Tensor(x[lo:hi])).numpy()
+    parts = MPI.COMM_WORLD.gather((outs, evals), root=0)
+    saved = {f"grad.{k}": p.grad.numpy() for k, p in inner.named_parameters()}
+    saved.update({f"state.{k}": v for k, v in inner.state_dict().items() if "running" in k
+                  or "num_batches" in k})
+    flat = np.concatenate([v.reshape(-1).astype(np.float64) for v in saved.values()])
+    same = _same_everywhere(flat)
+    if r == 0:
+        for i in range(2):
+            saved[f"out{i}"] = np.concatenate([p[0][i] for p in parts])
+        saved["eval"] = np.concatenate([p[1] for p in parts])
+        np.savez(out, same=same, **saved)
 
 
 def fail_on_one_rank(out: str) -> None:
@@ -156,9 +235,26 @@ def cuda_step(out: str) -> None:
     grads = np.concatenate([p.grad.numpy().reshape(-1) for p in inner.parameters()])
     assert all(p.grad.device == "cuda" for p in inner.parameters())
     same = _same_everywhere(grads)
+    sync_bn = _sync_bn_cuda_like_cpu()
     if dist.get_rank() == 0:
-        np.savez(out, grads=grads, same=same, gpu=index,
+        np.savez(out, grads=grads, same=same, gpu=index, sync_bn=sync_bn,
                  weight=inner.weight.numpy(), bias=inner.bias.numpy())
+
+
+def _sync_bn_cuda_like_cpu() -> bool:
+    """SyncBatchNorm on CUDA tensors gives the CPU layer's output, input gradient and running
+    statistics (both synchronised over the ranks)."""
+    x = np.random.default_rng(dist.get_rank()).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    g = np.random.default_rng(9).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    results = []
+    for device in ("cpu", "cuda"):
+        layer = nn.SyncBatchNorm(3).to(device)
+        t = tg.Tensor(x, device=device, requires_grad=True)
+        y = layer(t)
+        (y * tg.Tensor(g, device=device)).sum().backward()
+        results.append([y.numpy(), t.grad.numpy(), layer.running_var.numpy(),
+                        layer.weight.grad.numpy()])
+    return all(np.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(*results))
 
 
 if __name__ == "__main__":

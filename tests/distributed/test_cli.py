@@ -134,3 +134,16 @@ def test_default_run_folder_is_one_folder_per_job(tmp_path):
     files = sorted(os.listdir(tmp_path / "runs" / "train" / "shapes-1"))
     assert files == ["best.h5", "config.json", "curves.png", "last.h5", "metrics.csv",
                      "resume.txt"]
+
+
+def test_train_sync_bn_saves_sync_batchnorm_layers(tmp_path):
+    """--sync-bn converts the model's batch norms before wrapping; the checkpoint keeps
+    them (in one process and in evaluation they are BatchNorm2d)."""
+    r = tgcnn(2, "train", "--epochs", "1", *TINY, "--sync-bn", "--out", "s.h5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    from tinygrad_cnn.checkpoint import load_checkpoint
+
+    kinds = {type(m).__name__ for m in load_checkpoint(tmp_path / "s.h5").model.modules()}
+    assert "SyncBatchNorm" in kinds and "BatchNorm2d" not in kinds
+    e = tgcnn(0, "eval", "s.h5", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr

@@ -18,4 +18,5 @@ def test_collectives(tmp_path, n):
     assert report["size"] == n
     assert report["sum_of_ranks"] == n * (n - 1) // 2
     assert report["identical_on_all_ranks"] is True
+    assert report["shared_sum"] is True  # rank-order sums, equal bits on every rank
     assert "C-contiguous" in report["non_contiguous"]

@@ -13,6 +13,7 @@ def test_cuda_collectives_and_ddp_on_two_ranks(tmp_path):
     assert r.returncode == 0, r.stderr
     with np.load(tmp_path / "cuda.npz") as f:
         assert bool(f["same"]) and int(f["gpu"]) == 0  # one simulated GPU: 0 % 1 for both
+        assert bool(f["sync_bn"])  # SyncBatchNorm on CUDA tensors equals the CPU layer
         x = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
         # d(sum of outputs)/dW = sum of the images per row; averaged over 2 ranks of 2 images
         want_w = np.tile(x.sum(axis=0) / 2, (3, 1))

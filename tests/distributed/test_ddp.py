@@ -15,7 +15,8 @@ RTOL, ATOL = 1e-5, 1e-6
 
 def _weights(path):
     with np.load(path) as f:
-        return {k: f[k] for k in f.files if k not in ("same", "buckets")}, bool(f["same"]), \
+        return {k: f[k] for k in f.files if k not in ("same", "buckets", "shared")}, \
+            bool(f["same"]), \
             int(f["buckets"])
 
 
@@ -57,3 +58,20 @@ def test_same_world_and_seed_is_bit_identical(tmp_path):
     assert same_a and same_b
     for k in a:
         assert a[k].tobytes() == b[k].tobytes(), k
+
+
+def test_shared_memory_and_mpi_allreduce_give_the_same_bits(tmp_path):
+    """On one machine the buckets are summed through shared memory; MPI's allreduce (forced
+    with shared_memory=False) gives the same bits with 2 ranks (x/2 + y/2 == (x + y)/2)."""
+    r = worker(2, "ddp_step", tmp_path / "shm.npz", 12, 2, 0.002, 1, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = worker(2, "ddp_step", tmp_path / "mpi.npz", 12, 2, 0.002, 0, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with np.load(tmp_path / "shm.npz") as f:
+        assert bool(f["shared"]) and bool(f["same"])
+    with np.load(tmp_path / "mpi.npz") as f:
+        assert not bool(f["shared"]) and bool(f["same"])
+    shm, _, _ = _weights(tmp_path / "shm.npz")
+    mpi, _, _ = _weights(tmp_path / "mpi.npz")
+    for k in shm:
+        assert shm[k].tobytes() == mpi[k].tobytes(), k

@@ -53,7 +53,7 @@ def test_vgg11_bn_small_head_matches_onnxruntime(ort, tmp_path, torch_vgg, image
 
 def _every_builtin():
     return nn.Sequential(
-        nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(),
+        nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.SyncBatchNorm(6), nn.ReLU(),
         nn.GroupNorm(3, 6), nn.GELU(), nn.SiLU(), nn.GELU("tanh"), nn.ELU(0.5), nn.ReLU6(),
         nn.Hardswish(), nn.Softplus(2.0, 1.0), nn.Upsample(scale_factor=2),
         nn.Upsample(size=(21, 23), mode="bilinear"), nn.GroupNorm(2, 6, affine=False),

@@ -62,7 +62,7 @@ def _node_elements(kind: str, args: dict[str, Any]) -> int:
     if kind == "Linear":
         out, inp = max(_int(args.get("out_features")), 0), max(_int(args.get("in_features")), 0)
         return out * inp + out * _flag(args.get("bias"))
-    if kind in ("BatchNorm1d", "BatchNorm2d"):
+    if kind in ("BatchNorm1d", "BatchNorm2d", "SyncBatchNorm"):
         c = max(_int(args.get("num_features")), 0)
         return c * (2 * _flag(args.get("affine")) + 2 * _flag(args.get("track_running_stats")))
     # a plugin layer: its sizes are among its integer arguments

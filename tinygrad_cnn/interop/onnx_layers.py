@@ -216,6 +216,7 @@ def upsample(g: Any, layer: Any, x: str, sample: Any) -> str:
 
 #: registered layer name -> exporter; Sequential is walked by export_layer
 BUILTIN: dict[str, Callable[..., str]] = {
+    "SyncBatchNorm": batch_norm,  # in evaluation mode it is a BatchNorm
     "Conv2d": conv2d, "Linear": linear, "MaxPool2d": max_pool2d, "AvgPool2d": avg_pool2d,
     "AdaptiveAvgPool2d": adaptive_avg_pool2d, "BatchNorm1d": batch_norm,
     "BatchNorm2d": batch_norm, "Flatten": flatten, "ReLU": _simple("Relu"),

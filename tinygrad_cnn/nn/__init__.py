@@ -12,6 +12,7 @@ from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d,  # no
                      GroupNorm, Hardswish, Identity, L1Loss, LayerNorm, LeakyReLU, Linear,
                      LogSoftmax, MaxPool2d, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, ReLU6,
                      Sequential, Sigmoid, SiLU, Softmax, Softplus, Tanh, Upsample)
+from .layers import SyncBatchNorm  # noqa: F401
 from .module import IncompatibleKeys, Module, Parameter, StateDictError  # noqa: F401
 
 __all__ = ["functional", "init", "Module", "Parameter", "StateDictError", "IncompatibleKeys",
@@ -20,3 +21,4 @@ __all__ = ["functional", "init", "Module", "Parameter", "StateDictError", "Incom
            "Dropout", "BatchNorm1d", "BatchNorm2d", "Sequential", "ModuleList", "ModuleDict",
            "GELU", "SiLU", "ELU", "ReLU6", "Hardswish", "Softplus", "LayerNorm", "GroupNorm",
            "Upsample", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]
+__all__ += ["SyncBatchNorm"]

@@ -3,12 +3,15 @@ gradients averaged across ranks after ``backward()``, so every rank takes the sa
 
 How: wrapping broadcasts rank 0's parameters and buffers. The trainable parameters are
 grouped, in reverse registration order (the order backward produces their gradients), into
-buckets of at most ``bucket_cap_mb`` megabytes. During ``backward()`` a bucket whose
-gradients have all arrived is copied into one flat host buffer and its sum over ranks is
-started (one non-blocking allreduce per bucket, always in bucket order); once the last
-gradient has arrived every reduction is awaited, divided by the world size and handed back
-as the parameters' ``.grad``. The bucket order and MPI's reduction order are fixed, so two
-runs with the same world size and seed are bit-identical.
+buckets of at most ``bucket_cap_mb`` megabytes. During ``backward()``, as soon as every
+gradient of a bucket has arrived (buckets always in the same order), the gradients are divided
+by the world size while being copied into the bucket's flat host buffer, and the bucket is
+summed over the ranks; the sums are handed back as the parameters' ``.grad`` (views of the
+buffer on CPU). When every rank runs on one machine the sum goes through MPI-3 shared memory
+(:class:`tinygrad_cnn.distributed.shared_memory.SharedSum`: no message copies, each rank adds
+its slice of every rank's buffer in rank order); otherwise each bucket starts a non-blocking
+MPI allreduce and all are awaited after the last gradient. The bucket order and the order of
+the additions are fixed, so two runs with the same world size and seed are bit-identical.
 
 BatchNorm layers keep per-rank batch statistics (as PyTorch's DDP does by default); their
 running statistics are broadcast from rank 0 once, when wrapping.
@@ -41,16 +44,21 @@ class _Bucket:
         self.params = params
         self.sizes = [p.numel() for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
-        self.buffer = np.empty(self.offsets[-1], params[0].dtype)
+        self.dtype = np.dtype(params[0].dtype)
+        self.count = self.offsets[-1]
+        self.buffer = np.empty(self.count, self.dtype)
         self.pending = len(params)
 
     @property
     def nbytes(self) -> int:
-        return int(self.buffer.nbytes)
+        return int(self.count * self.dtype.itemsize)
 
-    def pack(self) -> None:
+    def pack(self, world: int) -> None:
+        """Copy the gradients into the buffer, divided by ``world`` (one pass)."""
+        n = self.dtype.type(world)
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
-            self.buffer[lo:hi] = get_backend(p.device).to_numpy(p.grad._array).reshape(-1)
+            grad = get_backend(p.device).to_numpy(p.grad._array).reshape(-1)
+            np.divide(grad, n, out=self.buffer[lo:hi])
 
     def unpack(self) -> None:
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
@@ -87,10 +95,13 @@ class DistributedDataParallel(Module):
         bucket_cap_mb: the largest gradient bucket in megabytes (one allreduce each).
         process_group: a :class:`tinygrad_cnn.distributed.ProcessGroup` (default: the one
             :func:`~tinygrad_cnn.distributed.init_process_group` created).
+        shared_memory: sum the buckets through MPI-3 shared memory (``None``: when every
+            rank runs on this machine and ``/dev/shm`` has room for the buffers; ``False``:
+            always MPI's non-blocking allreduce).
     """
 
-    def __init__(self, module: Module, bucket_cap_mb: float = 25, process_group: Any = None
-                 ) -> None:
+    def __init__(self, module: Module, bucket_cap_mb: float = 25, process_group: Any = None,
+                 shared_memory: bool | None = None) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel wraps a Module, got {type(module).__name__}")
@@ -114,6 +125,12 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_handles", [])
         #: seconds spent on gradient reduction (copies, MPI calls, waiting), summed over steps
         object.__setattr__(self, "comm_seconds", 0.0)
+        if shared_memory and g.local_size != g.size:
+            raise ValueError("shared_memory=True needs every rank on one machine "
+                             f"({g.local_size} of {g.size} ranks are on this one)")
+        shared = g.size > 1 and g.local_size == g.size and (
+            shared_memory or shared_memory is None and _room(g, self.buckets))
+        object.__setattr__(self, "shared", _share(g, self.buckets) if shared else None)
         if g.size > 1:
             self._handles.extend(p.register_post_accumulate_grad_hook(self._grad_ready)
                                  for p in trainable)
@@ -150,11 +167,14 @@ class DistributedDataParallel(Module):
         bucket = self.buckets[self._where[id(p)]]
         bucket.pending -= 1
         g = self.process_group
-        # launch, strictly in bucket order, every bucket whose gradients are all there
+        # reduce (or launch), strictly in bucket order, every bucket whose gradients are there
         while self._launched < len(self.buckets) and self.buckets[self._launched].pending == 0:
             b = self.buckets[self._launched]
-            b.pack()
-            self._requests.append(g.iallreduce(b.buffer))
+            b.pack(g.size)
+            if self.shared is not None:
+                self.shared.sum(b.shared_offset, b.count, b.dtype)
+            else:
+                self._requests.append(g.iallreduce(b.buffer))
             self._launched += 1
         if self._requests and self._launched < len(self.buckets):
             from mpi4py import MPI
@@ -165,13 +185,11 @@ class DistributedDataParallel(Module):
             self._finish()
 
     def _finish(self) -> None:
-        from mpi4py import MPI
-
         started = time.perf_counter()
-        MPI.Request.Waitall(self._requests)
-        n = self.process_group.size
+        if self._requests:
+            from mpi4py import MPI
+            MPI.Request.Waitall(self._requests)
         for b in self.buckets:
-            np.divide(b.buffer, b.buffer.dtype.type(n), out=b.buffer)
             b.unpack()
             b.pending = len(b.params)
         self._requests.clear()
@@ -198,6 +216,28 @@ class DistributedDataParallel(Module):
         for h in self._handles:
             h.remove()
         self._handles.clear()
+
+
+def _room(g: Any, buckets: list[_Bucket]) -> bool:
+    """Whether every rank finds room for the machine's shared gradient buffers (agreed)."""
+    from ..distributed.shared_memory import room_for
+
+    return not g.any(not room_for(g.local_size * sum(b.nbytes + 64 for b in buckets)))
+
+
+def _share(g: Any, buckets: list[_Bucket]) -> Any:
+    """One shared-memory block for every bucket (64-byte aligned); the buckets' buffers
+    become this rank's views of it."""
+    from ..distributed.shared_memory import SharedSum
+
+    offset = 0
+    for b in buckets:
+        b.shared_offset = offset
+        offset += -(-b.nbytes // 64) * 64
+    shared = SharedSum(g.comm, offset)
+    for b in buckets:
+        b.buffer = shared.view(b.shared_offset, b.count, b.dtype)
+    return shared
 
 
 def _broadcast(g: Any, t: Tensor) -> None:

@@ -60,6 +60,7 @@ class TrainConfig:
     limit: int | None = None
     strict_plugins: bool = False
     init: str | None = None  # start from this checkpoint's model and weights (fine-tuning)
+    sync_bn: bool = False  # under mpiexec: batch norm over the global batch (SyncBatchNorm)
     # the run's files and stopping (see training/run_folder.py and training/monitor.py)
     project: str = "runs/train"
     name: str | None = None

@@ -142,14 +142,18 @@ def world_size() -> int:
     return g.size if g is not None else 1
 
 
-def parallelize(model: Module) -> Module:
-    """``model`` wrapped in ``DistributedDataParallel`` inside a job of several processes,
-    else ``model`` itself."""
+def parallelize(model: Module, sync_bn: bool = False) -> Module:
+    """``model`` wrapped in ``DistributedDataParallel`` inside a job of several processes
+    (its batch norms first converted to ``SyncBatchNorm`` with ``sync_bn``), else ``model``
+    itself."""
     g = current_group()
     if g is None:
         return model
+    from ..nn import SyncBatchNorm
     from ..nn.parallel import DistributedDataParallel
 
+    if sync_bn:
+        model = SyncBatchNorm.convert_sync_batchnorm(model, process_group=g)
     return DistributedDataParallel(model, process_group=g)
 
 

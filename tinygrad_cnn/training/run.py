@@ -274,7 +274,7 @@ def train(config: TrainConfig, *, callbacks: Sequence[Callback] = (),
     data = data if data is not None else prepare_data(config)
     if on_data is not None:
         on_data(data)
-    model = parallelize(build_model(config, data.info).to(device))
+    model = parallelize(build_model(config, data.info).to(device), config.sync_bn)
     paths = decided_by_main(lambda: plan_paths(config.out, config.project, config.name,
                                                config.data, config.overwrite))
     with writer_lock(paths.last):  # one writer per checkpoint for the whole run
@@ -375,8 +375,8 @@ def _resume(model: Module, meta: Mapping[str, Any], optimizer_state: Any, schedu
     data.info = info  # keep the run's own normalisation, bit for bit
     note_world_change(meta.get("world_size", 1), config.batch_size)
     recorder, notes = _recorder(config, data, paths)
-    trainer = _assemble(config, data, parallelize(model.to(dev)), callbacks, paths.last,
-                        recorder)
+    trainer = _assemble(config, data, parallelize(model.to(dev), config.sync_bn), callbacks,
+                        paths.last, recorder)
     same_length = config.epochs == stored.epochs
     try:
         trainer.load_state(meta, optimizer_state, scheduler_state,

@@ -13,9 +13,11 @@ from .linear import Linear
 from .norm import BatchNorm1d, BatchNorm2d
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .shape import Flatten, Identity
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU",
            "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Identity",
            "Dropout", "BatchNorm1d", "BatchNorm2d", "Sequential", "ModuleList", "ModuleDict",
            "GELU", "SiLU", "ELU", "ReLU6", "Hardswish", "Softplus", "LayerNorm", "GroupNorm",
            "Upsample", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]
+__all__ += ["SyncBatchNorm"]
