@@ -30,78 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import Function
-from ...backends import get_backend
+from ...autograd import no_grad
+from ...ops.norm import blend_running
+from ...ops.sync_norm import global_batch_statistics, sync_batch_norm_train
 from ...tensor import Tensor
 from ..module import Module
 from .norm import _BatchNorm
 
 #: environment variables by which MPI launchers announce the number of processes
 _LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
-
-
-def _channel_shape(ndim: int, channels: int) -> tuple[int, ...]:
-    return (1, channels) + (1,) * (ndim - 2)
-
-
-def _other_axes(ndim: int) -> tuple[int, ...]:
-    return (0,) + tuple(range(2, ndim))
-
-
-def _sum_over_ranks(group: Any, be: Any, *arrays: Any) -> list[np.ndarray]:
-    """Per-channel float64 sums over the ranks of several backend arrays (one allreduce)."""
-    host = [np.asarray(be.to_numpy(a), np.float64).reshape(-1) for a in arrays]
-    buf = np.concatenate(host)
-    group.allreduce(buf)
-    return np.split(buf, np.cumsum([h.size for h in host])[:-1])
-
-
-def _global_statistics(x: Any, group: Any, be: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    """The global batch's per-channel mean and biased variance (float64 host arrays) and
-    value count per channel, from this rank's backend array ``x`` (a collective)."""
-    axes = _other_axes(x.ndim)
-    x64 = be.astype(x, np.float64)
-    local = np.array([x.size // x.shape[1]], np.float64)
-    s1, s2, count = _sum_over_ranks(group, be, be.sum(x64, axes, False),
-                                    be.sum(be.mul(x64, x64), axes, False), local)
-    n = int(count[0])
-    mean = s1 / max(n, 1)
-    var = np.maximum(s2 / max(n, 1) - mean * mean, 0.0)
-    return mean, var, n
-
-
-class SyncBatchNormTrain(Function):
-    """Normalise with given global statistics; backward sums its two per-channel terms over
-    the ranks (``group``) and divides by the global ``count``."""
-
-    def forward(self, x, weight, bias, mean, var, eps: float, count: int, group: Any):
-        be = self.backend
-        self.count, self.group = count, group
-        invstd = be.scalar_op(be.sqrt(be.scalar_op(var, "+", eps)), "/", 1.0, reverse=True)
-        self.save(x, weight, mean, invstd)
-        return be.batch_norm_eval_forward(x, mean, var, weight, bias, eps)
-
-    def backward(self, grad):
-        be, (x, weight, mean, invstd) = self.backend, self.saved
-        shape, axes = _channel_shape(x.ndim, x.shape[1]), _other_axes(x.ndim)
-        xmu = be.sub(x, be.reshape(mean, shape))
-        sum_dy = be.sum(grad, axes, False)
-        sum_dy_xmu = be.sum(be.mul(grad, xmu), axes, False)
-        dw = be.mul(sum_dy_xmu, invstd) if self.needs_input_grad[1] else None
-        db = sum_dy if self.needs_input_grad[2] else None
-        dx = None
-        if self.needs_input_grad[0]:
-            g64 = be.astype(grad, np.float64)
-            total_dy, total_dy_xmu = _sum_over_ranks(
-                self.group, be, be.sum(g64, axes, False),
-                be.sum(be.mul(g64, be.astype(xmu, np.float64)), axes, False))
-            dt = np.dtype(x.dtype)
-            inv = be.to_numpy(invstd).astype(np.float64)
-            mean_dy = be.from_numpy((total_dy / self.count).astype(dt).reshape(shape))
-            proj = be.from_numpy((total_dy_xmu / self.count * inv * inv).astype(dt).reshape(shape))
-            scale = be.reshape(be.mul(weight, invstd), shape)
-            dx = be.mul(be.sub(be.sub(grad, mean_dy), be.mul(xmu, proj)), scale)
-        return dx, dw, db, None, None
 
 
 class SyncBatchNorm(_BatchNorm):
@@ -150,28 +87,25 @@ class SyncBatchNorm(_BatchNorm):
             return super().forward(x)
         if isinstance(x, Tensor) and x.ndim not in self._ndims:
             raise ValueError(f"SyncBatchNorm: expected a {self._layout} input, got shape {x.shape}")
-        be = get_backend(x.device)
-        mean, var, count = _global_statistics(x._array, group, be)
+        mean, var, count = global_batch_statistics(x, group)
         if count < 2:
             raise ValueError("SyncBatchNorm: training needs more than one value per channel "
                              f"over all ranks, got {count}")
         c, dt, dev = self.num_features, x.dtype, x.device
         w = self.weight if self.weight is not None else Tensor(np.ones(c), dtype=dt, device=dev)
         b = self.bias if self.bias is not None else Tensor(np.zeros(c), dtype=dt, device=dev)
-        out = SyncBatchNormTrain.apply(x, w, b, be.from_numpy(mean.astype(dt)),
-                                       be.from_numpy(var.astype(dt)), eps=self.eps,
-                                       count=count, group=group)
+        out = sync_batch_norm_train(x, w, b, mean, var, eps=self.eps, count=count, group=group)
         if self.track_running_stats:
-            self._update_running(be, mean, var * count / (count - 1))
+            self._update_running(mean, var * count / (count - 1))
         return out
 
-    def _update_running(self, be: Any, mean: np.ndarray, var_unbiased: np.ndarray) -> None:
+    def _update_running(self, mean: np.ndarray, var_unbiased: np.ndarray) -> None:
         counter = self.num_batches_tracked
-        counter._array = get_backend(counter.device).scalar_op(counter._array, "+", 1)
+        with no_grad():
+            counter.data = counter + 1
         m = self.momentum if self.momentum is not None else 1.0 / int(counter.item())
         for buf, value in ((self.running_mean, mean), (self.running_var, var_unbiased)):
-            new = be.from_numpy(value.astype(np.dtype(buf.dtype)))
-            buf._array = be.add(be.scalar_op(buf._array, "*", 1.0 - m), be.scalar_op(new, "*", m))
+            blend_running(buf, Tensor(value, dtype=buf.dtype, device=buf.device), m)
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
