@@ -6,8 +6,8 @@ file is then written by :func:`tinygrad_cnn.atomic.write_atomic` (a temporary si
 ``.<name>.tmp-XXXXXXXX``, closed, fsync'ed and renamed over the target), so a crash or
 Ctrl-C at any moment leaves either the previous checkpoint or the new one, never a mix. A
 save holds the output's exclusive lock (:mod:`.lock`: a second writer is refused) and first
-deletes temporary files of our naming that a killed writer left beside the target. Every dataset gets a ``sha256``
-attribute that loading verifies.
+deletes temporary files of our naming that a killed writer left beside the target. Every
+dataset gets a ``sha256`` attribute that loading verifies.
 
 Example:
     >>> import tempfile; from pathlib import Path
