@@ -4,6 +4,8 @@ The table is derived from each command's click options (``batch_size`` -> ``--ba
 ``augment`` -> ``--augment``/``--no-augment``), so a renamed flag needs no second edit. Library
 messages write an argument as a call would (```overwrite=True```, ```out=```, ```epochs=5```;
 see :mod:`tinygrad_cnn.errors`); :func:`to_flags` rewrites them as the command line would.
+A knob the library sets with a function rather than an argument is named by that call
+(```set_max_data_bytes()```); :data:`SETTER_OPTIONS` says which option sets the same knob.
 
 Example:
     >>> table = {"overwrite": ("--overwrite", None), "out": ("--out", None)}
@@ -21,6 +23,11 @@ from tinygrad_cnn.errors import ARGUMENT_REFERENCE
 
 #: argument name -> (flag, negative flag or None)
 FlagTable = Mapping[str, "tuple[str, str | None]"]
+
+#: a library call named in messages (```set_max_data_bytes()```) -> the Python name of the
+#: option that makes the same call (its flag comes from the command, as for arguments)
+SETTER_OPTIONS = {"set_max_data_bytes()": "max_data_bytes", "set_strict(True)": "strict_plugins"}
+SETTER_REFERENCE = re.compile("`(" + "|".join(re.escape(s) for s in SETTER_OPTIONS) + ")`")
 
 
 def argument_flags(command: click.Command | None) -> dict[str, tuple[str, str | None]]:
@@ -78,13 +85,21 @@ def flag(argument: str, table: FlagTable) -> str:
 def to_flags(text: str, table: FlagTable) -> str:
     """``text`` with each argument reference (```name=value```) written as a flag: ``True``
     gives the flag alone, ``False`` its negative, an empty value the flag alone, any other
-    value the flag and the value. A name no option carries is left as ``name=value``.
+    value the flag and the value. A name no option carries is left as ``name=value``. A
+    call of :data:`SETTER_OPTIONS` becomes its option's flag (or stays the call).
 
     Example:
         >>> to_flags("pass `epochs=12` or more; or `augment=False`",
         ...          {"epochs": ("--epochs", None), "augment": ("--augment", "--no-augment")})
         'pass --epochs 12 or more; or --no-augment'
+        >>> to_flags("raise it (`set_max_data_bytes()` or TGCNN_MAX_DATA_BYTES)",
+        ...          {"max_data_bytes": ("--max-data-bytes", None)})
+        'raise it (--max-data-bytes or TGCNN_MAX_DATA_BYTES)'
     """
+    def setter(match: re.Match[str]) -> str:
+        option = SETTER_OPTIONS[match.group(1)]
+        return table[option][0] if option in table else match.group(1)
+
     def rewrite(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
         if name not in table:
@@ -94,4 +109,4 @@ def to_flags(text: str, table: FlagTable) -> str:
             return off
         return on if value in ("", "True") else f"{on} {value}"
 
-    return ARGUMENT_REFERENCE.sub(rewrite, text)
+    return ARGUMENT_REFERENCE.sub(rewrite, SETTER_REFERENCE.sub(setter, text))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
-from tinygrad_cnn import nn
+from tinygrad_cnn import atomic, nn
 from tinygrad_cnn.checkpoint import (FORMAT_NAME, FORMAT_VERSION, CheckpointError,
                                      load_checkpoint, save_checkpoint)
 from tinygrad_cnn.checkpoint import save as save_module
@@ -127,7 +127,7 @@ def test_crash_midway_through_writing(previous, trained, monkeypatch, exc):
     assert_intact(path, data)
 
 
-@pytest.mark.parametrize("step", ["_fsync", "replace"])
+@pytest.mark.parametrize("step", ["fsync_path", "replace"])
 def test_crash_after_writing_before_rename(previous, monkeypatch, step):
     path, data = previous
 
@@ -137,7 +137,7 @@ def test_crash_after_writing_before_rename(previous, monkeypatch, step):
     if step == "replace":
         monkeypatch.setattr(save_module.os, "replace", fail)
     else:
-        monkeypatch.setattr(save_module, step, fail)
+        monkeypatch.setattr(atomic, step, fail)
     with pytest.raises(CheckpointError, match="Input/output error"):
         save_checkpoint(path, nn.Sequential(nn.Linear(3, 2)), metadata={"epoch": 8})
     monkeypatch.undo()

@@ -203,3 +203,19 @@ def test_batch_norm_on_single_image_batches_is_one_line(tmp_path):
                      "--epochs", "1", "--out", "m.h5", cwd=tmp_path)
     assert proc.returncode == 1
     assert "more than one value per channel" in one_error_line(proc.stderr)
+
+
+def test_data_limit_message_names_the_flag(invoke, bad):
+    """The library names its knob (set_max_data_bytes()); the CLI shows the flag instead."""
+    from tinygrad_cnn.data.limits import set_max_data_bytes
+
+    try:
+        result = invoke("train", "--data", f"npz:{bad['labels']}", "--max-data-bytes", "100",
+                        "--out", str(bad["keep"]), "--overwrite")
+    finally:
+        set_max_data_bytes(None)  # the option sets a process-wide limit
+    assert result.exit_code == 1, result.output
+    line = one_error_line(result.stderr)
+    assert "more than the limit of 100 bytes" in line, line
+    assert "raise the limit (--max-data-bytes or TGCNN_MAX_DATA_BYTES)" in line, line
+    assert bad["keep"].read_bytes() == b"previous checkpoint"

@@ -73,7 +73,9 @@ def test_layers_reports_a_broken_plugin_and_strict_mode_fails(invoke, broken_plu
     assert "Broken" in text.stdout and "FAILED" in text.stdout and "needs libfoo" in text.stdout
     strict = invoke("layers", "--strict-plugins")
     assert strict.exit_code == 1
-    assert "needs libfoo" in one_error_line(strict.stderr)
+    line = one_error_line(strict.stderr)
+    assert "needs libfoo" in line
+    assert "strict plugin mode (--strict-plugins or TGCNN_STRICT_PLUGINS=1)" in line
 
 
 def test_layers_in_a_subprocess_with_strict_env(broken_plugin):
@@ -82,4 +84,5 @@ def test_layers_in_a_subprocess_with_strict_env(broken_plugin):
     assert "Broken" in ok.stdout and "needs libfoo" in ok.stdout
     strict = run_tgcnn("layers", env={"PYTHONPATH": str(broken_plugin), "TGCNN_STRICT_PLUGINS": "1"})
     assert strict.returncode == 1
-    assert "strict plugin mode" in one_error_line(strict.stderr)
+    assert "strict plugin mode (--strict-plugins or TGCNN_STRICT_PLUGINS=1)" in \
+        one_error_line(strict.stderr)

@@ -69,7 +69,8 @@ def test_npz_and_h5_declared_sizes_are_checked_before_reading(tmp_path):
     assert npz.stat().st_size < 100_000
     with max_data_bytes_set(1_000_000):
         with pytest.raises(DataError, match=r"bomb.npz\['x'\] declares 1228800 bytes, more than "
-                                            r"the limit of 1000000 bytes.*--max-data-bytes"):
+                                            r"the limit of 1000000 bytes.*`set_max_data_bytes\(\)` "
+                                            r"or TGCNN_MAX_DATA_BYTES\)"):
             load_dataset(f"npz:{npz}")
     assert len(load_dataset(f"npz:{npz}").train) > 0  # the default limit admits it
     h5 = tmp_path / "bomb.h5"

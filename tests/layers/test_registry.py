@@ -98,7 +98,8 @@ def test_available_with_load_records_failures(fake_dist):
 def test_strict_mode_turns_a_broken_plugin_into_an_error(fake_dist, monkeypatch):
     fake_dist("fake-broken", {"tinygrad_cnn.layers": {"Broken": "fake_broken_mod:Broken"}},
               {"fake_broken_mod": "raise RuntimeError('boom')\n"})
-    with pytest.raises(PluginError, match="strict plugin mode.*fake-broken 1.0.*boom"):
+    with pytest.raises(PluginError, match=r"strict plugin mode \(`set_strict\(True\)` or "
+                                          r"TGCNN_STRICT_PLUGINS=1\).*fake-broken 1.0.*boom"):
         layers.load_all(strict=True)
     with pytest.raises(PluginError, match="boom"):
         layers.get("Conv2d", strict=True)  # strict: any broken plugin is fatal

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from pathlib import Path
 from typing import Iterator
 
 from .errors import CheckpointError
+from ..atomic import temp_pattern
 
 try:
     import fcntl
@@ -45,17 +45,6 @@ def lock_path(target: Path) -> Path:
         '.model.h5.lock'
     """
     return target.parent / f".{target.name}.lock"
-
-
-def temp_pattern(target: Path) -> "re.Pattern[str]":
-    """Names of :func:`~tinygrad_cnn.checkpoint.save.save_checkpoint`'s temporary files for
-    ``target`` (``.<name>.tmp-`` and 8 hex digits), and nothing else.
-
-    Example:
-        >>> bool(temp_pattern(Path("model.h5")).fullmatch(".model.h5.tmp-0a1b2c3d"))
-        True
-    """
-    return re.compile(re.escape(f".{target.name}.tmp-") + "[0-9a-f]{8}")
 
 
 def remove_stale_temps(target: Path) -> list[Path]:

@@ -2,12 +2,12 @@
 
 Everything that can fail on the caller's data (the model's configuration, state names and
 dtypes, non-serialisable metadata) is checked in memory before any file is created. The
-file is then written to a temporary sibling ``.<name>.tmp-XXXXXXXX``, closed, fsync'ed and
-renamed over the target with :func:`os.replace`, so a crash or Ctrl-C at any moment leaves
-either the previous checkpoint or the new one, never a mix. A save holds the output's
-exclusive lock (:mod:`.lock`: a second writer is refused) and first deletes temporary files
-of our naming that a killed writer left beside the target. Every dataset gets a ``sha256``
-attribute that loading verifies.
+file is then written by :func:`tinygrad_cnn.atomic.write_atomic` (a temporary sibling
+``.<name>.tmp-XXXXXXXX``, closed, fsync'ed and renamed over the target), so a crash or
+Ctrl-C at any moment leaves either the previous checkpoint or the new one, never a mix. A
+save holds the output's exclusive lock (:mod:`.lock`: a second writer is refused) and first
+deletes temporary files of our naming that a killed writer left beside the target. Every
+dataset gets a ``sha256`` attribute that loading verifies.
 
 Example:
     >>> import tempfile; from pathlib import Path
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -34,6 +33,7 @@ from .layout import (ATTR_CLASS, ATTR_FORMAT, ATTR_FORMAT_VERSION, ATTR_FRAMEWOR
                      ATTR_SHA256, FORMAT_NAME, FORMAT_VERSION, MODEL_CONFIG, MODEL_PLUGINS,
                      PARAMETERS, TREE_ARRAYS, TREE_JSON, digest, encode_tree, fixed_text)
 from .lock import output_lock, remove_stale_temps
+from ..atomic import check_target, write_atomic
 from ..errors import one_line
 
 
@@ -78,33 +78,12 @@ def save_checkpoint(path: str | os.PathLike[str], model: Any, *, optimizer: Any 
         ...                           "input_shape": [3, 32, 32]})
         PosixPath('.../run/model.h5')
     """
-    target = Path(path)
     payload = _prepare(model, optimizer, scheduler, metadata)
-    folder = target.parent
-    if target.is_dir():
-        raise CheckpointError(f"cannot save {target}: it is a folder; give a file name such "
-                              "as model.h5")
-    if not folder.is_dir():
-        raise CheckpointError(f"cannot save {target}: the folder {folder} does not exist; "
-                              "create it or choose another output path")
+    target = check_target(path, error=CheckpointError, verb="save", example="model.h5")
     with output_lock(target):
         remove_stale_temps(target)
-        tmp = _create_temp(target)
-        try:
-            with h5py.File(tmp, "w", locking=False) as f:
-                _write(f, payload)
-            _fsync(tmp)
-            os.replace(tmp, target)
-        except BaseException as err:  # also Ctrl-C: never leave a temp file behind
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            if isinstance(err, OSError):
-                raise CheckpointError(f"could not write {target}: {one_line(err)}; the "
-                                      "previous file, if any, is unchanged") from err
-            raise
-        _fsync_dir(folder)
+        write_atomic(target, lambda tmp: _write_file(tmp, payload), error=CheckpointError,
+                     verb="save", example="model.h5")
     return target
 
 
@@ -194,6 +173,11 @@ def _write_array(group: h5py.Group, name: str, arr: np.ndarray) -> None:
     group.create_dataset(name, data=data).attrs[ATTR_SHA256] = fixed_text(digest(data))
 
 
+def _write_file(tmp: Path, payload: _Payload) -> None:
+    with h5py.File(tmp, "w", locking=False) as f:
+        _write(f, payload)
+
+
 def _write(f: h5py.File, payload: _Payload) -> None:
     from .. import __version__
 
@@ -214,44 +198,3 @@ def _write(f: h5py.File, payload: _Payload) -> None:
             arrays = group.create_group(TREE_ARRAYS, track_order=True)
             for name, arr in tree.arrays.items():
                 _write_array(arrays, name, arr)
-
-
-def _create_temp(target: Path) -> Path:
-    """Create ``.<name>.tmp-XXXXXXXX`` beside ``target`` exclusively (same filesystem, so the
-    final rename is atomic; mode follows the umask like any new file)."""
-    for _ in range(16):
-        tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except PermissionError:
-            raise CheckpointError(f"cannot save {target}: the folder {target.parent} is not "
-                                  "writable; choose another output path") from None
-        except OSError as err:
-            raise CheckpointError(f"cannot save {target}: {one_line(err)}") from None
-        os.close(fd)
-        return tmp
-    raise CheckpointError(f"cannot save {target}: could not create a temporary file beside it")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable; not possible on every platform, hence best effort."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -8,7 +8,7 @@ Example:
     >>> with max_data_bytes_set(8):
     ...     check_data_bytes(10, "x.npz['x']")
     Traceback (most recent call last):
-    tinygrad_cnn.data.errors.DataError: x.npz['x'] declares 10 bytes, more than the limit of 8 bytes; if the file is genuine raise the limit (--max-data-bytes, TGCNN_MAX_DATA_BYTES)
+    tinygrad_cnn.data.errors.DataError: x.npz['x'] declares 10 bytes, more than the limit of 8 bytes; if the file is genuine raise the limit (`set_max_data_bytes()` or TGCNN_MAX_DATA_BYTES)
 """
 from __future__ import annotations
 
@@ -71,5 +71,5 @@ def check_data_bytes(declared: int, where: str) -> None:
     limit = max_data_bytes()
     if declared > limit:
         raise DataError(f"{where} declares {declared} bytes, more than the limit of {limit} bytes;"
-                        " if the file is genuine raise the limit (--max-data-bytes, "
+                        " if the file is genuine raise the limit (`set_max_data_bytes()` or "
                         f"{ENV})")

@@ -1,13 +1,12 @@
-"""The one error of weight import and export, and the atomic file write they share."""
+"""The one error of weight import and export, and the atomic file write raising it."""
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from .. import atomic
 from ..checkpoint.errors import CheckpointError
-from ..errors import one_line
 
 
 class InteropError(CheckpointError):
@@ -16,11 +15,10 @@ class InteropError(CheckpointError):
     these too."""
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it over ``path``.
-
-    A failure (or Ctrl-C) leaves the previous file untouched and no temporary file behind;
-    an unwritable or missing folder is an :class:`InteropError`.
+def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], Any]) -> Path:
+    """:func:`tinygrad_cnn.atomic.write_atomic` with the operating system's refusals as
+    :class:`InteropError`: ``write(tmp)`` fills a temporary sibling of ``path`` that then
+    replaces it; a failure leaves the previous file and no temporary file.
 
     Example:
         >>> import tempfile; from pathlib import Path
@@ -30,26 +28,4 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         >>> path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
         (b'x', ['w.bin'])
     """
-    target = Path(path)
-    folder = target.parent
-    if target.is_dir():
-        raise InteropError(f"cannot write {target}: it is a folder; give a file name")
-    if not folder.is_dir():
-        raise InteropError(f"cannot write {target}: the folder {folder} does not exist; create "
-                           "it or choose another path")
-    tmp = folder / f".{target.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise InteropError(f"could not write {target}: {one_line(err.strerror or err)}; "
-                               "the previous file, if any, is unchanged") from None
-        raise
-    return target
+    return atomic.write_atomic(path, write, error=InteropError)

@@ -228,7 +228,7 @@ class EntryPointRegistry:
             except PluginError as exc:
                 problems.append(str(exc))
         if problems and strict_mode(strict):
-            raise PluginError(f"strict plugin mode ({STRICT_ENV}=1 or --strict-plugins): "
+            raise PluginError(f"strict plugin mode (`set_strict(True)` or {STRICT_ENV}=1): "
                               f"{len(problems)} broken {self.kind} plugin(s): "
                               + " | ".join(problems))
         for message in problems:

@@ -109,7 +109,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
         loss = _weighted_nll(log_softmax(rows, 1), flat, weight, ignore_index, reduction,
                              float(label_smoothing), op)
     else:                                              # the fused kernel of a training step
-        loss = _reduce(ls.CrossEntropy.apply(rows, flat._array,
+        loss = _reduce(ls.CrossEntropy.apply(rows, flat,
                                              label_smoothing=float(label_smoothing)),
                        reduction, op)
     if reduction == "none" and input.ndim > 2:
@@ -128,7 +128,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
     if weight is not None or ignored:
         loss = _weighted_nll(rows, flat, weight, ignore_index, reduction, 0.0, op)
     else:
-        loss = _reduce(-ls.PickClass.apply(rows, flat._array), reduction, op)
+        loss = _reduce(-ls.PickClass.apply(rows, flat), reduction, op)
     if reduction == "none" and input.ndim > 2:
         loss = loss.reshape(labels.shape)
     return loss

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 import numpy as np
 
 from ..backends import get_backend, normalize_device
+from ..creation import zeros
 from ..errors import TinygradCNNError
 from ..tensor import FLOAT_DTYPES, Tensor
 
@@ -69,9 +70,7 @@ def _move(t: Tensor, device: str | None, dtype: np.dtype | None) -> None:
     new_device = device or t.device
     if new_device == t.device and new_dtype == t.dtype:
         return
-    host = get_backend(t.device).to_numpy(t._array)
-    t._array = get_backend(new_device).from_numpy(np.array(host, dtype=new_dtype, order="C"))
-    t.device = new_device
+    t.data = Tensor(t.numpy(), dtype=new_dtype, device=new_device)  # sets the device too
 
 
 def named_state_tensors(module: "Module", prefix: str = "") -> "OrderedDict[str, Tensor]":
@@ -135,8 +134,7 @@ def load_state(module: "Module", state_dict: Mapping[str, Any], strict: bool = T
                              + " | ".join(problems))
     for key, arr in arrays.items():
         target = own[key]
-        host = np.array(arr, dtype=target.dtype, order="C")  # a copy; keeps 0-d shapes
-        target._array = get_backend(target.device).from_numpy(host)
+        target.data = Tensor(arr, dtype=target.dtype, device=target.device)  # a copy
     return IncompatibleKeys(missing, unexpected)
 
 
@@ -174,4 +172,4 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if set_to_none:
             p.grad = None
         else:
-            p.grad = Tensor._wrap(get_backend(p.device).zeros(p.shape, p.dtype), p.device)
+            p.grad = zeros(p.shape, dtype=p.dtype, device=p.device)

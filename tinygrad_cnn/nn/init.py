@@ -21,7 +21,6 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..backends import get_backend
 from ..random import generator
 from ..tensor import FLOAT_DTYPES, Tensor
 
@@ -56,8 +55,7 @@ def is_skipping() -> bool:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._array = get_backend(tensor.device).from_numpy(
-        np.asarray(values, dtype=tensor.dtype, order="C"))
+    tensor.data = Tensor(values, dtype=tensor.dtype, device=tensor.device)
     return tensor
 
 

@@ -57,10 +57,12 @@ class _Bucket:
         """Copy the gradients into the buffer, divided by ``world`` (one pass)."""
         n = self.dtype.type(world)
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
-            grad = get_backend(p.device).to_numpy(p.grad._array).reshape(-1)
+            grad = p.grad.numpy().reshape(-1)
             np.divide(grad, n, out=self.buffer[lo:hi])
 
     def unpack(self) -> None:
+        # The backend directly, by design: on the CPU each gradient becomes a zero-copy view of
+        # the reduced buffer (Tensor(view) would copy every gradient once more per step).
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:]):
             view = self.buffer[lo:hi].reshape(p.shape)
             data = view if p.device == "cpu" else get_backend(p.device).from_numpy(view)
@@ -241,9 +243,10 @@ def _share(g: Any, buckets: list[_Bucket]) -> Any:
 
 
 def _broadcast(g: Any, t: Tensor) -> None:
-    host = get_backend(t.device).to_numpy(t._array)
-    host = np.ascontiguousarray(host).copy() if t.device != "cpu" or not (
-        host.flags.c_contiguous and host.flags.writeable) else host
+    host = t.numpy()
+    in_place = t.device == "cpu" and host.flags.c_contiguous and host.flags.writeable
+    if not in_place:
+        host = np.ascontiguousarray(host).copy()
     g.broadcast(host, 0)
-    if host is not t._array:
-        t.data = get_backend(t.device).from_numpy(host)
+    if not in_place:
+        t.data = Tensor(host, dtype=t.dtype, device=t.device)

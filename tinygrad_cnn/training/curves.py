@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from PIL import Image
 
-from .atomic import atomic_write
+from ..atomic import write_atomic
 
 
 def _column(history: Sequence[Mapping[str, Any]], key: str, scale: float = 1.0) -> list[float]:
@@ -117,4 +117,4 @@ def save_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[st
         'curves.png'
     """
     data = curves_png(history, **kwargs)
-    return atomic_write(path, lambda fh: fh.write(data))
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))

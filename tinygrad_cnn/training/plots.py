@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .atomic import atomic_write
+from ..atomic import write_atomic
 
 
 def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
@@ -31,7 +31,7 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
         >>> save_png(Image.new("L", (4, 4)), tmp / "a.png").name
         'a.png'
     """
-    return atomic_write(path, lambda fh: image.save(fh, format="PNG"))
+    return write_atomic(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def _to_uint8(tile: np.ndarray) -> np.ndarray:

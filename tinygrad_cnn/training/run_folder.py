@@ -35,9 +35,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from .atomic import atomic_write
+from ..atomic import write_atomic
 from .config import OptionError
 from .history import KEYS
 
@@ -222,7 +222,7 @@ def visualize_dir(checkpoint: str | os.PathLike[str]) -> Path:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_atomic(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
 
 
 def metrics_csv(history: Sequence[Mapping[str, Any]]) -> str:
@@ -269,8 +269,8 @@ def write_run_files(paths: RunPaths, settings: Mapping[str, Any]) -> None:
 
 def copy_checkpoint(src: Path, dst: Path) -> Path:
     """Copy ``src`` to ``dst`` atomically (the best checkpoint from the last one)."""
-    def copy(out: IO[bytes]) -> None:
-        with open(src, "rb") as inp:
+    def copy(tmp: Path) -> None:
+        with open(src, "rb") as inp, open(tmp, "wb") as out:
             shutil.copyfileobj(inp, out, 1 << 20)
 
-    return atomic_write(dst, copy)
+    return write_atomic(dst, copy)
