@@ -125,3 +125,15 @@ def test_gradients_on_cuda_with_drawn_shapes(shapes, data):
               device="cuda")
     gradcheck(lambda x: x.abs().clamp(max=1.5) + F.gelu(x), [a], device="cuda")
     gradcheck(lambda x, y: x ** y, [np.abs(a) + 0.5, b], device="cuda")
+
+
+def test_assigning_a_host_array_to_data_uploads_it(monkeypatch):
+    be = get_backend("cuda")
+    uploaded = []
+    real = be.from_numpy
+    monkeypatch.setattr(be, "from_numpy", lambda a: uploaded.append(a.shape) or real(a))
+    t = tg.Tensor(np.zeros(3, np.float32), device="cuda")
+    uploaded.clear()
+    t.data = np.arange(3, dtype=np.float32)
+    assert uploaded == [(3,)] and t.device == "cuda"
+    assert (t + 1).numpy().tolist() == [1.0, 2.0, 3.0]

@@ -135,8 +135,9 @@ class Tensor(OperatorMixin, MethodMixin, ExtraMethodMixin):
     def data(self, value: Any) -> None:
         if isinstance(value, Tensor):
             self._array, self.device = value._array, value.device
-        elif isinstance(value, np.ndarray):   # a host array: checked and copied
-            self._array = _as_array(value, None, "data", keep_dtype=True)
+        elif isinstance(value, np.ndarray):   # a host array: checked, copied onto the device
+            self._array = get_backend(self.device).from_numpy(
+                _as_array(value, None, "data", keep_dtype=True))
         else:                                 # a backend array (internal callers)
             self._array = value
 
