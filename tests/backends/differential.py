@@ -77,6 +77,15 @@ CASES = {
     "binary:floordiv": ("floordiv", np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])),
     "binary:mod": ("mod", np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
     "where": (np.array([[1.0], [0.0]], F32), r(2, 3), r(3)),
+    # bitwise: int64 with broadcasting, a narrow dtype (widened on CUDA) and bool
+    "binary:bitwise_and": ("bitwise_and", np.array([[-2**62 - 3, 12, -1]]),
+                           np.array([[2**62 + 7], [10], [-8]])),
+    "binary:bitwise_or": ("bitwise_or", np.array([200, 7, 0, 129], np.uint8),
+                          np.array([55, 8, 0, 1], np.uint8)),
+    "binary:bitwise_xor": ("bitwise_xor", np.array([[True, False], [True, True]]),
+                           np.array([True, False])),
+    "unary:bitwise_not": ("bitwise_not", np.array([[0, -1, 7, -2**30]], np.int32)),
+    "unary:bitwise_not:bool": ("bitwise_not", np.array([True, False, False])),
 }
 # selection, scans and indexing along one axis (the contract's last block)
 TIES = np.array([[2.0, np.nan, 1.0, 2.0, -1.0], [0.0, 0.0, 3.0, np.nan, np.nan]], F32)

@@ -225,9 +225,12 @@ KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))
 
 UNARY_OPS: tuple[str, ...] = ("neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
-                              "leaky_relu", "abs", "sign", "floor", "erf")
-"""The ops of :meth:`Backend.unary`; each backend module also exposes ``be.OP(a[, param])``."""
+                              "leaky_relu", "abs", "sign", "floor", "erf", "bitwise_not")
+"""The ops of :meth:`Backend.unary`; each backend module also exposes ``be.OP(a[, param])``.
+The ``bitwise_*`` ops take integer and bool arrays only (``bitwise_not`` of bool is logical
+not), as numpy's ``invert``/``bitwise_and``/``bitwise_or``/``bitwise_xor``."""
 
 BINARY_OPS: tuple[str, ...] = ("add", "sub", "mul", "div", "pow", "maximum", "eq", "floordiv",
-                               "mod", "relu_backward", "leaky_relu_backward")
+                               "mod", "relu_backward", "leaky_relu_backward", "bitwise_and",
+                               "bitwise_or", "bitwise_xor")
 """The ops of :meth:`Backend.binary`; each backend module also exposes ``be.OP(a, b[, param])``."""
