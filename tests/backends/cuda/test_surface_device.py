@@ -71,7 +71,8 @@ def test_integer_bool_and_indexing_ops_stay_on_device(monkeypatch):
            a.sort(1).values, a.argmax(1), a.cumsum(1), a.prod(1), a.max(), u + u, -u, u * u,
            m + m, m * m, tg.where(m, a, 0), m.all(1), m.any(0), a.all(),
            m.any(), F.one_hot(labels, 4), F.one_hot(labels), a == a.flip(1), a < 2, a >= 2.5,
-           u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum()]
+           u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum(), a & a.flip(1), a | 6,
+           u ^ u[:1], ~a, ~u, a & m, 3 ^ labels, m | labels]
     y[1] = v
     y[:, 2:] = 3.0
     a[a > 4] = 0
