@@ -36,6 +36,8 @@ ARGMAX = np.array([[[[6, 8], [16, 18]]]], np.int64)
 
 CASES = {
     "from_numpy": (X,), "to_numpy": (X,), "zeros": ((2, 3), F64), "full": ((3,), 2.5, F32),
+    "arange": (7, F32), "arange:int64": (5, np.int64), "arange:uint8": (4, np.uint8),
+    "arange:empty": (0, F64),
     "astype": (X, F64), "copy": (X,), "all_finite": (X,),
     "binary:add": ("add", X, r(3, 1, 5)), "binary:sub": ("sub", X, r(5)),
     "binary:mul": ("mul", r(4, 1), r(1, 3)), "binary:div": ("div", X, r(5, positive=True)),

@@ -99,12 +99,15 @@ def test_factories_fills_row_indexing_and_the_class_pick_backward_stay_on_device
     rows = _t(np.array([2, 0, 2]))
     _guard(monkeypatch)
     made = [tg.zeros(2, 3, device="cuda"), tg.ones(4, dtype="int64", device="cuda"),
-            tg.full((2, 2), 1.5, device="cuda"), tg.zeros_like(x), tg.full_like(x, 7)]
+            tg.full((2, 2), 1.5, device="cuda"), tg.zeros_like(x), tg.full_like(x, 7),
+            tg.arange(5, device="cuda"), tg.arange(0.5, 3, 0.25, device="cuda"),
+            tg.linspace(-1, 1, 7, device="cuda"), tg.eye(3, 4, device="cuda"),
+            tg.eye(2, dtype="bool", device="cuda")]
     y = x.detach().clone()
     y.fill_(2.0)
     y.zero_()
     (PickClass.apply(x, target).sum() + x[rows].sum() + x[rows[:, None]].sum()).backward()
     monkeypatch.undo()
-    assert [m.device for m in made] == ["cuda"] * 5 and made[2].tolist() == [[1.5, 1.5]] * 2
+    assert [m.device for m in made] == ["cuda"] * 10 and made[2].tolist() == [[1.5, 1.5]] * 2
     assert y.tolist() == [[0.0] * 4] * 3
     assert x.grad.tolist() == [[2, 2, 2, 3], [1, 0, 0, 0], [4, 4, 4, 5]]
