@@ -111,3 +111,19 @@ def test_factories_fills_row_indexing_and_the_class_pick_backward_stay_on_device
     assert [m.device for m in made] == ["cuda"] * 10 and made[2].tolist() == [[1.5, 1.5]] * 2
     assert y.tolist() == [[0.0] * 4] * 3
     assert x.grad.tolist() == [[2, 2, 2, 3], [1, 0, 0, 0], [4, 4, 4, 5]]
+
+
+def test_pooling_indices_and_interpolation_stay_on_device(monkeypatch):
+    x = _t(rng.standard_normal((2, 3, 7, 6)), grad=True)
+    _guard(monkeypatch)
+    pooled = [F.max_pool2d(x, 3, 2, 1, dilation=2, return_indices=True),
+              F.max_pool2d(x, 2, ceil_mode=True, return_indices=True),
+              F.max_pool2d(x, 2, return_indices=True),
+              F.adaptive_max_pool2d(x, (3, 4), return_indices=True)]
+    up = [F.interpolate(x, scale_factor=(1.7, 0.6)), F.interpolate(x, size=(9, 4)),
+          F.interpolate(x, size=(11, 5), mode="bilinear"),
+          F.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True)]
+    (sum(v.sum() for v, _ in pooled) + sum(u.sum() for u in up)).backward()
+    monkeypatch.undo()
+    assert all(i.device == "cuda" and i.dtype == np.int64 for _, i in pooled)
+    assert x.grad.shape == x.shape
