@@ -105,6 +105,9 @@ CASES.update({
     "compare": (TIES, np.array([[2.0], [np.nan]], F32), "<="),
     "take": (X, np.array([1, -1, 0, 1])),
     "take_backward": (r(4, 3, 5, 5), np.array([1, -1, 0, 1]), 2),
+    "flatnonzero": (np.array([False, True, True, False, True, False, False, True]), 4),
+    "flatnonzero:float": (np.array([0.0, -2.0, np.nan, 0.0, 3.5], F32), 3),
+    "flatnonzero:none": (np.zeros(5, np.int8), 0), "flatnonzero:empty": (np.zeros(0, bool), 0),
 })
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 

@@ -224,6 +224,11 @@ class Backend(Protocol):
         """Zeros of ``(n, *grad.shape[1:])`` with each ``grad[r]`` added to row ``index[r]``
         (repeats add up, in index order: deterministic)."""
 
+    def flatnonzero(self, mask: Array, count: int) -> Array:
+        """int64 positions of the non-zero entries of a 1-D ``mask``, in order (``x[mask]``
+        without the data leaving the device); ``count`` is how many there are (the caller
+        has it from ``sum``)."""
+
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))

@@ -127,3 +127,17 @@ def test_pooling_indices_and_interpolation_stay_on_device(monkeypatch):
     monkeypatch.undo()
     assert all(i.device == "cuda" and i.dtype == np.int64 for _, i in pooled)
     assert x.grad.shape == x.shape
+
+
+def test_bool_mask_reads_move_one_count_and_no_data(monkeypatch):
+    x = _t(rng.standard_normal((3, 4, 2)), grad=True)
+    mask = _t(rng.standard_normal((3, 4)) > 0)
+    rows = _t(np.array([True, False, True]))
+    ints = _t(np.array([[5, -1], [0, 7]], np.int16))
+    _guard(monkeypatch)
+    picked = [x[mask], x[rows], x[mask & ~mask], ints[ints > 0]]
+    (picked[0].sum() + picked[1].sum()).backward()
+    monkeypatch.undo()
+    assert picked[0].shape == (int(mask.sum().item()), 2) and picked[2].shape == (0, 2)
+    assert picked[3].tolist() == [5, 7] and picked[1].tolist() == x.detach().numpy()[[0, 2]].tolist()
+    assert x.grad.numpy()[:, :, 0].tolist() == (mask.long() + rows.long()[:, None]).tolist()
