@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 __all__ = ["argmax", "argmin", "sort", "cumsum", "prod", "cumprod_exclusive", "all", "any",
-           "gather", "gather_backward", "one_hot", "compare", "take", "take_backward", "flatnonzero"]
+           "gather", "gather_backward", "one_hot", "compare", "take", "take_backward",
+           "flatnonzero"]
 
 
 def _lines(a, axis):

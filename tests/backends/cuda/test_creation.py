@@ -16,7 +16,8 @@ CASES = {
     "linspace_denormal": lambda d: tg.linspace(0, 1e-310, 5, dtype="float64", device=d),
     "linspace_one": lambda d: tg.linspace(2, 5, 1, device=d),
     "linspace_int": lambda d: tg.linspace(-2.5, 9, 6, dtype="int64", device=d),
-    "eye": lambda d: tg.eye(3, 5, device=d), "eye_int": lambda d: tg.eye(4, dtype="int64", device=d),
+    "eye": lambda d: tg.eye(3, 5, device=d),
+    "eye_int": lambda d: tg.eye(4, dtype="int64", device=d),
     "eye_bool": lambda d: tg.eye(4, 2, dtype="bool", device=d),
     "eye_empty": lambda d: tg.eye(0, 3, dtype="float64", device=d),
 }

@@ -139,5 +139,6 @@ def test_bool_mask_reads_move_one_count_and_no_data(monkeypatch):
     (picked[0].sum() + picked[1].sum()).backward()
     monkeypatch.undo()
     assert picked[0].shape == (int(mask.sum().item()), 2) and picked[2].shape == (0, 2)
-    assert picked[3].tolist() == [5, 7] and picked[1].tolist() == x.detach().numpy()[[0, 2]].tolist()
+    assert picked[3].tolist() == [5, 7]
+    assert picked[1].tolist() == x.detach().numpy()[[0, 2]].tolist()
     assert x.grad.numpy()[:, :, 0].tolist() == (mask.long() + rows.long()[:, None]).tolist()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite", "assign", "setitem"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite",
+           "assign", "setitem"]
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:

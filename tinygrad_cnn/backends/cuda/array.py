@@ -18,8 +18,8 @@ from ._cast import cast as _cast_any
 from . import _scratch as scratch
 from ._common import THREADS, coalesce, empty, flat, kernel, padded, scalar, size_of
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite", "assign",
-           "setitem"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite",
+           "assign", "setitem"]
 
 _ALL = ("float32", "float64", "int64")
 # How many blocks the finiteness check uses at most; each writes one flag.
