@@ -273,7 +273,20 @@ class ExtraMethodMixin:
         if (isinstance(index, T) and index.dtype.kind in "iu" and self.ndim and
                 index.device == self.device):
             return self._take(index)
+        if (isinstance(index, T) and index.dtype == np.bool_ and index.ndim and
+                index.device == self.device and tuple(index.shape) == self.shape[:index.ndim]):
+            return self._masked_select(index)
         return mv.GetItem.apply(self, index=_host_index(index))
+
+    def _masked_select(self, mask: "Tensor") -> "Tensor":
+        """``self[mask]`` for a bool mask over the leading dims: one count read back (the
+        result's size depends on the data, as in PyTorch), the positions and the values
+        stay on the device; the gradient adds back into the selected rows."""
+        from .ops.select import FlatNonzero, Take
+        m = mask.detach().reshape(-1)
+        count = int(m.sum().item())
+        rows = self.reshape((m.shape[0],) + self.shape[mask.ndim:])
+        return Take.apply(rows, FlatNonzero.apply(m, count=count))
 
     def _take(self, index: "Tensor") -> "Tensor":
         """``self[index]`` for an integer tensor: rows along dim 0, kept on the device."""

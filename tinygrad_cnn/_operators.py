@@ -92,7 +92,7 @@ class OperatorMixin:
         if op == "/" and a.dtype.kind != "f":
             a, b = a.to(dtype=FLOAT32), b.to(dtype=FLOAT32)
         if a.dtype == BOOL and op in "+*" and fn is not ew.Pow:
-            return mt.Logical.apply(a, b, op="|" if op == "+" else "&")
+            return mt.Bitwise.apply(a, b, op="|" if op == "+" else "&")
         return _apply_checked(fn, op, b, a) if reverse else _apply_checked(fn, op, a, b)
 
     def __add__(self, other: Any) -> "Tensor":
@@ -167,7 +167,7 @@ class OperatorMixin:
         pair = _comparison_operands(self, other) if op is not None else None
         if pair is not None:            # on the device, as numpy would compare on the host
             return Compare.apply(pair[0].detach(), pair[1].detach(), op=op)
-        T = _tensor_cls()               # array-likes, bitwise integer ops: numpy on the host
+        T = _tensor_cls()               # array-likes, ints beyond int64: numpy on the host
         rhs = other.numpy() if isinstance(other, T) else other
         return T(ufunc(self.numpy(), rhs), device=self.device)
 
@@ -191,41 +191,38 @@ class OperatorMixin:
 
     __hash__ = object.__hash__
 
-    def _logical(self, other: Any, ufunc: Any, op: str) -> "Tensor":
+    def _logical(self, other: Any, op: str) -> "Tensor":
+        """``self OP other`` for op in ``& | ^`` on bool or integer tensors, with PyTorch's
+        promotion (``bool & int`` is the integer dtype), computed where ``self`` lives."""
+        from .tensor import _promote
         T = _tensor_cls()
         for t in (self, other):
             dt = t.dtype if isinstance(t, T) else np.asarray(t).dtype
-            if dt.kind == "f":
+            if dt.kind not in "biu":
                 raise TypeError(f"{op}: bitwise/logical operators need bool or integer tensors, "
                                 f"got {dt}")
-        if self.dtype == BOOL and (isinstance(other, (bool, np.bool_)) or
-                                   getattr(other, "dtype", None) == BOOL):
-            b = _as_operand(other, self)
-            if op == "^":
-                return Compare.apply(self.detach(), b.detach(), op="!=")
-            return mt.Logical.apply(self.detach(), b.detach().to(self.device),
-                                    op="&" if op == "&" else "|")
-        return self._compare(other, ufunc)
+        a, b = _promote(self, _as_operand(other, self), op)
+        return mt.Bitwise.apply(a.detach(), b.detach(), op=op)
 
     def __and__(self, other: Any) -> "Tensor":
-        return self._logical(other, np.bitwise_and, "&")
+        return self._logical(other, "&")
 
     __rand__ = __and__
 
     def __or__(self, other: Any) -> "Tensor":
-        return self._logical(other, np.bitwise_or, "|")
+        return self._logical(other, "|")
 
     __ror__ = __or__
 
     def __xor__(self, other: Any) -> "Tensor":
-        return self._logical(other, np.bitwise_xor, "^")
+        return self._logical(other, "^")
 
     __rxor__ = __xor__
 
     def __invert__(self) -> "Tensor":
-        if self.dtype == BOOL:
-            return self._compare(False, np.equal)
-        return self._logical(True if self.dtype == BOOL else -1, lambda a, _: np.invert(a), "~")
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~: bitwise not needs a bool or integer tensor, got {self.dtype}")
+        return mt.BitwiseNot.apply(self.detach())
 
     # ---- in-place updates ----
     def _inplace(self, op: str, compute: Callable[["Tensor"], "Tensor"]) -> "Tensor":

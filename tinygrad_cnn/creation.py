@@ -7,6 +7,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -61,11 +62,46 @@ def rand(*shape: int | Sequence[int], dtype: Any = np.float32, device: str = "cp
     return Tensor(generator().random(_shape(shape)), requires_grad, dtype, device)
 
 
-def arange(start: int, stop: int | None = None, step: int = 1, dtype: Any = None,
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            device: str = "cpu") -> Tensor:
-    """Evenly spaced values, as ``np.arange``."""
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return Tensor(values, dtype=dtype, device=device)
+    """Evenly spaced values, as ``np.arange`` (length and values alike), made on ``device``.
+
+    Integer arguments give int64, a float argument float32 unless ``dtype`` says otherwise;
+    floats are computed in float64 as numpy does (``start + i * delta``) and rounded once.
+
+    Example:
+        >>> arange(3).tolist(), arange(1, 2, 0.25).tolist(), arange(4, 0, -2).dtype
+        ([0, 1, 2], [1.0, 1.25, 1.5, 1.75], dtype('int64'))
+    """
+    if stop is None:
+        start, stop = 0, start
+    for name, v in (("start", start), ("end", stop), ("step", step)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"arange: {name} must be a number, got {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    natural = np.result_type(start, stop, step)          # numpy's arange dtype
+    n = max(0, math.ceil((stop - start) / step))          # numpy's length rule
+    name = normalize_device(device)
+    be = get_backend(name)
+    if natural.kind in "iu":
+        i64 = np.dtype(np.int64)
+        out = be.scalar_op(be.scalar_op(be.arange(n, i64), "*", int(step)), "+", int(start))
+        final = natural if dtype is None else check_dtype(dtype, "arange")
+    else:
+        out = _affine(be, n, float(start), float(start) + float(step))
+        final = np.dtype(np.float32) if dtype is None else check_dtype(dtype, "arange")
+    return Tensor._wrap(out if out.dtype == final else be.astype(out, final), name)
+
+
+def _affine(be: Any, n: int, first: float, second: float) -> Any:
+    """numpy's float64 arange fill: ``first, second, first + i * (second - first)...`` (the
+    product and the sum in two launches, so no fused multiply-add can change a rounding)."""
+    f64 = np.dtype(np.float64)
+    out = be.scalar_op(be.scalar_op(be.arange(n, f64), "*", second - first), "+", first)
+    if n > 1:
+        be.setitem(out, (1,), be.full((), second, f64))
+    return out
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: str | None = None,
@@ -102,7 +138,13 @@ def eye(n: int, m: int | None = None, dtype: Any = np.float32, device: str = "cp
     """
     n, m = _int_arg(n, "eye", "n"), _int_arg(n if m is None else m, "eye", "m")
     dt = check_dtype(dtype, "eye")
-    return Tensor(np.eye(n, m, dtype=dt), requires_grad, dt, device)
+    name = normalize_device(device)
+    be = get_backend(name)
+    i64 = np.dtype(np.int64)
+    rows, cols = be.reshape(be.arange(n, i64), (n, 1)), be.reshape(be.arange(m, i64), (1, m))
+    same = be.compare(rows, cols, "==")
+    out = Tensor._wrap(same if dt == np.bool_ else be.astype(same, dt), name)
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -127,7 +169,25 @@ def linspace(start: float, end: float, steps: int, dtype: Any = np.float32,
     """
     steps = _int_arg(steps, "linspace", "steps")
     dt = check_dtype(dtype, "linspace")
-    return Tensor(np.linspace(start, end, steps), requires_grad, dt, device)
+    name = normalize_device(device)
+    be = get_backend(name)
+    out = _linspace(be, float(start), float(end), steps)
+    out = Tensor._wrap(out if out.dtype == dt else be.astype(out, dt), name)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def _linspace(be: Any, start: float, end: float, steps: int) -> Any:
+    """``np.linspace(start, end, steps)`` in float64, step by step as numpy computes it."""
+    f64 = np.dtype(np.float64)
+    y, div, delta = be.arange(steps, f64), steps - 1, end - start
+    if div > 0 and delta / div == 0:                      # denormal step: divide first
+        y = be.scalar_op(be.scalar_op(y, "/", float(div)), "*", delta)
+    else:
+        y = be.scalar_op(y, "*", delta / div if div > 0 else delta)
+    y = be.scalar_op(y, "+", start)
+    if steps > 1:
+        be.setitem(y, (steps - 1,), be.full((), end, f64))
+    return y
 
 
 def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: str, requires_grad: bool,

@@ -36,6 +36,8 @@ ARGMAX = np.array([[[[6, 8], [16, 18]]]], np.int64)
 
 CASES = {
     "from_numpy": (X,), "to_numpy": (X,), "zeros": ((2, 3), F64), "full": ((3,), 2.5, F32),
+    "arange": (7, F32), "arange:int64": (5, np.int64), "arange:uint8": (4, np.uint8),
+    "arange:empty": (0, F64),
     "astype": (X, F64), "copy": (X,), "all_finite": (X,),
     "binary:add": ("add", X, r(3, 1, 5)), "binary:sub": ("sub", X, r(5)),
     "binary:mul": ("mul", r(4, 1), r(1, 3)), "binary:div": ("div", X, r(5, positive=True)),
@@ -77,6 +79,15 @@ CASES = {
     "binary:floordiv": ("floordiv", np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])),
     "binary:mod": ("mod", np.array([7.5, -7.0, 6.0], F32), np.array([2.0, 2.0, -4.0], F32)),
     "where": (np.array([[1.0], [0.0]], F32), r(2, 3), r(3)),
+    # bitwise: int64 with broadcasting, a narrow dtype (widened on CUDA) and bool
+    "binary:bitwise_and": ("bitwise_and", np.array([[-2**62 - 3, 12, -1]]),
+                           np.array([[2**62 + 7], [10], [-8]])),
+    "binary:bitwise_or": ("bitwise_or", np.array([200, 7, 0, 129], np.uint8),
+                          np.array([55, 8, 0, 1], np.uint8)),
+    "binary:bitwise_xor": ("bitwise_xor", np.array([[True, False], [True, True]]),
+                           np.array([True, False])),
+    "unary:bitwise_not": ("bitwise_not", np.array([[0, -1, 7, -2**30]], np.int32)),
+    "unary:bitwise_not:bool": ("bitwise_not", np.array([True, False, False])),
 }
 # selection, scans and indexing along one axis (the contract's last block)
 TIES = np.array([[2.0, np.nan, 1.0, 2.0, -1.0], [0.0, 0.0, 3.0, np.nan, np.nan]], F32)
@@ -94,6 +105,9 @@ CASES.update({
     "compare": (TIES, np.array([[2.0], [np.nan]], F32), "<="),
     "take": (X, np.array([1, -1, 0, 1])),
     "take_backward": (r(4, 3, 5, 5), np.array([1, -1, 0, 1]), 2),
+    "flatnonzero": (np.array([False, True, True, False, True, False, False, True]), 4),
+    "flatnonzero:float": (np.array([0.0, -2.0, np.nan, 0.0, 3.5], F32), 3),
+    "flatnonzero:none": (np.zeros(5, np.int8), 0), "flatnonzero:empty": (np.zeros(0, bool), 0),
 })
 IN_PLACE = {"sgd_step": 3, "adam_step": 4, "assign": 1, "setitem": 1}  # how many leading arguments are updated
 

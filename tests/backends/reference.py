@@ -57,6 +57,10 @@ def astype(a, dtype):
     return _as(a, dtype)
 
 
+def arange(n, dtype):
+    return np.array(range(n), dtype)
+
+
 def copy(a):
     return np.array(a, copy=True)
 
@@ -85,6 +89,7 @@ _UNARY = {
     "leaky_relu": lambda x, s: np.where(x > 0, x, s * x), "abs": lambda x, s: np.abs(x),
     "sign": lambda x, s: np.sign(x), "floor": lambda x, s: np.floor(x),
     "erf": lambda x, s: np.vectorize(math.erf, otypes=[F64])(x),
+    "bitwise_not": lambda x, s: np.logical_not(x) if x.dtype == bool else -x - 1,
 }
 _BINARY = {
     "add": lambda a, b, s: a + b, "sub": lambda a, b, s: a - b, "mul": lambda a, b, s: a * b,
@@ -93,6 +98,8 @@ _BINARY = {
     "floordiv": lambda a, b, s: a // b, "mod": lambda a, b, s: np.mod(a, b),
     "relu_backward": lambda g, out, s: np.where(out <= 0, 0, g),
     "leaky_relu_backward": lambda g, x, s: np.where(x > 0, g, s * g),
+    "bitwise_and": lambda a, b, s: a & b, "bitwise_or": lambda a, b, s: a | b,
+    "bitwise_xor": lambda a, b, s: a ^ b,
 }
 _SCALAR = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "max": "maximum"}
 

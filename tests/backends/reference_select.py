@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 __all__ = ["argmax", "argmin", "sort", "cumsum", "prod", "cumprod_exclusive", "all", "any",
-           "gather", "gather_backward", "one_hot", "compare", "take", "take_backward"]
+           "gather", "gather_backward", "one_hot", "compare", "take", "take_backward",
+           "flatnonzero"]
 
 
 def _lines(a, axis):
@@ -136,4 +137,10 @@ def take_backward(grad, index, n):
     grad, index = np.asarray(grad), np.asarray(index)
     out = np.zeros((n,) + grad.shape[1:], grad.dtype)
     np.add.at(out, np.where(index < 0, index + n, index), grad)
+    return out
+
+
+def flatnonzero(mask, count):
+    out = np.array([i for i, v in enumerate(np.asarray(mask).tolist()) if v], np.int64)
+    assert out.size == count
     return out

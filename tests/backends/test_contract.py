@@ -23,12 +23,16 @@ def test_every_elementwise_op_is_implemented_and_has_a_shortcut():
     from tinygrad_cnn.backends.cpu import elementwise
     assert tuple(elementwise._UNARY) == UNARY_OPS
     assert tuple(elementwise._BINARY) == BINARY_OPS
-    a, b = np.float32([-1.5, 2.0]), np.float32([0.5, 3.0])
+    floats, ints = (np.float32([-1.5, 2.0]), np.float32([0.5, 3.0])), (np.int32([-6, 5]),
+                                                                          np.int32([3, 12]))
     with np.errstate(invalid="ignore"):  # log, sqrt and pow of -1.5 are NaN on both paths
         for op in UNARY_OPS:
+            a, _ = ints if op.startswith("bitwise_") else floats  # integer-only ops
             np.testing.assert_array_equal(getattr(cpu, op)(a), cpu.unary(op, a))
         for op in BINARY_OPS:
+            a, b = ints if op.startswith("bitwise_") else floats
             np.testing.assert_array_equal(getattr(cpu, op)(a, b), cpu.binary(op, a, b))
+    a = floats[0]
     assert cpu.leaky_relu(a, 0.25).tolist() == cpu.unary("leaky_relu", a, 0.25).tolist()
 
 

@@ -50,6 +50,11 @@ CASES = {
                                  [X]),
     "max_pool2d_ceil": (lambda x: F.max_pool2d(x, 2, ceil_mode=True),
                         lambda x: TF.max_pool2d(x, 2, ceil_mode=True), [X]),
+    "interp_nearest_frac": (lambda x: F.interpolate(x, scale_factor=(1.7, 0.6)),
+                            lambda x: TF.interpolate(x, scale_factor=(1.7, 0.6)), [X]),
+    "interp_bilinear_down": (lambda x: F.interpolate(x, scale_factor=0.55, mode="bilinear"),
+                             lambda x: TF.interpolate(x, scale_factor=0.55, mode="bilinear"),
+                             [X]),
     "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1),
                          lambda x, w, b: TF.conv_transpose2d(x, w, b, 2, 1, 1), [X, W, B]),
     "conv_transpose2d_groups": (
@@ -114,8 +119,16 @@ def test_max_pool2d_and_adaptive_max_pool2d_return_torchs_indices():
                           TF.max_pool2d(t, 2, return_indices=True)),
                          (F.max_pool2d(x, 3, 2, 1, dilation=2, return_indices=True),
                           TF.max_pool2d(t, 3, 2, 1, dilation=2, return_indices=True)),
+                         (F.max_pool2d(x, (3, 2), (2, 3), (1, 1), dilation=(2, 3),
+                                       ceil_mode=True, return_indices=True),
+                          TF.max_pool2d(t, (3, 2), (2, 3), (1, 1), dilation=(2, 3),
+                                        ceil_mode=True, return_indices=True)),
+                         (F.max_pool2d(x, 2, ceil_mode=True, return_indices=True),
+                          TF.max_pool2d(t, 2, ceil_mode=True, return_indices=True)),
                          (F.adaptive_max_pool2d(x, (4, 5), return_indices=True),
-                          TF.adaptive_max_pool2d(t, (4, 5), return_indices=True))]:
+                          TF.adaptive_max_pool2d(t, (4, 5), return_indices=True)),
+                         (F.adaptive_max_pool2d(x, (3, 4), return_indices=True),
+                          TF.adaptive_max_pool2d(t, (3, 4), return_indices=True))]:
         np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
         np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
 

@@ -139,3 +139,29 @@ def test_integer_tensor_index_matches_torch_values_and_gradients():
     np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
     with pytest.raises(IndexError, match="index 4 is out of bounds for dim 0 with size 4"):
         t[tg.tensor(np.array([0, 4]))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
+def test_bool_mask_read_matches_torch_values_and_gradients(dtype):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 4, 2))
+    data = (a > 0) if dtype is np.bool_ else (a * 5).astype(dtype)
+    for mask in [a[..., 0] > 0, a[:, 0, 0] > 0, a > 0.3, np.zeros((3, 4), bool),
+                 np.ones(3, bool)]:
+        x, t = tg.tensor(data), torch.tensor(data)
+        got, want = x[tg.tensor(mask)], t[torch.tensor(mask)]
+        assert got.dtype == data.dtype and got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    if dtype in (np.float32, np.float64):
+        mask = a[..., 1] > 0
+        x = tg.tensor(data, requires_grad=True)
+        t = torch.tensor(data, requires_grad=True)
+        (x[tg.tensor(mask)] * tg.tensor(np.arange(2.0), dtype=dtype)).sum().backward()
+        (t[torch.tensor(mask)] * torch.arange(2.0, dtype=t.dtype)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_bool_mask_read_on_an_empty_tensor():
+    x = tg.zeros(0, 3)
+    assert x[tg.zeros(0, dtype="bool")].shape == (0, 3)
+    assert x[tg.zeros(0, 3, dtype="bool")].shape == (0,)

@@ -46,6 +46,10 @@ class Backend(Protocol):
 
     def zeros(self, shape: Shape, dtype: np.dtype) -> Array: ...
     def full(self, shape: Shape, value: float, dtype: np.dtype) -> Array: ...
+    def arange(self, n: int, dtype: np.dtype) -> Array:
+        """``[0, 1, ..., n - 1]`` in ``dtype`` (exact below ``2**24`` in float32, ``2**53`` in
+        float64): the index vector factories (``arange``, ``linspace``, ``eye``) start from."""
+
     def astype(self, a: Array, dtype: np.dtype) -> Array: ...
     def copy(self, a: Array) -> Array: ...
     def all_finite(self, a: Array) -> bool:
@@ -220,14 +224,22 @@ class Backend(Protocol):
         """Zeros of ``(n, *grad.shape[1:])`` with each ``grad[r]`` added to row ``index[r]``
         (repeats add up, in index order: deterministic)."""
 
+    def flatnonzero(self, mask: Array, count: int) -> Array:
+        """int64 positions of the non-zero entries of a 1-D ``mask``, in order (``x[mask]``
+        without the data leaving the device); ``count`` is how many there are (the caller
+        has it from ``sum``)."""
+
 
 KERNEL_NAMES: tuple[str, ...] = tuple(
     name for name in Backend.__dict__ if not name.startswith("_"))
 
 UNARY_OPS: tuple[str, ...] = ("neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
-                              "leaky_relu", "abs", "sign", "floor", "erf")
-"""The ops of :meth:`Backend.unary`; each backend module also exposes ``be.OP(a[, param])``."""
+                              "leaky_relu", "abs", "sign", "floor", "erf", "bitwise_not")
+"""The ops of :meth:`Backend.unary`; each backend module also exposes ``be.OP(a[, param])``.
+The ``bitwise_*`` ops take integer and bool arrays only (``bitwise_not`` of bool is logical
+not), as numpy's ``invert``/``bitwise_and``/``bitwise_or``/``bitwise_xor``."""
 
 BINARY_OPS: tuple[str, ...] = ("add", "sub", "mul", "div", "pow", "maximum", "eq", "floordiv",
-                               "mod", "relu_backward", "leaky_relu_backward")
+                               "mod", "relu_backward", "leaky_relu_backward", "bitwise_and",
+                               "bitwise_or", "bitwise_xor")
 """The ops of :meth:`Backend.binary`; each backend module also exposes ``be.OP(a, b[, param])``."""

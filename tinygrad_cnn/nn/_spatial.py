@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backends._geometry import out_size
 from ..backends._pool_windows import adaptive_axis
+from ..creation import arange, zeros
 from ..functions import stack
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.dropout import Dropout
@@ -73,7 +74,7 @@ def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tup
         raise ValueError(f"max_pool2d: the window does not fit input {input.shape}")
     if input.numel() == 0:                            # empty batch or no channels
         out = EmptyResult.apply(input, shape=(n, c, oh, ow), dtype=input.dtype)
-        return (out, Tensor(np.zeros((n, c, oh, ow), np.int64), device=input.device)) \
+        return (out, zeros(n, c, oh, ow, dtype=np.int64, device=input.device)) \
             if return_indices else out
     if d == (1, 1) and not ceil_mode:
         if not return_indices:
@@ -96,10 +97,11 @@ def max_pool2d_ext(input: Tensor, k: tuple[int, int], s: tuple[int, int], p: tup
     values, which = stack(taps, 4).max(4)
     if not return_indices:
         return values
-    tap = which.numpy()
-    hh = np.arange(oh)[:, None] * s[0] + np.asarray(rows)[tap] - p[0]
-    ww = np.arange(ow)[None, :] * s[1] + np.asarray(cols)[tap] - p[1]
-    return values, Tensor((hh * w + ww).astype(np.int64), device=input.device)
+    # tap t is window row t // kW (input row i * s + (t // kW) * d - p), column t % kW
+    dev = input.device
+    hh = arange(oh, device=dev).reshape(oh, 1) * s[0] + (which // k[1]) * d[0] - p[0]
+    ww = arange(ow, device=dev) * s[1] + (which % k[1]) * d[1] - p[1]
+    return values, hh * w + ww
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: IntPair, return_indices: bool = False) -> Any:
@@ -120,30 +122,37 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntPair, return_indices: boo
             w0, w1 = int(cols.start[j]), int(cols.end[j])
             vals, idx = input[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0)).max(2)
             cells.append(vals)
-            if return_indices:
-                flat = idx.numpy()
-                index.append((h0 + flat // (w1 - w0)) * w + w0 + flat % (w1 - w0))
+            if return_indices:           # window position -> flat index in the plane
+                index.append((idx // (w1 - w0) + h0) * w + idx % (w1 - w0) + w0)
     out = stack(cells, 2).reshape(n, c, oh, ow)
     if not return_indices:
         return out
-    idx = np.stack(index, 2).reshape(n, c, oh, ow).astype(np.int64) if index else \
-        np.zeros((n, c, oh, ow), np.int64)
-    return out, Tensor(idx, device=input.device)
+    return out, stack(index, 2).reshape(n, c, oh, ow)
 
 
 def _source_index(out_size: int, in_size: int, scale: float | None, mode: str,
-                  align_corners: bool) -> Any:
+                  align_corners: bool, device: str) -> Any:
+    """PyTorch's source rows (or columns) of each output one, computed in float64 on
+    ``device``: int64 indices (nearest), or ``(i0, i1, weight of i1)`` (bilinear). Every
+    source position is >= 0, so truncating to int64 is the floor."""
     ratio = (1.0 / scale) if scale else in_size / out_size
-    dst = np.arange(out_size, dtype=np.float64)
+    dst = arange(out_size, dtype=np.float64, device=device)
     if mode == "nearest":
-        return np.minimum(np.floor(dst * ratio).astype(np.int64), in_size - 1)
+        return (dst * ratio).long().clamp(max=in_size - 1)
     if align_corners:
         src = dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else dst * 0
     else:
-        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    return i0, i1, src - i0
+        src = ((dst + 0.5) * ratio - 0.5).clamp(min=0.0)
+    i0 = src.long().clamp(max=in_size - 1)
+    return i0, (i0 + 1).clamp(max=in_size - 1), src - i0.double()
+
+
+def _take(x: Tensor, axis: int, index: Tensor) -> Tensor:
+    """``x`` indexed by the int64 vector ``index`` along ``axis`` (on the device, with the
+    row take's deterministic backward)."""
+    order = (axis,) + tuple(a for a in range(x.ndim) if a != axis)
+    back = tuple(int(i) for i in np.argsort(order))
+    return x.permute(*order)[index].permute(*back)
 
 
 def interpolate(input: Tensor, size: IntPair | None = None,
@@ -172,18 +181,17 @@ def interpolate(input: Tensor, size: IntPair | None = None,
                              f"{scale_factor!r}")
         oh, ow = int(math.floor(h * sf[0])), int(math.floor(w * sf[1]))
         scales = (float(sf[0]), float(sf[1]))
+    dev = input.device
     if mode == "nearest":
-        rows = _source_index(oh, h, scales[0], mode, False)
-        cols = _source_index(ow, w, scales[1], mode, False)
-        return input[:, :, rows[:, None], cols[None, :]]
+        rows = _source_index(oh, h, scales[0], mode, False, dev)
+        cols = _source_index(ow, w, scales[1], mode, False, dev)
+        return _take(_take(input, 2, rows), 3, cols)
     ac = bool(align_corners)
-    r0, r1, lr = _source_index(oh, h, None if ac else scales[0], mode, ac)
-    c0, c1, lc = _source_index(ow, w, None if ac else scales[1], mode, ac)
-    dt, dev = input.dtype, input.device
-    wr = Tensor(lr.reshape(-1, 1), dtype=dt, device=dev)
-    wc = Tensor(lc.reshape(1, -1), dtype=dt, device=dev)
-    top = input[:, :, r0, :] * (1 - wr) + input[:, :, r1, :] * wr
-    return top[:, :, :, c0] * (1 - wc) + top[:, :, :, c1] * wc
+    r0, r1, lr = _source_index(oh, h, None if ac else scales[0], mode, ac, dev)
+    c0, c1, lc = _source_index(ow, w, None if ac else scales[1], mode, ac, dev)
+    wr, wc = lr.to(dtype=input.dtype).reshape(oh, 1), lc.to(dtype=input.dtype)
+    top = _take(input, 2, r0) * (1 - wr) + _take(input, 2, r1) * wr
+    return _take(top, 3, c0) * (1 - wc) + _take(top, 3, c1) * wc
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

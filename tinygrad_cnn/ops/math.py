@@ -18,12 +18,22 @@ def _has_zero(be: Any, b: Any) -> bool:
     return b.size > 0 and not bool(be.to_numpy(be.all(b, tuple(range(b.ndim)), False)))
 
 
-class Logical(Function):
-    """``|`` or ``&`` of two bool arrays (what ``+`` and ``*`` mean for bool tensors)."""
+_BITWISE = {"&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor"}
+
+
+class Bitwise(Function):
+    """``a & b``, ``a | b`` or ``a ^ b`` of two integer or bool arrays of one dtype (also
+    what ``+`` and ``*`` mean for bool tensors); not differentiable."""
 
     def forward(self, a, b, op: str):
-        # on bool arrays, maximum is "or" and the product is "and" (both backends)
-        return (self.backend.maximum if op == "|" else self.backend.mul)(a, b)
+        return self.backend.binary(_BITWISE[op], a, b)
+
+
+class BitwiseNot(Function):
+    """``~a`` of an integer (two's complement) or bool (logical not) array."""
+
+    def forward(self, a):
+        return self.backend.bitwise_not(a)
 
 
 class FloorDiv(Function):

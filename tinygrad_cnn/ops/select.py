@@ -54,6 +54,13 @@ class Take(Function):
         return self.backend.take_backward(grad, self.index, self.n), None
 
 
+class FlatNonzero(Function):
+    """int64 positions of the ``count`` non-zero entries of a 1-D mask (not differentiable)."""
+
+    def forward(self, mask, count: int):
+        return self.backend.flatnonzero(mask, count)
+
+
 class CumSum(Function):
     """Running sum along ``axis``; the gradient is the running sum from the end."""
 

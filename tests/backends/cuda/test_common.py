@@ -20,6 +20,8 @@ def test_every_kernel_declares_float32_and_float64_or_explicit_signatures():
 # kernels that exist for integers alone (their float counterparts are other kernels)
 INTEGER_ONLY = {"tinygrad_cnn.backends.cuda.intmath._iunary",
                 "tinygrad_cnn.backends.cuda.intmath._ipow",
+                "tinygrad_cnn.backends.cuda.intmath._ibitwise",
+                "tinygrad_cnn.backends.cuda.index._compact",
                 "tinygrad_cnn.backends.cuda.index._one_hot"}
 
 

@@ -22,13 +22,16 @@ EXP = [0, 1, 2, 5, 9]
 BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
           "floordiv": lambda a, b: a // b, "mod": lambda a, b: a % b,
           "maximum": lambda a, b: a.maximum(b) if hasattr(a, "maximum") else np.maximum(a, b),
-          "where": lambda a, b: tg.where(b.abs() > 2, a, b)}
+          "where": lambda a, b: tg.where(b.abs() > 2, a, b), "and": lambda a, b: a & b,
+          "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b,
+          "xor_bcast": lambda a, b: a.reshape(5, 1) ^ b}
 UNARY = {"neg": lambda a: -a, "abs": lambda a: a.abs(), "sign": lambda a: a.sign(),
          "clamp": lambda a: a.clamp(-4, 100), "scalar_add": lambda a: a + 300,
          "scalar_rsub": lambda a: 7 - a, "scalar_mul": lambda a: a * 3,
          "max": lambda a: a.max(), "amax_keep": lambda a: a.reshape(1, 5).amax(1, keepdim=True),
          "sum": lambda a: a.sum(), "flip_perm": lambda a: a.reshape(5, 1).permute(1, 0).flip(1),
-         "slice_pad": lambda a: a[1:4].reshape(1, 3).expand(2, 3)}
+         "slice_pad": lambda a: a[1:4].reshape(1, 3).expand(2, 3), "invert": lambda a: ~a,
+         "scalar_and": lambda a: a & 6, "scalar_ror": lambda a: 9 | a}
 
 
 def _pair(dt, fn, *arrays):
@@ -89,7 +92,10 @@ def test_bool_ops_match_cpu():
     m = [True, False, True, False, False]
     n = [True, True, False, False, True]
     for fn in (lambda a, b: tg.where(a, a, b), lambda a, b: a.max(), lambda a, b: a ** b,
-               lambda a, b: a.flip(0), lambda a, b: a.reshape(5, 1).expand(5, 2)):
+               lambda a, b: a.flip(0), lambda a, b: a.reshape(5, 1).expand(5, 2),
+               lambda a, b: a & b, lambda a, b: a | b, lambda a, b: a ^ b, lambda a, b: ~a,
+               lambda a, b: a.reshape(5, 1) ^ b, lambda a, b: a & True, lambda a, b: a | 3,
+               lambda a, b: a + b, lambda a, b: a * b):
         _same(*_pair("bool", fn, m, n))
 
 

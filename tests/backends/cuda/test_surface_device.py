@@ -71,7 +71,8 @@ def test_integer_bool_and_indexing_ops_stay_on_device(monkeypatch):
            a.sort(1).values, a.argmax(1), a.cumsum(1), a.prod(1), a.max(), u + u, -u, u * u,
            m + m, m * m, tg.where(m, a, 0), m.all(1), m.any(0), a.all(),
            m.any(), F.one_hot(labels, 4), F.one_hot(labels), a == a.flip(1), a < 2, a >= 2.5,
-           u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum()]
+           u != 7, ~m, m & m, m | m, m ^ m, (labels == labels).sum(), a & a.flip(1), a | 6,
+           u ^ u[:1], ~a, ~u, a & m, 3 ^ labels, m | labels]
     y[1] = v
     y[:, 2:] = 3.0
     a[a > 4] = 0
@@ -98,12 +99,46 @@ def test_factories_fills_row_indexing_and_the_class_pick_backward_stay_on_device
     rows = _t(np.array([2, 0, 2]))
     _guard(monkeypatch)
     made = [tg.zeros(2, 3, device="cuda"), tg.ones(4, dtype="int64", device="cuda"),
-            tg.full((2, 2), 1.5, device="cuda"), tg.zeros_like(x), tg.full_like(x, 7)]
+            tg.full((2, 2), 1.5, device="cuda"), tg.zeros_like(x), tg.full_like(x, 7),
+            tg.arange(5, device="cuda"), tg.arange(0.5, 3, 0.25, device="cuda"),
+            tg.linspace(-1, 1, 7, device="cuda"), tg.eye(3, 4, device="cuda"),
+            tg.eye(2, dtype="bool", device="cuda")]
     y = x.detach().clone()
     y.fill_(2.0)
     y.zero_()
     (PickClass.apply(x, target).sum() + x[rows].sum() + x[rows[:, None]].sum()).backward()
     monkeypatch.undo()
-    assert [m.device for m in made] == ["cuda"] * 5 and made[2].tolist() == [[1.5, 1.5]] * 2
+    assert [m.device for m in made] == ["cuda"] * 10 and made[2].tolist() == [[1.5, 1.5]] * 2
     assert y.tolist() == [[0.0] * 4] * 3
     assert x.grad.tolist() == [[2, 2, 2, 3], [1, 0, 0, 0], [4, 4, 4, 5]]
+
+
+def test_pooling_indices_and_interpolation_stay_on_device(monkeypatch):
+    x = _t(rng.standard_normal((2, 3, 7, 6)), grad=True)
+    _guard(monkeypatch)
+    pooled = [F.max_pool2d(x, 3, 2, 1, dilation=2, return_indices=True),
+              F.max_pool2d(x, 2, ceil_mode=True, return_indices=True),
+              F.max_pool2d(x, 2, return_indices=True),
+              F.adaptive_max_pool2d(x, (3, 4), return_indices=True)]
+    up = [F.interpolate(x, scale_factor=(1.7, 0.6)), F.interpolate(x, size=(9, 4)),
+          F.interpolate(x, size=(11, 5), mode="bilinear"),
+          F.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True)]
+    (sum(v.sum() for v, _ in pooled) + sum(u.sum() for u in up)).backward()
+    monkeypatch.undo()
+    assert all(i.device == "cuda" and i.dtype == np.int64 for _, i in pooled)
+    assert x.grad.shape == x.shape
+
+
+def test_bool_mask_reads_move_one_count_and_no_data(monkeypatch):
+    x = _t(rng.standard_normal((3, 4, 2)), grad=True)
+    mask = _t(rng.standard_normal((3, 4)) > 0)
+    rows = _t(np.array([True, False, True]))
+    ints = _t(np.array([[5, -1], [0, 7]], np.int16))
+    _guard(monkeypatch)
+    picked = [x[mask], x[rows], x[mask & ~mask], ints[ints > 0]]
+    (picked[0].sum() + picked[1].sum()).backward()
+    monkeypatch.undo()
+    assert picked[0].shape == (int(mask.sum().item()), 2) and picked[2].shape == (0, 2)
+    assert picked[3].tolist() == [5, 7]
+    assert picked[1].tolist() == x.detach().numpy()[[0, 2]].tolist()
+    assert x.grad.numpy()[:, :, 0].tolist() == (mask.long() + rows.long()[:, None]).tolist()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign", "setitem"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite",
+           "assign", "setitem"]
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:
@@ -24,6 +25,11 @@ def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 def full(shape: tuple[int, ...], value: float, dtype: np.dtype) -> np.ndarray:
     """``np.full(shape, value, dtype)``."""
     return np.full(shape, value, dtype)
+
+
+def arange(n: int, dtype: np.dtype) -> np.ndarray:
+    """``np.arange(n, dtype=dtype)``."""
+    return np.arange(n, dtype=dtype)
 
 
 def astype(a: np.ndarray, dtype: np.dtype) -> np.ndarray:

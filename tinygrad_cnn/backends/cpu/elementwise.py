@@ -83,6 +83,7 @@ _UNARY: dict[str, Callable] = {
     "sqrt": _ufunc1(np.sqrt), "sigmoid": _sigmoid, "tanh": _ufunc1(np.tanh), "relu": _relu,
     "leaky_relu": lambda a, slope: np.where(a > 0, a, a * a.dtype.type(slope)),
     "abs": _ufunc1(np.abs), "sign": _ufunc1(np.sign), "floor": _ufunc1(np.floor), "erf": _erf,
+    "bitwise_not": _ufunc1(np.invert),
 }
 _BINARY: dict[str, Callable] = {
     "add": _ufunc2(np.add), "sub": _ufunc2(np.subtract), "mul": _ufunc2(np.multiply),
@@ -91,6 +92,10 @@ _BINARY: dict[str, Callable] = {
     "floordiv": _ufunc2(np.floor_divide), "mod": _ufunc2(np.mod),
     "relu_backward": _relu_backward,
     "leaky_relu_backward": lambda g, a, slope: np.where(a > 0, g, g * g.dtype.type(slope)),
+    # integer and bool arrays only; ``b`` is cast to ``a``'s dtype (the result has it)
+    "bitwise_and": lambda a, b, slope: np.bitwise_and(a, b.astype(a.dtype, copy=False)),
+    "bitwise_or": lambda a, b, slope: np.bitwise_or(a, b.astype(a.dtype, copy=False)),
+    "bitwise_xor": lambda a, b, slope: np.bitwise_xor(a, b.astype(a.dtype, copy=False)),
 }
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward"]
+__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward",
+           "flatnonzero"]
 
 
 def _region(shape: tuple[int, ...], index: np.ndarray, axis: int) -> tuple[slice, ...]:
@@ -49,3 +50,8 @@ def take_backward(grad: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros((n,) + grad.shape[1:], grad.dtype)
     np.add.at(out, index, grad)
     return out
+
+
+def flatnonzero(mask: np.ndarray, count: int) -> np.ndarray:
+    """``np.flatnonzero(mask)`` (``count`` is its length)."""
+    return np.flatnonzero(mask).astype(np.int64, copy=False)

@@ -18,8 +18,8 @@ from ._cast import cast as _cast_any
 from . import _scratch as scratch
 from ._common import THREADS, coalesce, empty, flat, kernel, padded, scalar, size_of
 
-__all__ = ["from_numpy", "to_numpy", "zeros", "full", "astype", "copy", "all_finite", "assign",
-           "setitem"]
+__all__ = ["from_numpy", "to_numpy", "zeros", "full", "arange", "astype", "copy", "all_finite",
+           "assign", "setitem"]
 
 _ALL = ("float32", "float64", "int64")
 # How many blocks the finiteness check uses at most; each writes one flag.
@@ -38,6 +38,13 @@ def _cast(src, dst):
     i = cuda.grid(1)
     if i < dst.size:
         dst[i] = src[i]
+
+
+@kernel("void({t}[::1])", dtypes=_ALL)
+def _iota(out):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = i
 
 
 @kernel("void({t}[::1], {t}[::1])", dtypes=_ALL)
@@ -103,6 +110,15 @@ def full(shape: tuple[int, ...], value: float, dtype: Any) -> Any:
 def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
     """A new device array of zeros."""
     return full(shape, 0, dtype)
+
+
+def arange(n: int, dtype: Any) -> Any:
+    """``[0, 1, ..., n - 1]`` made on the device (other dtypes than float32, float64 and
+    int64 through int64 and a cast, also on the device)."""
+    dtype = np.dtype(dtype)
+    out = empty((int(n),), dtype if dtype.name in _ALL else np.dtype(np.int64))
+    _iota.launch(out.size, flat(out))
+    return out if out.dtype == dtype else astype(out, dtype)
 
 
 def astype(a: Any, dtype: Any) -> Any:

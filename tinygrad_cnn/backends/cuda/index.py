@@ -23,7 +23,8 @@ from ._cast import HUBS
 from ._common import contiguous_strides, empty, flat, kernel, padded
 from .array import astype, zeros
 
-__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward"]
+__all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward",
+           "flatnonzero"]
 
 _TYPES = ("float32", "float64", "int64")
 _T8 = "UniTuple(int64, 8)"
@@ -111,6 +112,14 @@ def _take_backward(grad, index, out, inner, n):
         out[p] = acc
 
 
+@kernel("void(int64[::1], int64[::1], int64[::1])", dtypes=())
+def _compact(mask, ends, out):
+    # ends: the running count of non-zero entries up to and including i
+    i = cuda.grid(1)
+    if i < mask.size and mask[i] != 0:
+        out[ends[i] - 1] = i
+
+
 def _hub(a: Any) -> Any:
     return a if a.dtype.name in HUBS else astype(a, np.int64)
 
@@ -159,3 +168,15 @@ def take_backward(grad: Any, index: Any, n: int) -> Any:
     if index.size:
         _take_backward.launch(out.size, flat(g), flat(index), flat(out), inner, int(n))
     return out if out.dtype == grad.dtype else astype(out, grad.dtype)
+
+
+def flatnonzero(mask: Any, count: int) -> Any:
+    """Positions of the non-zero entries of a 1-D ``mask``: the running count (a scan) of the
+    0/1 flags gives each one its slot, then one thread per entry writes its position there."""
+    from .compare import compare
+    from .scan import cumsum
+    flags = astype(compare(mask, zeros((), np.int64), "!="), np.int64)
+    out = empty((int(count),), np.int64)
+    if count:
+        _compact.launch(flags.size, flags, cumsum(flags, 0, False), out)
+    return out

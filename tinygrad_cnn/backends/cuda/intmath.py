@@ -7,8 +7,9 @@ kernel runs, and the result is cast back with wrap-around (:mod:`._cast`). For `
 ``**`` and negation this is exact modulo ``2**bits``, so the result equals numpy's (and
 PyTorch's) arithmetic in the narrow dtype; ``// % max where`` and the movements never leave
 the narrow range. A Python scalar is first wrapped into the array's dtype, as on the CPU.
-Integer negation, ``abs``, ``sign`` and ``**`` have their own int64 kernels here (the float
-kernels use ``math.pow`` and float literals).
+Integer negation, ``abs``, ``sign``, ``**`` and the bitwise ops (``bitwise_and/or/xor/not``:
+integer and bool arrays only; ``bitwise_not`` of bool is logical not) have their own int64
+kernels here (the float kernels use ``math.pow`` and float literals).
 
 This module is imported last by the package: its ``unary``/``binary`` (and the other names
 below) replace the plain kernels' entries, and the named shortcuts (``be.add`` ...) call them.
@@ -38,8 +39,10 @@ __all__ = ["unary", "binary", "scalar_op", "where", "sum", "max", "full", "zeros
            "permute", "broadcast_to", "pad", "getitem", "getitem_backward", "take_along_class"]
 
 _I64 = np.dtype(np.int64)
-_NEG, _ABS, _SIGN, _ISNEG = range(4)
-_INT_UNARY = {"neg": _NEG, "abs": _ABS, "sign": _SIGN}
+_NEG, _ABS, _SIGN, _ISNEG, _NOT, _LNOT = range(6)
+_INT_UNARY = {"neg": _NEG, "abs": _ABS, "sign": _SIGN, "bitwise_not": _NOT}
+_AND, _OR, _XOR = range(3)
+_BITWISE = {"bitwise_and": _AND, "bitwise_or": _OR, "bitwise_xor": _XOR}
 
 
 @kernel("void(int64[::1], int64[::1], int64)", dtypes=())
@@ -53,8 +56,24 @@ def _iunary(a, out, op):
             out[i] = -x if x < 0 else x
         elif op == _SIGN:
             out[i] = int64(1) if x > 0 else (int64(-1) if x < 0 else int64(0))
+        elif op == _NOT:
+            out[i] = ~x
+        elif op == _LNOT:
+            out[i] = int64(1) if x == 0 else int64(0)
         else:
             out[i] = int64(1) if x < 0 else int64(0)
+
+
+@kernel("void(int64[::1], int64[::1], int64[::1], int64)", dtypes=())
+def _ibitwise(a, b, out, op):
+    i = cuda.grid(1)
+    if i < out.size:
+        if op == _AND:
+            out[i] = a[i] & b[i]
+        elif op == _OR:
+            out[i] = a[i] | b[i]
+        else:
+            out[i] = a[i] ^ b[i]
 
 
 @kernel("void(int64[::1], int64[::1], int64[::1])", dtypes=())
@@ -96,6 +115,8 @@ def binary(op: str, a: Any, b: Any, param: float = 0.0) -> Any:
     exact, the other integer ops run in int64 and wrap back into ``a``'s dtype."""
     if op == "pow" and a.dtype.kind != "f":
         return _int_pow(a, b)
+    if op in _BITWISE:
+        return _bitwise(a, b, _BITWISE[op])
     if a.dtype.name in HUBS:
         return _ew.binary(op, a, b, param)
     return _back(_ew.binary(op, _wide(a), _wide(b), param), a.dtype)
@@ -104,8 +125,11 @@ def binary(op: str, a: Any, b: Any, param: float = 0.0) -> Any:
 def unary(op: str, a: Any, param: float = 0.0) -> Any:
     """``op(a)`` (see :meth:`.api.Backend.unary`); integer ``neg``/``abs``/``sign`` have their
     own int64 kernel (``-uint8(3) == 253``, NaN-free ``sign``)."""
+    if op == "bitwise_not" and a.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: integer or bool arrays only, got {a.dtype}")
     if a.dtype.kind != "f" and op in _INT_UNARY:
-        return _int_unary(a, _INT_UNARY[op])
+        return _int_unary(a, _LNOT if op == "bitwise_not" and a.dtype == np.bool_
+                          else _INT_UNARY[op])
     return _ew.unary(op, a, param)
 
 
@@ -171,6 +195,20 @@ def _int_pow(a: Any, b: Any) -> Any:
     _ipow.launch(out.size, flat(x), flat(y), flat(out))
     # numpy (the CPU backend) raises bool ** bool to int8
     return _back(out, np.dtype(np.int8) if a.dtype == np.bool_ else a.dtype)
+
+
+def _bitwise(a: Any, b: Any, op: int) -> Any:
+    """``a & b``, ``a | b`` or ``a ^ b`` with broadcasting in int64, back in ``a``'s dtype
+    (two's complement: exact for every integer and bool dtype)."""
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        raise TypeError(f"bitwise ops: integer or bool arrays only, got {a.dtype}, {b.dtype}")
+    x, y = _wide(a), _wide(b if b.dtype == a.dtype else _ar.astype(b, a.dtype))
+    shape = tuple(np.broadcast_shapes(x.shape, y.shape))
+    x = x if x.shape == shape else _mv.broadcast_to(x, shape)
+    y = y if y.shape == shape else _mv.broadcast_to(y, shape)
+    out = empty(shape, _I64)
+    _ibitwise.launch(out.size, flat(x), flat(y), flat(out), op)
+    return _back(out, a.dtype)
 
 
 def scalar_op(a: Any, op: str, value: float, reverse: bool = False) -> Any:
