@@ -57,10 +57,6 @@ def astype(a, dtype):
     return _as(a, dtype)
 
 
-def arange(n, dtype):
-    return np.array(range(n), dtype)
-
-
 def copy(a):
     return np.array(a, copy=True)
 

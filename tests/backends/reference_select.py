@@ -1,4 +1,5 @@
-"""The reference backend's selection, scan and indexing kernels (the contract's last block):
+"""The reference backend's selection, scan and indexing kernels (the contract's last block)
+and ``arange``:
 plain numpy and Python loops, written from the contract's definitions. reference.py re-exports
 them, so ``reference.sort`` etc. exist like every other contract name.
 """
@@ -9,8 +10,8 @@ import operator
 
 import numpy as np
 
-__all__ = ["argmax", "argmin", "sort", "cumsum", "prod", "cumprod_exclusive", "all", "any",
-           "gather", "gather_backward", "one_hot", "compare", "take", "take_backward",
+__all__ = ["arange", "argmax", "argmin", "sort", "cumsum", "prod", "cumprod_exclusive", "all",
+           "any", "gather", "gather_backward", "one_hot", "compare", "take", "take_backward",
            "flatnonzero"]
 
 
@@ -144,3 +145,7 @@ def flatnonzero(mask, count):
     out = np.array([i for i, v in enumerate(np.asarray(mask).tolist()) if v], np.int64)
     assert out.size == count
     return out
+
+
+def arange(n, dtype):
+    return np.array(range(n), dtype)
