@@ -1,7 +1,6 @@
 """The reference backend's selection, scan and indexing kernels (the contract's last block)
-and ``arange``:
-plain numpy and Python loops, written from the contract's definitions. reference.py re-exports
-them, so ``reference.sort`` etc. exist like every other contract name.
+and ``arange``: plain numpy and Python loops, written from the contract's definitions.
+reference.py re-exports them, so ``reference.sort`` etc. exist like every other contract name.
 """
 from __future__ import annotations
 
