@@ -137,22 +137,41 @@ def offset_of(r, shape, strides, ndim):
     return off
 
 
-def coalesce(shape: Sequence[int], strides: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Merge axes that are contiguous with their inner neighbour and drop size-1 axes, so a
-    kernel divides by as few extents as possible; ``([1], [0])`` when nothing is left."""
+def coalesce(shape: Sequence[int], *strides: Sequence[int]) -> tuple[list[int], ...]:
+    """Merge axes that every operand (one stride list each) walks contiguously with the inner
+    neighbour and drop size-1 axes, so a kernel divides by as few extents as possible:
+    ``(extents, strides_1, strides_2, ...)``; ``([1], [0], ...)`` when nothing is left.
+
+    Example:
+        >>> coalesce((2, 1, 3, 4), (12, 12, 4, 1), (0, 0, 4, 1))
+        ([2, 12], [12, 1], [0, 1])
+    """
     dims: list[list[int]] = []
-    for n, s in zip(shape, strides):
-        n, s = int(n), int(s)
+    for n, *st in zip(shape, *strides):
+        n, st = int(n), [int(x) for x in st]
         if n == 1:
             continue
-        if dims and dims[-1][1] == s * n:
+        if dims and all(dims[-1][k + 1] == x * n for k, x in enumerate(st)):
             dims[-1][0] *= n
-            dims[-1][1] = s
+            dims[-1][1:] = st
         else:
-            dims.append([n, s])
+            dims.append([n, *st])
     if not dims:
-        dims = [[1, 0]]
-    return [d[0] for d in dims], [d[1] for d in dims]
+        dims = [[1] + [0] * len(strides)]
+    return tuple([d[k] for d in dims] for k in range(len(strides) + 1))
+
+
+def broadcast_strides(shape: Sequence[int], in_shape: Sequence[int]) -> list[int]:
+    """Element strides of a contiguous input of ``in_shape`` read as ``shape`` (0 on broadcast
+    axes).
+
+    Example:
+        >>> broadcast_strides((2, 3, 4), (3, 1))
+        [0, 1, 0]
+    """
+    in_shape = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
+    st = contiguous_strides(in_shape)
+    return [0 if n == 1 and s != 1 else x for n, s, x in zip(in_shape, shape, st)]
 
 
 def blocks_for(n: int, per_block: int) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from numba import cuda
 
 from ._cast import HUBS
-from ._common import contiguous_strides, empty, flat, kernel, padded
+from ._common import broadcast_strides, coalesce, empty, flat, kernel, padded
 from .array import astype
 
 __all__ = ["compare"]
@@ -54,12 +54,6 @@ def _compare(a, b, out, shape, sa, sb, ndim, op):
         out[i] = r
 
 
-def _layout(shape: tuple[int, ...], in_shape: tuple[int, ...]) -> list[int]:
-    in_shape = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
-    strides = contiguous_strides(in_shape)
-    return [0 if n == 1 and s != 1 else st for n, s, st in zip(in_shape, shape, strides)]
-
-
 def compare(a: Any, b: Any, op: str) -> Any:
     """bool ``a OP b`` with broadcasting, op in ``== != < <= > >=``."""
     if a.dtype.name not in HUBS:
@@ -69,17 +63,8 @@ def compare(a: Any, b: Any, op: str) -> Any:
     shape = tuple(np.broadcast_shapes(a.shape, b.shape))
     out = empty(shape, np.bool_)
     if out.size:
-        # merge axes only where both operands walk them the same way
-        sa, sb = _layout(shape, a.shape), _layout(shape, b.shape)
-        dims = [[n, x, y] for n, x, y in zip(shape, sa, sb) if n != 1] or [[1, 0, 0]]
-        merged = [dims[0]]
-        for n, x, y in dims[1:]:
-            last = merged[-1]
-            if last[1] == x * n and last[2] == y * n:
-                last[0], last[1], last[2] = last[0] * n, x, y
-            else:
-                merged.append([n, x, y])
-        _compare.launch(out.size, flat(a), flat(b), flat(out), padded([m[0] for m in merged], 1),
-                        padded([m[1] for m in merged]), padded([m[2] for m in merged]),
-                        len(merged), _OPS[op])
+        dims, sa, sb = coalesce(shape, broadcast_strides(shape, a.shape),
+                                broadcast_strides(shape, b.shape))
+        _compare.launch(out.size, flat(a), flat(b), flat(out), padded(dims, 1), padded(sa),
+                        padded(sb), len(dims), _OPS[op])
     return out

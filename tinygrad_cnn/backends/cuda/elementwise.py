@@ -22,7 +22,8 @@ import numpy as np
 from numba import cuda
 
 from ..api import BINARY_OPS, UNARY_OPS
-from ._common import contiguous_strides, empty, flat, float32, kernel, padded, scalar
+from ._common import (broadcast_strides, coalesce, empty, flat, float32, kernel, padded,
+                      scalar)
 from .array import astype
 
 __all__ = ["unary", "binary", "scalar_op", "where"]
@@ -173,26 +174,6 @@ def _where_bcast(c, a, b, out, shape, sc, sa, sb, ndim):
         out[i] = a[ia] if c[ic] != 0 else b[ib]
 
 
-def _broadcast_layout(shape: tuple[int, ...], in_shape: tuple[int, ...]) -> list[int]:
-    """Element strides of an input of ``in_shape`` read as ``shape`` (0 on broadcast axes)."""
-    in_shape = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
-    strides = contiguous_strides(in_shape)
-    return [0 if n == 1 and s != 1 else st for n, s, st in zip(in_shape, shape, strides)]
-
-
-def _coalesce(shape, sa, sb):
-    """Merge neighbouring axes that both inputs walk contiguously (fewer divisions per thread)."""
-    dims = [[shape[0], sa[0], sb[0]]] if shape else []
-    for n, x, y in zip(shape[1:], sa[1:], sb[1:]):
-        last = dims[-1]
-        if last[1] == x * n and last[2] == y * n:
-            last[0] *= n
-            last[1], last[2] = x, y
-        else:
-            dims.append([n, x, y])
-    return [d[0] for d in dims], [d[1] for d in dims], [d[2] for d in dims]
-
-
 def _binary(a: Any, b: Any, op: int, param: float = 0.0) -> Any:
     if b.dtype != a.dtype:
         b = astype(b, a.dtype)
@@ -203,8 +184,8 @@ def _binary(a: Any, b: Any, op: int, param: float = 0.0) -> Any:
         return out
     shape = tuple(np.broadcast_shapes(a.shape, b.shape))
     out = empty(shape, a.dtype)
-    dims, sa, sb = _coalesce(shape, _broadcast_layout(shape, a.shape),
-                             _broadcast_layout(shape, b.shape))
+    dims, sa, sb = coalesce(shape, broadcast_strides(shape, a.shape),
+                            broadcast_strides(shape, b.shape))
     _binary_bcast.launch(out.size, flat(a), flat(b), flat(out), padded(dims, 1), padded(sa),
                          padded(sb), len(dims), op, value)
     return out
@@ -251,8 +232,8 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
     out = empty(shape, a.dtype)
     if out.size:
-        _where_bcast.launch(out.size, flat(cond), flat(a), flat(b), flat(out),
-                            padded(shape, 1), padded(_broadcast_layout(shape, cond.shape)),
-                            padded(_broadcast_layout(shape, a.shape)),
-                            padded(_broadcast_layout(shape, b.shape)), len(shape))
+        dims, sc, sa, sb = coalesce(shape, *(broadcast_strides(shape, x.shape)
+                                             for x in (cond, a, b)))
+        _where_bcast.launch(out.size, flat(cond), flat(a), flat(b), flat(out), padded(dims, 1),
+                            padded(sc), padded(sa), padded(sb), len(dims))
     return out
