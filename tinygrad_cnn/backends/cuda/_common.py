@@ -137,6 +137,20 @@ def offset_of(r, shape, strides, ndim):
     return off
 
 
+@cuda.jit(device=True)
+def offsets2_of(r, shape, sa, sb, ndim):
+    """Offsets of the ``r``-th element (C order) of ``shape`` in two operands with strides
+    ``sa`` and ``sb`` (broadcast axes: stride 0), one division per axis for both."""
+    ia = 0
+    ib = 0
+    for d in range(ndim - 1, -1, -1):
+        idx = r % shape[d]
+        r //= shape[d]
+        ia += idx * sa[d]
+        ib += idx * sb[d]
+    return ia, ib
+
+
 def coalesce(shape: Sequence[int], *strides: Sequence[int]) -> tuple[list[int], ...]:
     """Merge axes that every operand (one stride list each) walks contiguously with the inner
     neighbour and drop size-1 axes, so a kernel divides by as few extents as possible:

@@ -15,7 +15,7 @@ import numpy as np
 from numba import cuda
 
 from ._cast import HUBS
-from ._common import broadcast_strides, coalesce, empty, flat, kernel, padded
+from ._common import broadcast_strides, coalesce, empty, flat, kernel, offsets2_of, padded
 from .array import astype
 
 __all__ = ["compare"]
@@ -29,14 +29,7 @@ _T8 = "UniTuple(int64, 8)"
 def _compare(a, b, out, shape, sa, sb, ndim, op):
     i = cuda.grid(1)
     if i < out.size:
-        rem = i
-        ia = 0
-        ib = 0
-        for d in range(ndim - 1, -1, -1):
-            idx = rem % shape[d]
-            rem //= shape[d]
-            ia += idx * sa[d]
-            ib += idx * sb[d]
+        ia, ib = offsets2_of(i, shape, sa, sb, ndim)
         x = a[ia]
         y = b[ib]
         if op == 0:

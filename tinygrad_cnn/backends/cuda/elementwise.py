@@ -22,8 +22,8 @@ import numpy as np
 from numba import cuda
 
 from ..api import BINARY_OPS, UNARY_OPS
-from ._common import (broadcast_strides, coalesce, empty, flat, float32, kernel, padded,
-                      scalar)
+from ._common import (broadcast_strides, coalesce, empty, flat, float32, kernel, offsets2_of,
+                      padded, scalar)
 from .array import astype
 
 __all__ = ["unary", "binary", "scalar_op", "where"]
@@ -128,14 +128,7 @@ def _binary_flat(a, b, out, op, param):
 def _binary_bcast(a, b, out, shape, sa, sb, ndim, op, param):
     i = cuda.grid(1)
     if i < out.size:
-        rem = i
-        ia = 0
-        ib = 0
-        for d in range(ndim - 1, -1, -1):
-            idx = rem % shape[d]
-            rem //= shape[d]
-            ia += idx * sa[d]
-            ib += idx * sb[d]
+        ia, ib = offsets2_of(i, shape, sa, sb, ndim)
         out[i] = _apply2(op, a[ia], b[ib], param)
 
 
