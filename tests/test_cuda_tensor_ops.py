@@ -15,14 +15,6 @@ W = rng.standard_normal((2, 2, 2, 2))
 A = rng.standard_normal((2, 3))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _need_cuda():
-    try:
-        get_backend("cuda")
-    except RuntimeError as exc:
-        pytest.skip(f"no CUDA device or simulator: {exc}")
-
-
 CASES = {
     "abs_sign_square": (lambda x: x.abs() + x.sign() + x.square(), [A]),
     "clamp": (lambda x: x.clamp(-0.3, 0.4), [A]),

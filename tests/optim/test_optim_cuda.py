@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.backends import get_backend
 from tinygrad_cnn.optim import SGD, Adam, AdamW, RMSprop
 
 from .optim_cases import STEPS, make_problem
@@ -21,14 +20,6 @@ FACTORIES = {
     "adamw": lambda ps: AdamW(ps, lr=0.05, betas=(0.8, 0.99)),
     "rmsprop": lambda ps: RMSprop(ps, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _need_cuda():
-    try:
-        get_backend("cuda")
-    except RuntimeError as exc:
-        pytest.skip(f"no CUDA device or simulator: {exc}")
 
 
 def _run(make_opt, params, grads, device, steps=range(STEPS), state=None):

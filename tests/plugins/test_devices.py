@@ -13,20 +13,6 @@ from tinygrad_cnn import nn
 pytestmark = pytest.mark.cuda
 
 
-@pytest.fixture(autouse=True)
-def cuda_ready() -> None:
-    from numba.core import config
-    if config.ENABLE_CUDASIM:
-        return
-    try:
-        from numba import cuda
-        ready = cuda.is_available()
-    except Exception:  # noqa: BLE001 - no CUDA target at all
-        ready = False
-    if not ready:
-        pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (own pytest process) or a GPU")
-
-
 def test_plugin_model_on_cuda_matches_cpu(sobel, squeeze_excite):
     tg.manual_seed(0)
     model = nn.Sequential(sobel.SobelEdges(1, ["vertical", "diagonal"]),
