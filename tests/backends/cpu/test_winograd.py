@@ -242,8 +242,14 @@ def test_auto_picks_winograd4_for_many_tiles(monkeypatch):
     big = ((32, 64, 16, 16), (128, 64, 3, 3), S1, S1, S1, 1)  # 32 * 4 * 4 = 512 tiles
     assert [conv.conv_algorithm(p, *big) for p in ("forward", "input grad", "weight grad")] \
         == ["winograd4"] * 3
-    few = ((32, 512, 4, 4), (512, 512, 3, 3), S1, S1, S1, 1)  # 32 tiles: F(2x2, 3x3)
+    small = ((32, 512, 4, 4), (512, 512, 3, 3), S1, S1, S1, 1)  # 32 tiles, 36 vs 64 multiplies
+    assert conv.conv_algorithm("forward", *small) == "winograd4"
+    few = ((16, 512, 4, 4), (512, 512, 3, 3), S1, S1, S1, 1)  # 16 tiles: F(2x2, 3x3)
     assert conv.conv_algorithm("forward", *few) == "winograd"
+    tiny = ((32, 512, 2, 2), (512, 512, 3, 3), S1, S1, S1, 1)  # 36 vs 16 multiplies
+    assert conv.conv_algorithm("forward", *tiny) == "winograd"
+    tie = ((32, 512, 6, 6), (512, 512, 3, 3), S1, S1, S1, 1)  # 4 * 36 vs 9 * 16
+    assert conv.conv_algorithm("forward", *tie) == "winograd"
     assert conv.conv_algorithm("forward", (32, 3, 32, 32), (64, 3, 3, 3), S1, S1, S1, 1) \
         == "im2col"
 
@@ -265,17 +271,15 @@ def test_forced_winograd4_goes_through_conv2d(monkeypatch):
 
 @pytest.mark.parametrize("algo", ["winograd", "winograd4"])
 def test_plan_carries_the_transforms_to_the_gradients(monkeypatch, algo):
-    """The forward pass leaves its F(2x2, 3x3) weight transform and its transformed input tiles
-    in ``plan``; the input gradient of the same weight uses the first (rows and columns 0 and 3
-    swapped = the rotated filter's transform), the weight gradient of the same input the
-    second; a plan made for another weight or input is not used."""
+    """The forward pass leaves its transformed input tiles in ``plan``; the weight gradient of
+    the same input uses them (the input gradient transforms its filters block by block in
+    cache and leaves the plan alone); a plan made for another input is not used."""
     monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     x, w, b = _arrays((2, 5, 7, 6, 4, (1, 1)), np.float64)
     go = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
     plan: dict = {}
     conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
-    assert set(plan) == ({"winograd2", "winograd input"} if algo == "winograd"
-                         else {"winograd input"})
+    assert set(plan) == {"winograd input"}
     dx = conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan)
     assert set(plan) == {"winograd input"}
     dw = conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1, plan=plan)

@@ -59,15 +59,15 @@ _TILE = {"winograd": 2, "winograd4": 4}
 # 15-40 % from 128x256 (85) on; the weight gradient, whose GEMMs run over all tiles, wins from
 # 64x64 (32) on; all lose at 3 input channels. To re-measure on a quiet machine.
 _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
-# auto: F(4x4, 3x3) instead, every pass, where C*O/(C+O) >= 32 and the call has at least 64
-# 4x4 output tiles (over the batch). Below that many tiles the per-call weight transform
-# (36*C*O values against F(2x2, 3x3)'s 16*C*O) and the skinny GEMMs outweigh its 1.8x fewer
-# multiplies. Measured on VGG layers, batch 32 (same-process A/B, busy machine): F(4x4)
-# against the best of im2col and F(2x2) 0.62-0.92x at 32x32, 16x16 and 8x8 (64 to 256
-# channels, 128-2048 tiles), 1.3-1.8x at 4x4 (32 tiles), 2.8-4x at 2x2; 2-3x slower at 3
-# input channels.
+# auto: F(4x4, 3x3) instead, every pass, where C*O/(C+O) >= 32, its 6x6 tiles take fewer
+# multiplies than F(2x2, 3x3)'s 4x4 ones (36 per 4x4 tile against 16 per 2x2 tile: 4x4, 8x8,
+# 16x16 images yes, 2x2 and 6x6 no) and the call has at least 32 4x4 output tiles over the
+# batch (below that its per-call weight transform, 36*C*O values, outweighs the GEMMs it
+# saves). Measured on VGG layers, batch 32 (same-process A/B), with the blocked driver:
+# F(4x4) against F(2x2) 0.70-0.92x at 4x4 (32 tiles), F(4x4) against the best other
+# 0.62-0.92x at 32x32 to 8x8 (64 to 256 channels); 2-3x slower at 3 input channels.
 _WINOGRAD4_MIN_WIDTH = 32
-_WINOGRAD4_MIN_TILES = 64
+_WINOGRAD4_MIN_TILES = 32
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -151,8 +151,9 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
         o, c = int(w_shape[0]), int(w_shape[1])
         oh = int(x_shape[2]) + 2 * int(padding[0]) - 2
         ow = int(x_shape[3]) + 2 * int(padding[1]) - 2
-        tiles = int(x_shape[0]) * -(-oh // 4) * -(-ow // 4)
-        if o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and tiles >= _WINOGRAD4_MIN_TILES:
+        tiles4 = -(-oh // 4) * -(-ow // 4)
+        if (o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and 36 * tiles4 < 16 * -(-oh // 2) * -(-ow // 2)
+                and int(x_shape[0]) * tiles4 >= _WINOGRAD4_MIN_TILES):
             return "winograd4"
         return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
     return choice

@@ -7,20 +7,23 @@ multiplies per (tile, input channel, filter) instead of 36. Summed over the inpu
 those run in BLAS (``np.matmul``), the transforms are serial ``nogil`` Numba kernels.
 
 The batch is cut into chunks of whole samples (or one sample's band of tile rows for large
-images) so that a chunk's ``V`` and ``M`` stay within a few MB; per chunk three phases run on
-:func:`._threads.parallel_items`: input transform (items own (sample, channel) planes of ``V``),
-the 16 GEMMs (items own one ``t``), output transform (items own (sample, filter) planes of the
-result). The phases use Python threads with single-threaded BLAS rather than a Numba ``prange``
-pool, like the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall
-on spinning threads). Chunks and items are sized from the shapes only, never from the thread count, and every
-output element is computed by one fixed sequence of operations: results are the same for any
-number of threads, run to run.
+images) so that a chunk's ``V`` and ``M`` stay within a few MB. Per chunk, on
+:func:`._threads.parallel_items`: the input transform (items own (sample, channel) planes of
+``V``), then items that own a block of filters: each transforms its filters into ``U`` (a
+per-thread buffer of ~2 MB), runs its 16 GEMMs and transforms its output planes while all of
+it is in cache, so the transformed weight (16 or 36 values for 9) never goes out to memory and
+back (measured 1.2-1.5x faster on VGG's deep layers than transforming all filters first). The
+phases use Python threads with single-threaded BLAS rather than a Numba ``prange`` pool, like
+the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall on
+spinning threads). Chunks and items are sized from the shapes only, never from the thread
+count, and every output element is computed by one fixed sequence of operations: results are
+the same for any number of threads, run to run.
 
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
 with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
-weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles
-(see :func:`backward_weight`). A ``plan`` dict carries the forward pass's weight transform
-(F(2x2, 3x3): the rotated filter's is a permutation of it) and transformed input to them.
+weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles,
+block of filters by block (see :func:`backward_weight`). A ``plan`` dict carries the forward
+pass's transformed input to it.
 
 The transform kernels live in :mod:`.winograd_f2`; the drivers here also run F(4x4, 3x3)
 (``tile=4``: 36-element 6x6 tiles, kernels in :mod:`.winograd_f4`) with the same chunks,
@@ -52,6 +55,13 @@ TILES = (2, 4)
 # session that wrote this was too loaded to measure alternatives apart.
 _CHUNK_BYTES = 16 << 20
 _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend on threads)
+# Blocks of filters, per pass: (bytes of a block's transformed filters or weight-gradient sums,
+# fewest blocks per call). Measured on VGG-11's layers at batch 32 (alternating, one process):
+# the forward pass is fastest with small blocks (its transform, GEMMs and output transform stay
+# in cache), the input gradient with medium ones, the weight gradient, whose GEMMs sum over
+# the tiles, with a few large ones (8 blocks: 1.2-1.4x slower); at least 4 so that a thread
+# that loses its core to another process leaves little behind.
+_BLOCKS = {"forward": (2 << 20, 8), "input grad": (4 << 20, 4), "weight grad": (16 << 20, 4)}
 # Largest transformed input a forward pass leaves in its plan for the weight gradient: every
 # Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
 _KEEP_BYTES = 24 << 20
@@ -115,21 +125,21 @@ def _t_major(rows: int, cols: int, dt: np.dtype,
     return buf, buf[:, :size].reshape(nt, rows, cols)
 
 
-def _transform_weight(w: np.ndarray, flip: bool, k: _Kernels) -> np.ndarray:
-    """``U`` (alpha^2, O, C) of the OIHW 3x3 weight (rotated by 180 degrees if ``flip``)."""
-    buf, u = _t_major(w.shape[0], w.shape[1], w.dtype, k.alpha ** 2)
-    parts = _split(w.shape[0], _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], flip))
-    return u
+def _blocks(pass_: str, o: int, c: int, nt: int, itemsize: int) -> list[tuple[int, int]]:
+    """Ranges of output channels, one work item each, for ``pass_`` (a key of _BLOCKS): a
+    block's ``nt`` matrices of block x ``c`` values stay within its bytes, in at least its
+    number of blocks."""
+    size, fewest = _BLOCKS[pass_]
+    return _split(o, max(fewest, -(-nt * o * c * itemsize // size)))
 
 
-def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: bool,
-         ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
-    """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) given the transformed filters
-    ``u[t]`` (O, C) (any BLAS-compatible strides); ``keep``: a list that receives every chunk's
-    transformed input (the weight gradient's chunks are the same) when all of it is at most
-    _KEEP_BYTES (large images keep nothing: a recorded graph must not hold 2-4x its
-    activations)."""
+def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.ndarray,
+         relu: bool, ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
+    """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) with the OIHW 3x3 weight ``w``:
+    (O, C) as it is, or (C, O) rotated by 180 degrees with its in and out channels swapped if
+    ``flip`` (the input gradient). ``keep``: a list that receives every chunk's transformed
+    input (the weight gradient's chunks are the same) when all of it is at most _KEEP_BYTES
+    (large images keep nothing: a recorded graph must not hold 2-4x its activations)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
@@ -138,9 +148,11 @@ def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: 
     chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
     if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
         keep = None
+    blocks = _blocks("input grad" if flip else "forward", o, c, nt, dt.itemsize)
+    widest = max(b - a for a, b in blocks)
     for n0, n1, ty0, ty1 in chunks:
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (vbuf, v), (mbuf, mm) = _t_major(c, tiles, dt, nt), _t_major(o, tiles, dt, nt)
+        vbuf, v = _t_major(c, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 8, m * tw + 2)
         planes = _split((n1 - n0) * c, _PLANE_ITEMS)
         parallel_items(len(planes), lambda buf, i: k.input(
@@ -148,23 +160,32 @@ def _run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: 
             lambda: np.empty(band, dt))
         if keep is not None:
             keep.append(vbuf)
-        parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
-        planes = _split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: k.output(
-            mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles),
-            lambda: np.empty(band, dt))
+
+        def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
+            # transform this block's filters, its nt GEMMs and its output planes, in cache
+            ubuf, mbuf, scratch = state
+            o0, o1 = blocks[i]
+            width = o1 - o0
+            if flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
+                k.weight(w, ubuf, 0, c, o0, o1, True)
+                u = ubuf[:, :c * width].reshape(nt, c, width).transpose(0, 2, 1)
+            else:
+                k.weight(w, ubuf, o0, o1, 0, c, False)
+                u = ubuf[:, :width * c].reshape(nt, width, c)
+            mm = mbuf[:, :width * tiles].reshape(nt, width, tiles)
+            for t in range(nt):
+                np.matmul(u[t], v[t], out=mm[t])
+            k.output(mbuf, out, bias, relu, scratch, 0, (n1 - n0) * width, n0, ty0, ty1, tw,
+                     tiles, o0, width)
+
+        parallel_items(len(blocks), block, lambda: (
+            np.empty((nt, widest * c + 16), dt), np.empty((nt, widest * tiles + 16), dt),
+            np.empty(band, dt)))
     return out
 
 
 def _weight_key(w: np.ndarray) -> tuple:
     return (w.__array_interface__["data"][0], w.shape, w.strides, w.dtype.str)
-
-
-# F(2x2, 3x3) of the 180-degree rotated filter: the points 0, 1, -1 and infinity map onto
-# themselves under reversal (0 <-> infinity), so G rot(g) G^T is G g G^T with rows and columns
-# 0 and 3 swapped: element t of the rotated transform is element _FLIP2[t] of the forward one.
-_FLIP2 = tuple(4 * (3 - i if i in (0, 3) else i) + (3 - j if j in (0, 3) else j)
-               for i in range(4) for j in range(4))
 
 
 def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: int,
@@ -173,38 +194,27 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: 
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
     ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3).
 
-    ``plan``: a dict the caller keeps until :func:`backward_input` and :func:`backward_weight`
-    of the same, unchanged ``w`` and ``x``. The F(2x2, 3x3) weight transform is left in it,
-    and the input gradient reads its own (rotated, transposed) transform from it instead of
-    computing one; the transformed input tiles are left in it for the weight gradient."""
+    ``plan``: a dict the caller keeps until :func:`backward_weight` of the same, unchanged
+    ``x``: the transformed input tiles are left in it for the weight gradient."""
     n, _, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    k = _variant(tile)
-    u = _transform_weight(w, False, k)
     keep = None
     if plan is not None:
-        if tile == 2:
-            plan["winograd2"] = (_weight_key(w), u)
         keep = []
         plan["winograd input"] = ((_weight_key(x), tile, int(ph), int(pw)), keep)
-    return _run(x, u, out, b, bool(relu), int(ph), int(pw), k, keep)
+    return _run(x, w, False, out, b, bool(relu), int(ph), int(pw), _variant(tile), keep)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
                    pw: int, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): ``grad_out``
-    convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``."""
+    convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``
+    (``plan`` is accepted for symmetry; nothing in it serves this pass)."""
     dx = np.empty(tuple(int(s) for s in x_shape), grad_out.dtype)
-    k = _variant(tile)
-    saved = None if plan is None else plan.pop("winograd2", None)
-    if tile == 2 and saved is not None and saved[0] == _weight_key(w):
-        u = [saved[1][_FLIP2[t]].T for t in range(16)]  # (C, O) views: BLAS transposes
-    else:
-        u = _transform_weight(w, True, k).transpose(0, 2, 1)
     zero = np.zeros(dx.shape[1], grad_out.dtype)
-    return _run(grad_out, u, dx, zero, False, 2 - int(ph), 2 - int(pw), k)
+    return _run(grad_out, w, True, dx, zero, False, 2 - int(ph), 2 - int(pw), _variant(tile))
 
 
 def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
@@ -213,8 +223,9 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the alpha^2 sums as GEMMs over the tiles;
     ``B^T d B`` comes from the forward pass's ``plan`` when it holds that of this ``x``.
 
-    Chunks are added in order into each ``t``'s sum, which one item owns: the result is
-    bit-identical whatever the thread count or timing.
+    Items own blocks of filters: a block's sums are GEMMs over the tiles of each chunk in
+    order, and its inverse transform runs while they are in cache (one chunk) or after the
+    last chunk: the result is bit-identical whatever the thread count or timing.
     """
     n, c = x.shape[:2]
     o, oh, ow = grad_out.shape[1:]
@@ -222,17 +233,20 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     m, nt = k.tile, k.alpha ** 2
     th, tw = -(-oh // m), -(-ow // m)
     dt = x.dtype
-    mbuf, msum = _t_major(o, c, dt, nt)
     chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
     saved = None if plan is None else plan.pop("winograd input", None)
     kept = None
     if saved is not None and saved[0] == (_weight_key(x), tile, int(ph), int(pw)) \
             and len(saved[1]) == len(chunks):
         kept = saved[1]
-    first = True
+    dw = np.empty((o, c, 3, 3), dt)
+    blocks = _blocks("weight grad", o, c, nt, dt.itemsize)
+    widest = max(b - a for a, b in blocks)
+    # several chunks: each block's sums live across them; one chunk: in a per-thread buffer
+    sums = [np.empty((nt, (b - a) * c + 16), dt) for a, b in blocks] if len(chunks) > 1 else None
     for index, (n0, n1, ty0, ty1) in enumerate(chunks):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
-        (gbuf, g) = _t_major(o, tiles, dt, nt)
+        gbuf, g = _t_major(o, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 2, m * tw + 2)
         if kept is not None:  # the forward pass's, chunk for chunk
             v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
@@ -246,13 +260,22 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
         parallel_items(len(planes), lambda buf, i: k.grad_output(
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
-        if first:
-            parallel_items(nt, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
-        else:
-            parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
-                np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
-        first = False
-    dw = np.empty((o, c, 3, 3), dt)
-    parts = _split(o, _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: k.weight_grad(mbuf, dw, *parts[i]))
+        first, last = index == 0, index == len(chunks) - 1
+
+        def block(state: tuple[np.ndarray, np.ndarray], i: int) -> None:
+            own, tmp = state
+            o0, o1 = blocks[i]
+            mbuf = own if sums is None else sums[i]
+            msum = mbuf[:, :(o1 - o0) * c].reshape(nt, o1 - o0, c)
+            for t in range(nt):
+                if first:
+                    np.matmul(g[t, o0:o1], v[t].T, out=msum[t])
+                else:
+                    msum[t] += np.matmul(g[t, o0:o1], v[t].T, out=tmp[:o1 - o0])
+            if last:
+                k.weight_grad(mbuf, dw, o0, o1)
+
+        parallel_items(len(blocks), block, lambda: (
+            np.empty((nt, widest * c + 16) if sums is None else 0, dt),
+            np.empty((widest, c) if not first else 0, dt)))
     return dw

@@ -14,7 +14,7 @@ Every 2x2 output tile is ``A^T [(G g G^T) * (B^T d B)] A`` for its 4x4 input til
 Example:
     >>> import numpy as np
     >>> u = np.empty((16, 1), np.float32)
-    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, False)
+    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False)
     >>> float(u[0, 0]), float(u[5, 0])
     (1.0, 2.25)
 """
@@ -30,13 +30,12 @@ def _g_row(r0, r1, r2, half):
 
 
 @njit(nogil=True, cache=True)
-def _weight_transform(w, u, o0, o1, flip):
-    """``u[t, o*C + c] = (G g G^T)[t]`` for filters ``o0 <= o < o1``; ``flip`` rotates g by
-    180 degrees."""
+def _weight_transform(w, u, o0, o1, c0, c1, flip):
+    """``u[t, (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters ``o0 <= o < o1``
+    and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180 degrees."""
     half = w.dtype.type(0.5)
-    c_ = w.shape[1]
     for o in range(o0, o1):
-        for c in range(c_):
+        for c in range(c0, c1):
             if flip:
                 g0, g1, g2 = w[o, c, 2, 2], w[o, c, 2, 1], w[o, c, 2, 0]
                 g3, g4, g5 = w[o, c, 1, 2], w[o, c, 1, 1], w[o, c, 1, 0]
@@ -48,7 +47,7 @@ def _weight_transform(w, u, o0, o1, flip):
             a00, a10, a20, a30 = _g_row(g0, g3, g6, half)  # G g, column by column
             a01, a11, a21, a31 = _g_row(g1, g4, g7, half)
             a02, a12, a22, a32 = _g_row(g2, g5, g8, half)
-            i = o * c_ + c
+            i = (o - o0) * (c1 - c0) + c - c0
             u[0, i], u[1, i], u[2, i], u[3, i] = _g_row(a00, a01, a02, half)
             u[4, i], u[5, i], u[6, i], u[7, i] = _g_row(a10, a11, a12, half)
             u[8, i], u[9, i], u[10, i], u[11, i] = _g_row(a20, a21, a22, half)
@@ -109,20 +108,21 @@ def _input_transform(x, v, scratch, q0, q1, n0, ty0, ty1, tw, ph, pw, tiles):
 
 
 @njit(nogil=True, cache=True)
-def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
+def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles, o0, ob):
     """``out[n, o, tile] = A^T m A + bias[o]`` (then ``max(., 0)`` if ``relu``; NaN stays NaN)
-    for the planes ``q = (n - n0)*O + o`` in ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading
-    ``m[t, o*tiles + tile]``; ``scratch`` (2*(ty1-ty0)+8, 2*tw+2) holds the band, then the rows
+    for the planes ``q = (n - n0)*ob + o - o0`` of the filters ``o0 <= o < o0 + ob`` in
+    ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading ``m[t, (o - o0)*tiles + tile]``; ``scratch`` (2*(ty1-ty0)+8, 2*tw+2) holds the band, then the rows
     of ``m A`` of one tile row."""
-    o_, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    oh, ow = out.shape[2], out.shape[3]
     ntile = (ty1 - ty0) * tw
     zero = out.dtype.type(0)
     rows = 2 * (ty1 - ty0)
     r_hi = min(2 * ty1, oh) - 2 * ty0
     for q in range(q0, q1):
-        n, o = n0 + q // o_, q % o_
+        n, ol = n0 + q // ob, q % ob
+        o = o0 + ol
         b = bias[o]
-        base = o * tiles + (q // o_) * ntile
+        base = ol * tiles + (q // ob) * ntile
         for ty in range(ty1 - ty0):
             p = base + ty * tw
             for i in range(4):  # m A: (m0 + m1 + m2, m1 - m2 - m3) of every row
@@ -189,12 +189,12 @@ def _gt_row(m0, m1, m2, m3, half):
 
 @njit(nogil=True, cache=True)
 def _weight_grad_transform(m, dw, o0, o1):
-    """``dw[o, c] = G^T M G`` of ``m[t, o*C + c]`` for filters ``o0 <= o < o1``."""
+    """``dw[o, c] = G^T M G`` of ``m[t, (o - o0)*C + c]`` for filters ``o0 <= o < o1``."""
     half = dw.dtype.type(0.5)
     c_ = dw.shape[1]
     for o in range(o0, o1):
         for c in range(c_):
-            i = o * c_ + c
+            i = (o - o0) * c_ + c
             a0, a1, a2 = _gt_row(m[0, i], m[4, i], m[8, i], m[12, i], half)  # G^T M by columns
             b0, b1, b2 = _gt_row(m[1, i], m[5, i], m[9, i], m[13, i], half)
             c0, c1, c2 = _gt_row(m[2, i], m[6, i], m[10, i], m[14, i], half)

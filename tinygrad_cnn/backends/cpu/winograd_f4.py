@@ -20,7 +20,7 @@ F(2x2, 3x3) ones in :mod:`.winograd`, with ``t`` running over the 36 elements of
 Example:
     >>> import numpy as np
     >>> u = np.empty((36, 1), np.float32)
-    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, False)
+    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False)
     >>> float(u[0, 0]), float(u[35, 0])
     (0.0625, 1.0)
 """
@@ -84,12 +84,11 @@ def _put6(v, row, i, e):
 
 
 @njit(nogil=True, cache=True)
-def _weight_transform(w, u, o0, o1, flip):
-    """``u[t, o*C + c] = (G g G^T)[t]`` for filters ``o0 <= o < o1``; ``flip`` rotates g by
-    180 degrees."""
-    c_ = w.shape[1]
+def _weight_transform(w, u, o0, o1, c0, c1, flip):
+    """``u[t, (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters ``o0 <= o < o1``
+    and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180 degrees."""
     for o in range(o0, o1):
-        for c in range(c_):
+        for c in range(c0, c1):
             g = w[o, c]
             if flip:
                 r0 = (f64(g[2, 2]), f64(g[2, 1]), f64(g[2, 0]))
@@ -102,7 +101,7 @@ def _weight_transform(w, u, o0, o1, flip):
             k0 = _g3(r0[0], r1[0], r2[0])  # G g, column by column
             k1 = _g3(r0[1], r1[1], r2[1])
             k2 = _g3(r0[2], r1[2], r2[2])
-            i = o * c_ + c
+            i = (o - o0) * (c1 - c0) + c - c0
             for t in range(6):  # row t of (G g) G^T
                 _put6(u, 6 * t, i, _g3(k0[t], k1[t], k2[t]))
 
@@ -151,20 +150,21 @@ def _input_transform(x, v, scratch, q0, q1, n0, ty0, ty1, tw, ph, pw, tiles):
 
 
 @njit(nogil=True, cache=True)
-def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
+def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles, o0, ob):
     """``out[n, o, tile] = A^T m A + bias[o]`` (then ``max(., 0)`` if ``relu``; NaN stays NaN)
-    for the planes ``q = (n - n0)*O + o`` in ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading
-    ``m[t, o*tiles + tile]``; ``scratch`` (at least 4*(ty1-ty0) rows, 4*tw columns) holds the
+    for the planes ``q = (n - n0)*ob + o - o0`` of the filters ``o0 <= o < o0 + ob`` in
+    ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading ``m[t, (o - o0)*tiles + tile]``; ``scratch`` (at least 4*(ty1-ty0) rows, 4*tw columns) holds the
     band."""
-    o_, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    oh, ow = out.shape[2], out.shape[3]
     two, four, eight = out.dtype.type(2), out.dtype.type(4), out.dtype.type(8)
     zero = out.dtype.type(0)
     ntile = (ty1 - ty0) * tw
     r_hi = min(4 * ty1, oh) - 4 * ty0
     for q in range(q0, q1):
-        n, o = n0 + q // o_, q % o_
+        n, ol = n0 + q // ob, q % ob
+        o = o0 + ol
         b = bias[o]
-        base = o * tiles + (q // o_) * ntile
+        base = ol * tiles + (q // ob) * ntile
         for ty in range(ty1 - ty0):
             p = base + ty * tw
             for tx in range(tw):
@@ -228,11 +228,11 @@ def _grad_output_transform(go, g, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
 
 @njit(nogil=True, cache=True)
 def _weight_grad_transform(m, dw, o0, o1):
-    """``dw[o, c] = G^T M G`` of ``m[t, o*C + c]`` for filters ``o0 <= o < o1``."""
+    """``dw[o, c] = G^T M G`` of ``m[t, (o - o0)*C + c]`` for filters ``o0 <= o < o1``."""
     c_ = dw.shape[1]
     for o in range(o0, o1):
         for c in range(c_):
-            i = o * c_ + c
+            i = (o - o0) * c_ + c
             k0 = _gt3(f64(m[0, i]), f64(m[6, i]), f64(m[12, i]), f64(m[18, i]),
                       f64(m[24, i]), f64(m[30, i]))  # G^T M, column by column
             k1 = _gt3(f64(m[1, i]), f64(m[7, i]), f64(m[13, i]), f64(m[19, i]),
