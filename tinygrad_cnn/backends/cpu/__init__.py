@@ -20,6 +20,8 @@ from .index import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 
 from .._shortcuts import install as _install_shortcuts
+from ._memory import keep_freed_memory as _keep_freed_memory
 
 _install_shortcuts(globals())
+_keep_freed_memory()
 DEVICE = "cpu"
