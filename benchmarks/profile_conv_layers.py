@@ -3,8 +3,8 @@
 For every 3x3 pad-1 convolution of VGG-11 on 32x32 inputs it times the CPU backend's forward,
 input gradient and weight gradient against PyTorch's ``conv2d`` / ``nn.grad.conv2d_input`` /
 ``nn.grad.conv2d_weight`` on the same arrays, alternating inside every repetition, and prints a
-markdown table (the gradients reuse the forward pass's Winograd transforms, as in a training
-step): median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs,
+markdown table (the weight gradient reuses the forward pass's Winograd input transform, as in a
+training step): median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs,
 2*N*O*C*9*OH*OW, whatever algorithm ran), that as % of this machine's SGEMM rate (numpy's BLAS,
 2048^3, measured at start) and the algorithm the backend chose (``TGCNN_CONV_ALGO`` applies).
 The load average before and after is printed; above 0.5 at the start the run is flagged.
@@ -76,7 +76,7 @@ def layer_rows(c: int, o: int, hw: int, batch: int, reps: int):
     go = rng.standard_normal((batch, o, hw, hw), dtype=np.float32)
     gflop = 2 * batch * o * c * 9 * hw * hw / 1e9
     # The gradients get what a training step's forward pass hands them (the op layer's plan:
-    # Winograd weight and input transforms); each repetition gets its own copy of that plan.
+    # the Winograd input transform); each repetition gets its own copy of that plan.
     plan: dict = {}
     conv.conv2d_forward(x, w, None, *HYPER, plan=plan)
     ours = {"forward": lambda: conv.conv2d_forward(x, w, None, *HYPER, plan={}),

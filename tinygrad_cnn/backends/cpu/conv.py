@@ -65,9 +65,10 @@ _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 # multiplies than F(2x2, 3x3)'s 4x4 ones (36 per 4x4 tile against 16 per 2x2 tile: 4x4, 8x8,
 # 16x16 images yes, 2x2 and 6x6 no) and the call has at least 32 4x4 output tiles over the
 # batch (below that its per-call weight transform, 36*C*O values, outweighs the GEMMs it
-# saves). Measured on VGG layers, batch 32 (same-process A/B), with the blocked driver:
-# F(4x4) against F(2x2) 0.70-0.92x at 4x4 (32 tiles), F(4x4) against the best other
-# 0.62-0.92x at 32x32 to 8x8 (64 to 256 channels); 2-3x slower at 3 input channels.
+# saves). Measured on VGG layers, batch 32, same-process A/B: with the blocked driver F(4x4)
+# against F(2x2) 0.79-0.95x per pass at 4x4 (256->512, 512->512: 32 tiles), about 2x slower
+# at 2x2; before it, F(4x4) against the best other 0.62-0.92x at 32x32 to 8x8 (64 to 256
+# channels) and 2-3x slower at 3 input channels.
 _WINOGRAD4_MIN_WIDTH = 32
 _WINOGRAD4_MIN_TILES = 32
 
