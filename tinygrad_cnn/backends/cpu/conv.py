@@ -155,7 +155,8 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
         oh = int(x_shape[2]) + 2 * int(padding[0]) - 2
         ow = int(x_shape[3]) + 2 * int(padding[1]) - 2
         tiles4 = -(-oh // 4) * -(-ow // 4)
-        if (o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and 36 * tiles4 < 16 * -(-oh // 2) * -(-ow // 2)
+        fewer = 36 * tiles4 < 16 * -(-oh // 2) * -(-ow // 2)  # multiplies per image
+        if (o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and fewer
                 and int(x_shape[0]) * tiles4 >= _WINOGRAD4_MIN_TILES):
             return "winograd4"
         return "winograd" if o * c >= _WINOGRAD_MIN_WIDTH[pass_] * (o + c) else "im2col"
@@ -195,6 +196,10 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
         if m == 1:  # straight into the (strided, BLAS-compatible) output band
             dst = out[n0].reshape(p.g, p.og, p.l)[:, :, r0 * p.ow:r1 * p.ow]
             np.matmul(wg, cols, out=dst)
+        elif p.l >= _MIN_COLUMNS:  # a GEMM per sample, straight into its output
+            dst = out[n0:n0 + m].reshape(m, p.g, p.og, p.l).transpose(1, 2, 0, 3)
+            for j in range(m):
+                np.matmul(wg, cols[:, :, j * p.l:(j + 1) * p.l], out=dst[:, :, j])
         else:  # whole samples: (G, O/G, m*L) -> (m, G, O/G, L)
             dst = out[n0:n0 + m].reshape(m, p.g, p.og, p.l).transpose(1, 2, 0, 3)
             dst[...] = np.matmul(wg, cols).reshape(p.g, p.og, m, p.l)

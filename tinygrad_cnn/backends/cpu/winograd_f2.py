@@ -108,11 +108,13 @@ def _input_transform(x, v, scratch, q0, q1, n0, ty0, ty1, tw, ph, pw, tiles):
 
 
 @njit(nogil=True, cache=True)
-def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles, o0, ob):
+def _output_transform(m, out, bias, relu, scratch, q0, q1, n0, ty0, ty1, tw, tiles, o0,
+                      ob):
     """``out[n, o, tile] = A^T m A + bias[o]`` (then ``max(., 0)`` if ``relu``; NaN stays NaN)
     for the planes ``q = (n - n0)*ob + o - o0`` of the filters ``o0 <= o < o0 + ob`` in
-    ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading ``m[t, (o - o0)*tiles + tile]``; ``scratch`` (2*(ty1-ty0)+8, 2*tw+2) holds the band, then the rows
-    of ``m A`` of one tile row."""
+    ``[q0, q1)``, tile rows ``[ty0, ty1)``, reading ``m[t, (o - o0)*tiles + tile]``;
+    ``scratch`` (2*(ty1-ty0)+8, 2*tw+2) holds the band, then the rows of ``m A`` of one tile
+    row."""
     oh, ow = out.shape[2], out.shape[3]
     ntile = (ty1 - ty0) * tw
     zero = out.dtype.type(0)
