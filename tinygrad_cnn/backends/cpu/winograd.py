@@ -62,6 +62,9 @@ _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend o
 # the tiles, with a few large ones (8 blocks: 1.2-1.4x slower); at least 4 so that a thread
 # that loses its core to another process leaves little behind.
 _BLOCKS = {"forward": (2 << 20, 8), "input grad": (4 << 20, 4), "weight grad": (16 << 20, 4)}
+# The weight gradient goes by blocks of filters up to this many tiles over the batch (the
+# 4x4 and 2x2 layers of VGG-11 at batch 32), by ``t`` above.
+_FEW_TILES = 64
 # Largest transformed input a forward pass leaves in its plan for the weight gradient: every
 # Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
 _KEEP_BYTES = 24 << 20
@@ -223,9 +226,11 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     ``G^T [sum over tiles (A dY A^T) (B^T d B)^T] G``, the alpha^2 sums as GEMMs over the tiles;
     ``B^T d B`` comes from the forward pass's ``plan`` when it holds that of this ``x``.
 
-    Items own blocks of filters: a block's sums are GEMMs over the tiles of each chunk in
-    order, and its inverse transform runs while they are in cache (one chunk) or after the
-    last chunk: the result is bit-identical whatever the thread count or timing.
+    Few tiles (small images: the weight dominates): items own blocks of filters, whose sums
+    are inverse-transformed while in cache. Many tiles: an item per ``t`` sums over all
+    filters (wider GEMMs: measured 1.1-1.2x faster at 8x8 and 16x16), then the inverse
+    transform by blocks of filters. Chunks are added in order into each sum, which one item
+    owns: the result is bit-identical whatever the thread count or timing.
     """
     n, c = x.shape[:2]
     o, oh, ow = grad_out.shape[1:]
@@ -240,10 +245,14 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             and len(saved[1]) == len(chunks):
         kept = saved[1]
     dw = np.empty((o, c, 3, 3), dt)
-    blocks = _blocks("weight grad", o, c, nt, dt.itemsize)
+    by_filters = n * th * tw <= _FEW_TILES
+    blocks = _blocks("weight grad", o, c, nt, dt.itemsize) if by_filters else _split(o, _PLANE_ITEMS)
     widest = max(b - a for a, b in blocks)
-    # several chunks: each block's sums live across them; one chunk: in a per-thread buffer
-    sums = [np.empty((nt, (b - a) * c + 16), dt) for a, b in blocks] if len(chunks) > 1 else None
+    # by filters with several chunks: each block's sums live across them; one chunk: in a
+    # per-thread buffer. By t: one buffer of all sums.
+    sums = [np.empty((nt, (b - a) * c + 16), dt) for a, b in blocks] \
+        if by_filters and len(chunks) > 1 else None
+    mbuf, msum = (None, None) if by_filters else _t_major(o, c, dt, nt)
     for index, (n0, n1, ty0, ty1) in enumerate(chunks):
         tiles = (n1 - n0) * (ty1 - ty0) * tw
         gbuf, g = _t_major(o, tiles, dt, nt)
@@ -261,21 +270,30 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
         first, last = index == 0, index == len(chunks) - 1
+        if not by_filters:
+            if first:
+                parallel_items(nt, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
+            else:
+                parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
+                    np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
+            continue
 
         def block(state: tuple[np.ndarray, np.ndarray], i: int) -> None:
             own, tmp = state
             o0, o1 = blocks[i]
-            mbuf = own if sums is None else sums[i]
-            msum = mbuf[:, :(o1 - o0) * c].reshape(nt, o1 - o0, c)
+            bbuf = own if sums is None else sums[i]
+            bsum = bbuf[:, :(o1 - o0) * c].reshape(nt, o1 - o0, c)
             for t in range(nt):
                 if first:
-                    np.matmul(g[t, o0:o1], v[t].T, out=msum[t])
+                    np.matmul(g[t, o0:o1], v[t].T, out=bsum[t])
                 else:
-                    msum[t] += np.matmul(g[t, o0:o1], v[t].T, out=tmp[:o1 - o0])
+                    bsum[t] += np.matmul(g[t, o0:o1], v[t].T, out=tmp[:o1 - o0])
             if last:
-                k.weight_grad(mbuf, dw, o0, o1)
+                k.weight_grad(bbuf, dw, o0, o1, o0)
 
         parallel_items(len(blocks), block, lambda: (
             np.empty((nt, widest * c + 16) if sums is None else 0, dt),
             np.empty((widest, c) if not first else 0, dt)))
+    if not by_filters:
+        parallel_items(len(blocks), lambda _, i: k.weight_grad(mbuf, dw, *blocks[i], 0))
     return dw

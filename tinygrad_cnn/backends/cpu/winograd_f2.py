@@ -190,13 +190,14 @@ def _gt_row(m0, m1, m2, m3, half):
 
 
 @njit(nogil=True, cache=True)
-def _weight_grad_transform(m, dw, o0, o1):
-    """``dw[o, c] = G^T M G`` of ``m[t, (o - o0)*C + c]`` for filters ``o0 <= o < o1``."""
+def _weight_grad_transform(m, dw, o0, o1, m0):
+    """``dw[o, c] = G^T M G`` of ``m[t, (o - m0)*C + c]`` for filters ``o0 <= o < o1`` (``m``
+    holds the sums of the filters from ``m0`` on)."""
     half = dw.dtype.type(0.5)
     c_ = dw.shape[1]
     for o in range(o0, o1):
         for c in range(c_):
-            i = (o - o0) * c_ + c
+            i = (o - m0) * c_ + c
             a0, a1, a2 = _gt_row(m[0, i], m[4, i], m[8, i], m[12, i], half)  # G^T M by columns
             b0, b1, b2 = _gt_row(m[1, i], m[5, i], m[9, i], m[13, i], half)
             c0, c1, c2 = _gt_row(m[2, i], m[6, i], m[10, i], m[14, i], half)

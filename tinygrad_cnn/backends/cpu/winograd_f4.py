@@ -234,13 +234,14 @@ def _grad_output_transform(go, g, scratch, q0, q1, n0, ty0, ty1, tw, tiles):
 
 
 @njit(nogil=True, cache=True)
-def _weight_grad_transform(m, dw, o0, o1):
-    """``dw[o, c] = G^T M G`` of ``m[t, (o - o0)*C + c]`` for filters ``o0 <= o < o1``."""
+def _weight_grad_transform(m, dw, o0, o1, m0):
+    """``dw[o, c] = G^T M G`` of ``m[t, (o - m0)*C + c]`` for filters ``o0 <= o < o1`` (``m``
+    holds the sums of the filters from ``m0`` on)."""
     c_ = dw.shape[1]
     q, s6, s12, s24 = _g_constants(dw)
     for o in range(o0, o1):
         for c in range(c_):
-            i = (o - o0) * c_ + c
+            i = (o - m0) * c_ + c
             # G^T M, column by column
             k0 = _gt3(m[0, i], m[6, i], m[12, i], m[18, i], m[24, i], m[30, i], q, s6, s12, s24)
             k1 = _gt3(m[1, i], m[7, i], m[13, i], m[19, i], m[25, i], m[31, i], q, s6, s12, s24)
