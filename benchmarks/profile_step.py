@@ -1,7 +1,7 @@
 """Where the VGG-11 training step's time goes: convolution kernels, other kernels, the rest.
 
 Wraps every CPU backend kernel (:data:`tinygrad_cnn.backends.api.KERNEL_NAMES`, plus the fused
-``conv2d_relu_forward`` and ``relu_backward_bias``) with a timer, runs the benchmark step of ``bench_train_step.py``
+``conv2d_relu_forward``) with a timer, runs the benchmark step of ``bench_train_step.py``
 (``--steps`` times after two warm-up steps) and prints the split: convolution kernels
 (``conv2d_*``), all other kernels, and autograd + ops + Python (the step's wall time minus
 both). Wall-clock shares; the load average before and after is printed.
@@ -32,7 +32,7 @@ spent: collections.Counter[str] = collections.Counter()
 
 def _instrument() -> None:
     be = get_backend("cpu")
-    for name in list(KERNEL_NAMES) + ["conv2d_relu_forward", "relu_backward_bias"]:
+    for name in list(KERNEL_NAMES) + ["conv2d_relu_forward"]:
         fn = getattr(be, name, None)
         if fn is None:
             continue

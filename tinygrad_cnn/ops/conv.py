@@ -41,10 +41,9 @@ def weight_plan(fn: Function) -> dict:
     return {}
 
 
-def conv2d_grads(fn: Function, grad, x, w, bias_grad=None):
+def conv2d_grads(fn: Function, grad, x, w):
     """The input, weight and bias gradients that ``fn`` (a convolution's :class:`Function`,
-    with ``geometry`` and ``has_bias`` set by its forward) needs, from the output gradient
-    (``bias_grad``: the bias gradient, when the caller has it already)."""
+    with ``geometry`` and ``has_bias`` set by its forward) needs, from the output gradient."""
     be, needs = fn.backend, fn.needs_input_grad
     plan = getattr(fn, "weight_plan", None)
     kw = {} if plan is None else {"plan": plan}
@@ -55,5 +54,5 @@ def conv2d_grads(fn: Function, grad, x, w, bias_grad=None):
         dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *fn.geometry, **kw)
     fn.weight_plan = None  # the transforms are no longer needed
     if fn.has_bias and needs[2]:
-        db = be.sum(grad, (0, 2, 3), False) if bias_grad is None else bias_grad
+        db = be.sum(grad, (0, 2, 3), False)
     return dx, dw, db

@@ -3,9 +3,8 @@
 ``Conv2dReLU`` computes ``max(conv2d(x, w) + bias, 0)`` with the ReLU applied while each output
 block is still in cache (backends that have a ``conv2d_relu_forward`` kernel; others compose
 ``conv2d_forward`` and ``relu``). Its backward masks the upstream gradient with the saved output
-(``relu_backward``; with a ``relu_backward_bias`` kernel, the bias gradient in the same pass)
-and then runs the convolution's backward: the numbers of ``Conv2d`` followed by ``Relu``, one
-array pass less each way.
+(``relu_backward``) and then runs the convolution's backward: the same numbers as ``Conv2d``
+followed by ``Relu``, one array pass less each way.
 
 :func:`fold_batch_norm` gives the weight and bias of a convolution followed by an eval-mode
 BatchNorm: ``w * s`` and ``(b - mean) * s + beta`` with ``s = gamma / sqrt(var + eps)``.
@@ -44,12 +43,7 @@ class Conv2dReLU(Function):
 
     def backward(self, grad):
         x, w, out = self.saved
-        be = self.backend
-        fused = getattr(be, "relu_backward_bias", None)
-        if fused is not None and self.has_bias and self.needs_input_grad[2]:
-            grad, bias_grad = fused(grad, out)  # one pass: the mask and the bias gradient
-            return conv2d_grads(self, grad, x, w, bias_grad)
-        return conv2d_grads(self, be.relu_backward(grad, out), x, w)
+        return conv2d_grads(self, self.backend.relu_backward(grad, out), x, w)
 
 
 def fold_batch_norm(w: np.ndarray, b: np.ndarray | None, mean: np.ndarray, var: np.ndarray,

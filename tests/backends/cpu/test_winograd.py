@@ -271,15 +271,18 @@ def test_forced_winograd4_goes_through_conv2d(monkeypatch):
 
 @pytest.mark.parametrize("algo", ["winograd", "winograd4"])
 def test_plan_carries_the_transforms_to_the_gradients(monkeypatch, algo):
-    """The forward pass leaves its transformed input tiles in ``plan``; the weight gradient of
-    the same input uses them (the input gradient transforms its filters block by block in
-    cache and leaves the plan alone); a plan made for another input is not used."""
+    """The forward pass leaves its F(2x2, 3x3) weight transform and its transformed input tiles
+    in ``plan``; the input gradient of the same weight uses the first (rows and columns 0 and 3
+    swapped = the rotated filter's transform), the weight gradient of the same input the
+    second; a plan made for another weight or input is not used."""
     monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     x, w, b = _arrays((2, 5, 7, 6, 4, (1, 1)), np.float64)
     go = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
     plan: dict = {}
+    monkeypatch.setattr(winograd, "_FEW_TILES", 0)  # by t: the forward's transform is whole
     conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
-    assert set(plan) == {"winograd input"}
+    assert set(plan) == ({"winograd2", "winograd input"} if algo == "winograd"
+                         else {"winograd input"})
     dx = conv.conv2d_backward_input(go, w, x.shape, S1, S1, S1, 1, plan=plan)
     assert set(plan) == {"winograd input"}
     dw = conv.conv2d_backward_weight(go, x, w.shape, S1, S1, S1, 1, plan=plan)
@@ -332,3 +335,35 @@ def test_plan_keeps_a_small_transformed_input_only(monkeypatch, keep_bytes, kept
     assert (len(plan["winograd input"][1]) > 1) == kept
     assert _rel(winograd.backward_weight(go, x, 1, 1, tile=4, plan=plan),
                 ref_backward_weight(go, x, S1)) < 1e-13
+
+
+@pytest.mark.parametrize("chunk_bytes", [16 << 20, 1 << 12])
+@pytest.mark.parametrize("few_tiles", [0, 1 << 30])
+@pytest.mark.parametrize("tile", [2, 4])
+def test_both_structures_match_float64_with_and_without_plan(monkeypatch, few_tiles, tile,
+                                                             chunk_bytes):
+    """By blocks of filters (few tiles) and by ``t`` (many), in one chunk or several, every
+    pass equals the float64 reference, with the forward pass's plan and without, bit for bit
+    between thread counts."""
+    monkeypatch.setattr(winograd, "_FEW_TILES", few_tiles)
+    monkeypatch.setattr(winograd, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(winograd, "_BLOCKS", {p: (1 << 10, 3) for p in winograd._BLOCKS})
+    x, w, b = _arrays((3, 6, 9, 7, 5, (1, 1)), np.float64)
+    go = np.random.default_rng(8).standard_normal((3, 5, 9, 7))
+    results = []
+    old = numba.get_num_threads()
+    try:
+        for threads, use_plan in ((old, True), (old, False), (1, True)):
+            numba.set_num_threads(threads)
+            plan = {} if use_plan else None
+            out = winograd.forward(x, w, b, 1, 1, tile=tile, plan=plan)
+            dx = winograd.backward_input(go, w, x.shape, 1, 1, tile=tile, plan=plan)
+            dw = winograd.backward_weight(go, x, 1, 1, tile=tile, plan=plan)
+            assert _rel(out, ref_forward(x, w, S1) + b.reshape(1, -1, 1, 1)) < 1e-13
+            assert _rel(dx, ref_backward_input(go, w, x.shape, S1)) < 1e-13
+            assert _rel(dw, ref_backward_weight(go, x, S1)) < 1e-13
+            results.append((out, dx, dw))
+    finally:
+        numba.set_num_threads(old)
+    for a, b_ in zip(results[0], results[2]):
+        assert np.array_equal(a, b_)

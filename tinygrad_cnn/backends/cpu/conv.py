@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from numba import njit, prange
 
 from .._geometry import out_size
 from . import winograd
@@ -42,9 +41,8 @@ from ._threads import parallel_items
 _WEIGHT_GRAD_LANES = 4
 _MIN_ITEMS = 8  # granularity: a thread that loses its core leaves at most 1/8 behind
 
-__all__ = ["conv2d_forward", "conv2d_relu_forward", "relu_backward_bias",
-           "conv2d_backward_input", "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS",
-           "CONV_WEIGHT_PLANS"]
+__all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
+           "conv2d_backward_weight", "conv_algorithm", "CONV_ALGORITHMS", "CONV_WEIGHT_PLANS"]
 
 #: The convolution kernels take a ``plan`` dict (see :func:`conv2d_forward`): an op that keeps
 #: one from the forward pass to the gradients saves their weight and input transforms.
@@ -223,50 +221,6 @@ def conv2d_relu_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s
         0.0
     """
     return conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True, plan=plan)
-
-
-@njit(parallel=True, cache=True)
-def _relu_backward_bias_kernel(grad, out, dx, sums):
-    """``dx = grad`` where ``out > 0`` (else 0; NaN outputs pass it, as in PyTorch) and
-    ``sums[c]`` = the sum of ``dx[:, c]`` over samples and pixels: 8 float64 lanes in a fixed
-    order, then the lanes in order (the same bits for any thread count)."""
-    n_, c_, l_ = grad.shape
-    zero = grad.dtype.type(0)
-    whole = l_ - l_ % 8
-    for c in prange(c_):
-        lanes = np.zeros(8, np.float64)
-        for n in range(n_):
-            for i in range(0, whole, 8):
-                for k in range(8):
-                    g = zero if out[n, c, i + k] <= zero else grad[n, c, i + k]
-                    dx[n, c, i + k] = g
-                    lanes[k] += g
-            for i in range(whole, l_):
-                g = zero if out[n, c, i] <= zero else grad[n, c, i]
-                dx[n, c, i] = g
-                lanes[i - whole] += g
-        sums[c] = lanes.sum()
-
-
-def relu_backward_bias(grad: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient before the ReLU of :func:`conv2d_relu_forward` (``out`` its output, N, O,
-    ...) and the bias gradient, its sum over all but axis 1, in one pass over the arrays
-    (the backward kernel of :mod:`tinygrad_cnn.ops.fused`; sums kept in float64).
-
-    Example:
-        >>> g = np.ones((2, 2, 1, 3), np.float32); out = np.array([1, 0], np.float32)
-        >>> dx, db = relu_backward_bias(g, np.broadcast_to(out.reshape(1, 2, 1, 1), g.shape))
-        >>> db
-        array([6., 0.], dtype=float32)
-    """
-    grad = np.ascontiguousarray(grad)
-    out = np.ascontiguousarray(out, dtype=grad.dtype)
-    n, c = grad.shape[:2]
-    dx = np.empty_like(grad)
-    sums = np.empty(c, np.float64)
-    _relu_backward_bias_kernel(grad.reshape(n, c, -1), out.reshape(n, c, -1),
-                               dx.reshape(n, c, -1), sums)
-    return dx, sums.astype(grad.dtype)
 
 
 def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, stride: Pair,

@@ -9,21 +9,24 @@ those run in BLAS (``np.matmul``), the transforms are serial ``nogil`` Numba ker
 The batch is cut into chunks of whole samples (or one sample's band of tile rows for large
 images) so that a chunk's ``V`` and ``M`` stay within a few MB. Per chunk, on
 :func:`._threads.parallel_items`: the input transform (items own (sample, channel) planes of
-``V``), then items that own a block of filters: each transforms its filters into ``U`` (a
-per-thread buffer of ~2 MB), runs its 16 GEMMs and transforms its output planes while all of
-it is in cache, so the transformed weight (16 or 36 values for 9) never goes out to memory and
-back (measured 1.2-1.5x faster on VGG's deep layers than transforming all filters first). The
-phases use Python threads with single-threaded BLAS rather than a Numba ``prange`` pool, like
-the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall on
-spinning threads). Chunks and items are sized from the shapes only, never from the thread
-count, and every output element is computed by one fixed sequence of operations: results are
-the same for any number of threads, run to run.
+``V``), then one of two structures. Many tiles (8x8 images and up at batch 32): the filters
+are transformed first, then the 16 GEMMs (items own one ``t``: wide GEMMs over all filters),
+then the output transform (items own (sample, filter) planes). Few tiles (the 4x4 and 2x2
+layers, where the weight dominates): items own a block of filters, transform it into ``U``,
+run its GEMMs and transform its output planes while all of it is in cache, so the
+transformed weight (16 or 36 values for 9) need not go out to memory and back (measured
+1.2-1.5x faster for such layers inside a training step; 1.05-1.2x slower than the first
+structure from 8x8 up). The phases use Python threads with single-threaded BLAS rather than a
+Numba ``prange`` pool, like the im2col path (:mod:`._threads` says why: prange kernels next
+to BLAS calls stall on spinning threads). Chunks and items are sized from the shapes only,
+never from the thread count, and every output element is computed by one fixed sequence of
+operations: results are the same for any number of threads, run to run.
 
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
 with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
-weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles,
-block of filters by block (see :func:`backward_weight`). A ``plan`` dict carries the forward
-pass's transformed input to it.
+weight gradient reuses the input transform and sums ``(A dY A^T)[t] V[t]^T`` over the tiles
+(see :func:`backward_weight`). A ``plan`` dict carries the forward pass's weight transform
+(F(2x2, 3x3): the rotated filter's is a permutation of it) and transformed input to them.
 
 The transform kernels live in :mod:`.winograd_f2`; the drivers here also run F(4x4, 3x3)
 (``tile=4``: 36-element 6x6 tiles, kernels in :mod:`.winograd_f4`) with the same chunks,
@@ -62,8 +65,8 @@ _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend o
 # the tiles, with a few large ones (8 blocks: 1.2-1.4x slower); at least 4 so that a thread
 # that loses its core to another process leaves little behind.
 _BLOCKS = {"forward": (2 << 20, 8), "input grad": (4 << 20, 4), "weight grad": (16 << 20, 4)}
-# The weight gradient goes by blocks of filters up to this many tiles over the batch (the
-# 4x4 and 2x2 layers of VGG-11 at batch 32), by ``t`` above.
+# All passes go by blocks of filters up to this many tiles per call (the 4x4 and 2x2 layers of
+# VGG-11 at batch 32: the weight dominates), by ``t`` above.
 _FEW_TILES = 64
 # Largest transformed input a forward pass leaves in its plan for the weight gradient: every
 # Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
@@ -136,13 +139,43 @@ def _blocks(pass_: str, o: int, c: int, nt: int, itemsize: int) -> list[tuple[in
     return _split(o, max(fewest, -(-nt * o * c * itemsize // size)))
 
 
+def _by_filters(n: int, oh: int, ow: int, k: _Kernels) -> bool:
+    """Whether a call with ``n`` samples of OH x OW outputs goes by blocks of filters."""
+    return n * -(-oh // k.tile) * -(-ow // k.tile) <= _FEW_TILES
+
+
+def _transform_all(w: np.ndarray, flip: bool, k: _Kernels,
+                   buf: np.ndarray | None = None) -> np.ndarray:
+    """(alpha^2, out, in) matrices of all of ``w``'s transformed filters (rotated and
+    transposed if ``flip``), computed into ``buf`` ((alpha^2, O*C + 16); a new one if None)."""
+    o, c = w.shape[:2]
+    if buf is None:
+        buf, _ = _t_major(o, c, w.dtype, k.alpha ** 2)
+    parts = _split(o, _PLANE_ITEMS)
+    parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], 0, c, flip,
+                                                     parts[i][0] * c))
+    u = buf[:, :o * c].reshape(-1, o, c)
+    return u.transpose(0, 2, 1) if flip else u
+
+
 def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.ndarray,
-         relu: bool, ph: int, pw: int, k: _Kernels, keep: list | None = None) -> np.ndarray:
+         relu: bool, ph: int, pw: int, k: _Kernels, keep: list | None = None,
+         u: list | None = None, save: np.ndarray | None = None) -> np.ndarray:
     """Convolve ``x`` (N, C, H, W) into ``out`` (N, O, OH, OW) with the OIHW 3x3 weight ``w``:
     (O, C) as it is, or (C, O) rotated by 180 degrees with its in and out channels swapped if
     ``flip`` (the input gradient). ``keep``: a list that receives every chunk's transformed
     input (the weight gradient's chunks are the same) when all of it is at most _KEEP_BYTES
-    (large images keep nothing: a recorded graph must not hold 2-4x its activations)."""
+    (large images keep nothing: a recorded graph must not hold 2-4x its activations).
+    ``u``: the transformed filters as (out, in) matrices per ``t``, when the caller has them;
+    ``save``: an (alpha^2, O*C + 16) buffer that receives them when they are computed all at
+    once (many tiles: the forward pass's plan). Blocks of filters do not write theirs out
+    (measured: it costs the forward pass of VGG's 2x2 layers more than it saves the input
+    gradient).
+
+    Few tiles (the weight dominates): items own blocks of filters and transform them, run
+    their GEMMs and transform their output planes while in cache. Many tiles: the filters are
+    transformed first, then an item per ``t`` runs a GEMM over all filters (wider), then the
+    output planes (measured 1.05-1.2x faster than blocks from 8x8 images up)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
@@ -151,6 +184,9 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
     if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
         keep = None
+    by_filters = _by_filters(n, oh, ow, k)
+    if u is None and not by_filters:
+        u = _transform_all(w, flip, k, save)
     blocks = _blocks("input grad" if flip else "forward", o, c, nt, dt.itemsize)
     widest = max(b - a for a, b in blocks)
     for n0, n1, ty0, ty1 in chunks:
@@ -163,32 +199,48 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
             lambda: np.empty(band, dt))
         if keep is not None:
             keep.append(vbuf)
+        if not by_filters:
+            mbuf, mm = _t_major(o, tiles, dt, nt)
+            parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
+            planes = _split((n1 - n0) * o, _PLANE_ITEMS)
+            parallel_items(len(planes), lambda buf, i: k.output(
+                mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles, 0, o),
+                lambda: np.empty(band, dt))
+            continue
 
         def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
-            # transform this block's filters, its nt GEMMs and its output planes, in cache
             ubuf, mbuf, scratch = state
             o0, o1 = blocks[i]
             width = o1 - o0
-            if flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
-                k.weight(w, ubuf, 0, c, o0, o1, True)
-                u = ubuf[:, :c * width].reshape(nt, c, width).transpose(0, 2, 1)
+            if u is not None:
+                ub = [u[t][o0:o1] for t in range(nt)]
+            elif flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
+                k.weight(w, ubuf, 0, c, o0, o1, True, 0)
+                ub = ubuf[:, :c * width].reshape(nt, c, width).transpose(0, 2, 1)
             else:
-                k.weight(w, ubuf, o0, o1, 0, c, False)
-                u = ubuf[:, :width * c].reshape(nt, width, c)
+                k.weight(w, ubuf, o0, o1, 0, c, False, 0)
+                ub = ubuf[:, :width * c].reshape(nt, width, c)
             mm = mbuf[:, :width * tiles].reshape(nt, width, tiles)
             for t in range(nt):
-                np.matmul(u[t], v[t], out=mm[t])
+                np.matmul(ub[t], v[t], out=mm[t])
             k.output(mbuf, out, bias, relu, scratch, 0, (n1 - n0) * width, n0, ty0, ty1, tw,
                      tiles, o0, width)
 
         parallel_items(len(blocks), block, lambda: (
-            np.empty((nt, widest * c + 16), dt), np.empty((nt, widest * tiles + 16), dt),
-            np.empty(band, dt)))
+            np.empty((nt, widest * c + 16) if u is None else 0, dt),
+            np.empty((nt, widest * tiles + 16), dt), np.empty(band, dt)))
     return out
 
 
 def _weight_key(w: np.ndarray) -> tuple:
     return (w.__array_interface__["data"][0], w.shape, w.strides, w.dtype.str)
+
+
+# F(2x2, 3x3) of the 180-degree rotated filter: the points 0, 1, -1 and infinity map onto
+# themselves under reversal (0 <-> infinity), so G rot(g) G^T is G g G^T with rows and columns
+# 0 and 3 swapped: element t of the rotated transform is element _FLIP2[t] of the forward one.
+_FLIP2 = tuple(4 * (3 - i if i in (0, 3) else i) + (3 - j if j in (0, 3) else j)
+               for i in range(4) for j in range(4))
 
 
 def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: int,
@@ -197,27 +249,37 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: 
     (O, C, 3, 3) of the same dtype, padding ``(ph, pw)`` each in 0..2, plus ``bias`` (O,);
     ``relu`` applies max(., 0) to the result; ``tile`` 2 or 4: F(2x2, 3x3) or F(4x4, 3x3).
 
-    ``plan``: a dict the caller keeps until :func:`backward_weight` of the same, unchanged
-    ``x``: the transformed input tiles are left in it for the weight gradient."""
-    n, _, h, wd = x.shape
+    ``plan``: a dict the caller keeps until :func:`backward_input` and :func:`backward_weight`
+    of the same, unchanged ``w`` and ``x``. The F(2x2, 3x3) weight transform is left in it,
+    and the input gradient reads its own (rotated, transposed) transform from it instead of
+    computing one; the transformed input tiles are left in it for the weight gradient."""
+    n, c, h, wd = x.shape
     o = w.shape[0]
     out = np.empty((n, o, h + 2 * ph - 2, wd + 2 * pw - 2), x.dtype)
     b = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    keep = None
+    k = _variant(tile)
+    keep = save = None
     if plan is not None:
+        if tile == 2 and not _by_filters(n, *out.shape[2:], k):  # its transform is all at once
+            save, u = _t_major(o, c, x.dtype, k.alpha ** 2)
+            plan["winograd2"] = (_weight_key(w), u)
         keep = []
         plan["winograd input"] = ((_weight_key(x), tile, int(ph), int(pw)), keep)
-    return _run(x, w, False, out, b, bool(relu), int(ph), int(pw), _variant(tile), keep)
+    return _run(x, w, False, out, b, bool(relu), int(ph), int(pw), k, keep, save=save)
 
 
 def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], ph: int,
                    pw: int, tile: int = 2, plan: dict | None = None) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): ``grad_out``
-    convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``
-    (``plan`` is accepted for symmetry; nothing in it serves this pass)."""
+    convolved with the 180-degree rotated, in/out-swapped filters at padding ``2 - p``."""
     dx = np.empty(tuple(int(s) for s in x_shape), grad_out.dtype)
+    saved = None if plan is None else plan.pop("winograd2", None)
+    u = None
+    if tile == 2 and saved is not None and saved[0] == _weight_key(w):
+        u = [saved[1][_FLIP2[t]].T for t in range(16)]  # (C, O) views: BLAS transposes
     zero = np.zeros(dx.shape[1], grad_out.dtype)
-    return _run(grad_out, w, True, dx, zero, False, 2 - int(ph), 2 - int(pw), _variant(tile))
+    return _run(grad_out, w, True, dx, zero, False, 2 - int(ph), 2 - int(pw), _variant(tile),
+                u=u)
 
 
 def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
@@ -245,7 +307,7 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             and len(saved[1]) == len(chunks):
         kept = saved[1]
     dw = np.empty((o, c, 3, 3), dt)
-    by_filters = n * th * tw <= _FEW_TILES
+    by_filters = _by_filters(n, oh, ow, k)
     blocks = _blocks("weight grad", o, c, nt, dt.itemsize) if by_filters else _split(o, _PLANE_ITEMS)
     widest = max(b - a for a, b in blocks)
     # by filters with several chunks: each block's sums live across them; one chunk: in a

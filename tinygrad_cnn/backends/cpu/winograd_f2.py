@@ -14,7 +14,7 @@ Every 2x2 output tile is ``A^T [(G g G^T) * (B^T d B)] A`` for its 4x4 input til
 Example:
     >>> import numpy as np
     >>> u = np.empty((16, 1), np.float32)
-    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False)
+    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False, 0)
     >>> float(u[0, 0]), float(u[5, 0])
     (1.0, 2.25)
 """
@@ -30,9 +30,10 @@ def _g_row(r0, r1, r2, half):
 
 
 @njit(nogil=True, cache=True)
-def _weight_transform(w, u, o0, o1, c0, c1, flip):
-    """``u[t, (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters ``o0 <= o < o1``
-    and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180 degrees."""
+def _weight_transform(w, u, o0, o1, c0, c1, flip, base):
+    """``u[t, base + (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters
+    ``o0 <= o < o1`` and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180
+    degrees."""
     half = w.dtype.type(0.5)
     for o in range(o0, o1):
         for c in range(c0, c1):
@@ -47,7 +48,7 @@ def _weight_transform(w, u, o0, o1, c0, c1, flip):
             a00, a10, a20, a30 = _g_row(g0, g3, g6, half)  # G g, column by column
             a01, a11, a21, a31 = _g_row(g1, g4, g7, half)
             a02, a12, a22, a32 = _g_row(g2, g5, g8, half)
-            i = (o - o0) * (c1 - c0) + c - c0
+            i = base + (o - o0) * (c1 - c0) + c - c0
             u[0, i], u[1, i], u[2, i], u[3, i] = _g_row(a00, a01, a02, half)
             u[4, i], u[5, i], u[6, i], u[7, i] = _g_row(a10, a11, a12, half)
             u[8, i], u[9, i], u[10, i], u[11, i] = _g_row(a20, a21, a22, half)

@@ -21,7 +21,7 @@ the 36 elements of a 6x6 tile.
 Example:
     >>> import numpy as np
     >>> u = np.empty((36, 1), np.float32)
-    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False)
+    >>> _weight_transform(np.ones((1, 1, 3, 3), np.float32), u, 0, 1, 0, 1, False, 0)
     >>> float(u[0, 0]), float(u[35, 0])
     (0.0625, 1.0)
 """
@@ -88,9 +88,10 @@ def _put6(v, row, i, e):
 
 
 @njit(nogil=True, cache=True)
-def _weight_transform(w, u, o0, o1, c0, c1, flip):
-    """``u[t, (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters ``o0 <= o < o1``
-    and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180 degrees."""
+def _weight_transform(w, u, o0, o1, c0, c1, flip, base):
+    """``u[t, base + (o - o0)*(c1 - c0) + c - c0] = (G g G^T)[t]`` for the filters
+    ``o0 <= o < o1`` and channels ``c0 <= c < c1`` of ``w``; ``flip`` rotates g by 180
+    degrees."""
     q, s6, s12, s24 = _g_constants(w)
     for o in range(o0, o1):
         for c in range(c0, c1):
@@ -106,7 +107,7 @@ def _weight_transform(w, u, o0, o1, c0, c1, flip):
             k0 = _g3(r0[0], r1[0], r2[0], q, s6, s12, s24)  # G g, column by column
             k1 = _g3(r0[1], r1[1], r2[1], q, s6, s12, s24)
             k2 = _g3(r0[2], r1[2], r2[2], q, s6, s12, s24)
-            i = (o - o0) * (c1 - c0) + c - c0
+            i = base + (o - o0) * (c1 - c0) + c - c0
             for t in range(6):  # row t of (G g) G^T
                 _put6(u, 6 * t, i, _g3(k0[t], k1[t], k2[t], q, s6, s12, s24))
 
