@@ -15,7 +15,7 @@ then the output transform (items own (sample, filter) planes). Few tiles (the 4x
 layers, where the weight dominates): items own a block of filters, transform it into ``U``,
 run its GEMMs and transform its output planes while all of it is in cache, so the
 transformed weight (16 or 36 values for 9) need not go out to memory and back (measured
-1.2-1.5x faster for such layers inside a training step; 1.05-1.2x slower than the first
+1.2-1.5x faster for such layers inside a training step; 1.0-1.2x slower than the first
 structure from 8x8 up). The phases use Python threads with single-threaded BLAS rather than a
 Numba ``prange`` pool, like the im2col path (:mod:`._threads` says why: prange kernels next
 to BLAS calls stall on spinning threads). Chunks and items are sized from the shapes only,
@@ -175,7 +175,7 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     Few tiles (the weight dominates): items own blocks of filters and transform them, run
     their GEMMs and transform their output planes while in cache. Many tiles: the filters are
     transformed first, then an item per ``t`` runs a GEMM over all filters (wider), then the
-    output planes (measured 1.05-1.2x faster than blocks from 8x8 images up)."""
+    output planes (same-process A/B on VGG layers: blocks were 1.0-1.2x slower there)."""
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
@@ -308,7 +308,8 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
         kept = saved[1]
     dw = np.empty((o, c, 3, 3), dt)
     by_filters = _by_filters(n, oh, ow, k)
-    blocks = _blocks("weight grad", o, c, nt, dt.itemsize) if by_filters else _split(o, _PLANE_ITEMS)
+    blocks = (_blocks("weight grad", o, c, nt, dt.itemsize) if by_filters
+              else _split(o, _PLANE_ITEMS))
     widest = max(b - a for a, b in blocks)
     # by filters with several chunks: each block's sums live across them; one chunk: in a
     # per-thread buffer. By t: one buffer of all sums.
