@@ -11,8 +11,9 @@
 (c) and (c') follow :mod:`_method`: alternating repetitions, median ratio of three rounds with
 its spread, load average before and after, busy-machine runs flagged.
 
-Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend]``
-(PyTorch: ``pip install -e .[bench]``).
+Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend] [--rows c']``
+(PyTorch: ``pip install -e .[bench]``). ``--rows c'`` times (c') alone, so that it starts from an
+idle machine too (after (c) the load average is the benchmark's own).
 """
 from __future__ import annotations
 
@@ -187,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _method.add_arguments(parser)
     parser.add_argument("--rss-child", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--rows", default="c,c'", help="which of (c) and (c') to time: c, c' or both")
     args = parser.parse_args()
     if args.rss_child:
         return _rss_child(args.rss_child, args.reps)
@@ -199,11 +201,13 @@ def main() -> None:
           + (", one core kept busy" if args.contend else "") + "\n")
     print(_method.header())
     with _method.contention(args.contend):
-        for name, ours, theirs in [
-                ("(c) VGG-11 train step, nn.Module + SGD momentum, batch 32, 32x32x3, 512 head",
-                 ours_step, torch_step),
-                ("(c') same step through nn.functional, new leaf tensors every step",
+        for key, name, ours, theirs in [
+                ("c", "(c) VGG-11 train step, nn.Module + SGD momentum, batch 32, 32x32x3, "
+                 "512 head", ours_step, torch_step),
+                ("c'", "(c') same step through nn.functional, new leaf tensors every step",
                  ours_functional_step, torch_functional_step)]:
+            if key not in args.rows.split(","):
+                continue
             r = _method.compare(ours(), theirs() if peer else None, args.rounds, args.reps)
             print(_method.row(name, r, "s"), flush=True)
     latency = first_call_latency()
