@@ -279,7 +279,7 @@ def test_plan_carries_the_transforms_to_the_gradients(monkeypatch, algo):
     x, w, b = _arrays((2, 5, 7, 6, 4, (1, 1)), np.float64)
     go = np.random.default_rng(5).standard_normal((2, 4, 7, 6))
     plan: dict = {}
-    monkeypatch.setattr(winograd, "_FEW_TILES", 0)  # by t: the forward's transform is whole
+    monkeypatch.setattr(winograd, "_FEW_TILES", 0)  # not by filters: the transform is whole
     conv.conv2d_forward(x, w, b, S1, S1, S1, 1, plan=plan)
     assert set(plan) == ({"winograd2", "winograd input"} if algo == "winograd"
                          else {"winograd input"})
@@ -337,15 +337,15 @@ def test_plan_keeps_a_small_transformed_input_only(monkeypatch, keep_bytes, kept
                 ref_backward_weight(go, x, S1)) < 1e-13
 
 
-@pytest.mark.parametrize("chunk_bytes", [16 << 20, 1 << 12])
-@pytest.mark.parametrize("few_tiles", [0, 1 << 30])
+@pytest.mark.parametrize("chunk_bytes", [16 << 20, 40 << 10, 1 << 12])
+@pytest.mark.parametrize("structure", ["filters", "samples", "t"])
 @pytest.mark.parametrize("tile", [2, 4])
-def test_both_structures_match_float64_with_and_without_plan(monkeypatch, few_tiles, tile,
-                                                             chunk_bytes):
-    """By blocks of filters (few tiles) and by ``t`` (many), in one chunk or several, every
-    pass equals the float64 reference, with the forward pass's plan and without, bit for bit
+def test_every_structure_matches_float64_with_and_without_plan(monkeypatch, structure, tile,
+                                                               chunk_bytes):
+    """By blocks of filters, by samples and by ``t``, in one chunk, several chunks of whole
+    samples or bands of tile rows, every pass equals the float64 reference, with the forward pass's plan and without, bit for bit
     between thread counts."""
-    monkeypatch.setattr(winograd, "_FEW_TILES", few_tiles)
+    monkeypatch.setattr(winograd, "_structure", lambda *args: structure)
     monkeypatch.setattr(winograd, "_CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(winograd, "_BLOCKS", {p: (1 << 10, 3) for p in winograd._BLOCKS})
     x, w, b = _arrays((3, 6, 9, 7, 5, (1, 1)), np.float64)
@@ -367,3 +367,15 @@ def test_both_structures_match_float64_with_and_without_plan(monkeypatch, few_ti
         numba.set_num_threads(old)
     for a, b_ in zip(results[0], results[2]):
         assert np.array_equal(a, b_)
+
+
+def test_structure_rule_on_vgg_layers():
+    """Few tiles: by filters; many tiles and a small transformed weight: by samples; a large
+    transformed weight or a large image: by ``t``."""
+    f4, f2 = winograd._variant(4), winograd._variant(2)
+    assert winograd._structure(32, 512, 512, 4, 4, f4, 4) == "filters"  # 32 tiles
+    assert winograd._structure(32, 512, 512, 2, 2, f2, 4) == "filters"
+    assert winograd._structure(32, 64, 64, 32, 32, f4, 4) == "samples"
+    assert winograd._structure(32, 128, 256, 8, 8, f4, 4) == "samples"  # U: 4.7 MB
+    assert winograd._structure(32, 256, 256, 8, 8, f4, 4) == "t"  # U: 9.4 MB
+    assert winograd._structure(1, 64, 64, 224, 224, f4, 4) == "t"  # one sample: 57 MB

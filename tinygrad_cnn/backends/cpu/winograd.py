@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import winograd_f2, winograd_f4
+from . import winograd_f2, winograd_f4, winograd_samples
 from ._threads import parallel_items
 
 __all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
@@ -65,9 +65,14 @@ _PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend o
 # the tiles, with a few large ones (8 blocks: 1.2-1.4x slower); at least 4 so that a thread
 # that loses its core to another process leaves little behind.
 _BLOCKS = {"forward": (2 << 20, 8), "input grad": (4 << 20, 4), "weight grad": (16 << 20, 4)}
-# All passes go by blocks of filters up to this many tiles per call (the 4x4 and 2x2 layers of
-# VGG-11 at batch 32: the weight dominates), by ``t`` above.
+# Which structure a call runs (:func:`_structure`): by blocks of filters up to this many tiles
+# per call (the 4x4 and 2x2 layers of VGG-11 at batch 32: the weight dominates); by samples
+# (:mod:`.winograd_samples`) when the transformed weight is at most _SHARED_U_BYTES and one
+# sample's V and M at most _SAMPLE_BYTES; by ``t`` otherwise (large filters over many tiles,
+# large images).
 _FEW_TILES = 64
+_SHARED_U_BYTES = 6 << 20
+_SAMPLE_BYTES = 4 << 20
 # Largest transformed input a forward pass leaves in its plan for the weight gradient: every
 # Winograd layer of VGG-11 on CIFAR at batch 32 (up to 19 MB: 64 -> 64 channels at 32x32).
 _KEEP_BYTES = 24 << 20
@@ -139,9 +144,16 @@ def _blocks(pass_: str, o: int, c: int, nt: int, itemsize: int) -> list[tuple[in
     return _split(o, max(fewest, -(-nt * o * c * itemsize // size)))
 
 
-def _by_filters(n: int, oh: int, ow: int, k: _Kernels) -> bool:
-    """Whether a call with ``n`` samples of OH x OW outputs goes by blocks of filters."""
-    return n * -(-oh // k.tile) * -(-ow // k.tile) <= _FEW_TILES
+def _structure(n: int, c: int, o: int, oh: int, ow: int, k: _Kernels, itemsize: int) -> str:
+    """``"filters"``, ``"samples"`` or ``"t"``: how a call with ``n`` samples, ``c`` input and
+    ``o`` output channels and OH x OW outputs runs (the same for its three passes)."""
+    nt, per_sample = k.alpha ** 2, -(-oh // k.tile) * -(-ow // k.tile)
+    if n * per_sample <= _FEW_TILES:
+        return "filters"
+    if (nt * o * c * itemsize <= _SHARED_U_BYTES
+            and nt * (c + o) * per_sample * itemsize <= _SAMPLE_BYTES):
+        return "samples"
+    return "t"
 
 
 def _transform_all(w: np.ndarray, flip: bool, k: _Kernels,
@@ -184,9 +196,16 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
     if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
         keep = None
-    by_filters = _by_filters(n, oh, ow, k)
+    structure = _structure(n, c, o, oh, ow, k, dt.itemsize)
+    if structure == "samples" and any(ty1 - ty0 != th for _, _, ty0, ty1 in chunks):
+        structure = "t"  # bands of tile rows, not whole samples (only with tiny chunks)
+    by_filters = structure == "filters"
     if u is None and not by_filters:
         u = _transform_all(w, flip, k, save)
+    if structure == "samples":
+        winograd_samples.run(x, np.stack(u) if isinstance(u, list) else u, out, bias, relu,
+                             ph, pw, k, chunks, keep)
+        return out
     blocks = _blocks("input grad" if flip else "forward", o, c, nt, dt.itemsize)
     widest = max(b - a for a, b in blocks)
     for n0, n1, ty0, ty1 in chunks:
@@ -260,7 +279,7 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, ph: int, pw: 
     k = _variant(tile)
     keep = save = None
     if plan is not None:
-        if tile == 2 and not _by_filters(n, *out.shape[2:], k):  # its transform is all at once
+        if tile == 2 and _structure(n, c, o, *out.shape[2:], k, x.itemsize) != "filters":
             save, u = _t_major(o, c, x.dtype, k.alpha ** 2)
             plan["winograd2"] = (_weight_key(w), u)
         keep = []
@@ -305,9 +324,9 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     kept = None
     if saved is not None and saved[0] == (_weight_key(x), tile, int(ph), int(pw)) \
             and len(saved[1]) == len(chunks):
-        kept = saved[1]
+        kept = saved[1]  # the forward pass's, chunk for chunk
     dw = np.empty((o, c, 3, 3), dt)
-    by_filters = _by_filters(n, oh, ow, k)
+    by_filters = _structure(n, c, o, oh, ow, k, dt.itemsize) == "filters"  # else by t
     blocks = (_blocks("weight grad", o, c, nt, dt.itemsize) if by_filters
               else _split(o, _PLANE_ITEMS))
     widest = max(b - a for a, b in blocks)
@@ -320,7 +339,7 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
         tiles = (n1 - n0) * (ty1 - ty0) * tw
         gbuf, g = _t_major(o, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 2, m * tw + 2)
-        if kept is not None:  # the forward pass's, chunk for chunk
+        if kept is not None:
             v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
         else:
             vbuf, v = _t_major(c, tiles, dt, nt)
