@@ -7,18 +7,24 @@ multiplies per (tile, input channel, filter) instead of 36. Summed over the inpu
 those run in BLAS (``np.matmul``), the transforms are serial ``nogil`` Numba kernels.
 
 The batch is cut into chunks of whole samples (or one sample's band of tile rows for large
-images) so that a chunk's ``V`` and ``M`` stay within a few MB. Per chunk, on
-:func:`._threads.parallel_items`: the input transform (items own (sample, channel) planes of
-``V``), then one of two structures. Many tiles (8x8 images and up at batch 32): the filters
-are transformed first, then the 16 GEMMs (items own one ``t``: wide GEMMs over all filters),
-then the output transform (items own (sample, filter) planes). Few tiles (the 4x4 and 2x2
-layers, where the weight dominates): items own a block of filters, transform it into ``U``,
-run its GEMMs and transform its output planes while all of it is in cache, so the
-transformed weight (16 or 36 values for 9) need not go out to memory and back (measured
-1.2-1.5x faster for such layers inside a training step; 1.0-1.2x slower than the first
-structure from 8x8 up). The phases use Python threads with single-threaded BLAS rather than a
-Numba ``prange`` pool, like the im2col path (:mod:`._threads` says why: prange kernels next
-to BLAS calls stall on spinning threads). Chunks and items are sized from the shapes only,
+images) so that a chunk's ``V`` and ``M`` stay within a few MB. A call runs one of three
+structures (:func:`_structure`), each on :func:`._threads.parallel_items`:
+
+* by ``t`` (large transformed weights over many tiles, large images): per chunk, the input
+  transform (items own (sample, channel) planes of ``V``), the alpha^2 GEMMs (items own one
+  ``t``: wide GEMMs over all filters), the output transform (items own (sample, filter)
+  planes), the filters transformed once before;
+* by samples (:mod:`.winograd_samples`: many tiles, a small transformed weight, VGG's 32x32
+  to 8x8 layers): items own a group of samples and take it through every phase in cache;
+* by blocks of filters (few tiles: the 4x4 and 2x2 layers, where the weight dominates): items
+  own a block of filters, transform it into ``U``, run its GEMMs and transform its output
+  planes while all of it is in cache, so the transformed weight (16 or 36 values for 9) need
+  not go out to memory and back (measured 1.2-1.5x faster for such layers inside a training
+  step; up to 1.2x slower than by ``t`` from 8x8 up).
+
+The items run on Python threads with single-threaded BLAS rather than a Numba ``prange`` pool,
+like the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall on
+spinning threads). Chunks and items are sized from the shapes only,
 never from the thread count, and every output element is computed by one fixed sequence of
 operations: results are the same for any number of threads, run to run.
 
@@ -184,10 +190,8 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     (measured: it costs the forward pass of VGG's 2x2 layers more than it saves the input
     gradient).
 
-    Few tiles (the weight dominates): items own blocks of filters and transform them, run
-    their GEMMs and transform their output planes while in cache. Many tiles: the filters are
-    transformed first, then an item per ``t`` runs a GEMM over all filters (wider), then the
-    output planes (same-process A/B on VGG layers: blocks were 1.0-1.2x slower there)."""
+    The structure follows :func:`_structure` (the module docstring says what each does).
+    """
     n, c = x.shape[:2]
     o, oh, ow = out.shape[1:]
     m, nt = k.tile, k.alpha ** 2
