@@ -188,7 +188,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _method.add_arguments(parser)
     parser.add_argument("--rss-child", choices=["ours", "torch"], help=argparse.SUPPRESS)
-    parser.add_argument("--rows", default="c,c'", help="which of (c) and (c') to time: c, c' or both")
+    parser.add_argument("--rows", default="c,c'",
+                        help="which of (c) and (c') to time: c, c' or both")
     args = parser.parse_args()
     if args.rss_child:
         return _rss_child(args.rss_child, args.reps)

@@ -343,8 +343,8 @@ def test_plan_keeps_a_small_transformed_input_only(monkeypatch, keep_bytes, kept
 def test_every_structure_matches_float64_with_and_without_plan(monkeypatch, structure, tile,
                                                                chunk_bytes):
     """By blocks of filters, by samples and by ``t``, in one chunk, several chunks of whole
-    samples or bands of tile rows, every pass equals the float64 reference, with the forward pass's plan and without, bit for bit
-    between thread counts."""
+    samples or bands of tile rows, every pass equals the float64 reference, with the forward
+    pass's plan and without, bit for bit between thread counts."""
     monkeypatch.setattr(winograd, "_structure", lambda *args: structure)
     monkeypatch.setattr(winograd, "_CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(winograd, "_BLOCKS", {p: (1 << 10, 3) for p in winograd._BLOCKS})
