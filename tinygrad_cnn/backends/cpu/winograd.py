@@ -200,6 +200,7 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     chunks = _chunks(n, th, tw, nt * (c + o) * dt.itemsize)
     if nt * c * n * th * tw * dt.itemsize > _KEEP_BYTES:
         keep = None
+    # by filters, u is never given: forward passes leave no weight transform in the plan then
     structure = _structure(n, c, o, oh, ow, k, dt.itemsize)
     if structure == "samples" and any(ty1 - ty0 != th for _, _, ty0, ty1 in chunks):
         structure = "t"  # bands of tile rows, not whole samples (only with tiny chunks)
@@ -235,9 +236,7 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
             ubuf, mbuf, scratch = state
             o0, o1 = blocks[i]
             width = o1 - o0
-            if u is not None:
-                ub = [u[t][o0:o1] for t in range(nt)]
-            elif flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
+            if flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
                 k.weight(w, ubuf, 0, c, o0, o1, True, 0)
                 ub = ubuf[:, :c * width].reshape(nt, c, width).transpose(0, 2, 1)
             else:
@@ -250,7 +249,7 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
                      tiles, o0, width)
 
         parallel_items(len(blocks), block, lambda: (
-            np.empty((nt, widest * c + 16) if u is None else 0, dt),
+            np.empty((nt, widest * c + 16), dt),
             np.empty((nt, widest * tiles + 16), dt), np.empty(band, dt)))
     return out
 

@@ -29,6 +29,8 @@ SIMULATOR = bool(config.ENABLE_CUDASIM)
 THREADS = 32 if SIMULATOR else 256
 TILE = 8 if SIMULATOR else 16
 MAXDIM = 8
+#: Numba type of the padded shape and stride tuples the kernels take (see :func:`padded`).
+DIMS = f"UniTuple(int64, {MAXDIM})"
 FLOATS = ("float32", "float64")
 # Literal constructor for kernels: ``float32(0)`` is a float32 constant on the GPU (and
 # widens exactly to float64 in float64 kernels). The simulator runs kernels as Python on

@@ -15,16 +15,16 @@ import numpy as np
 from numba import cuda
 
 from ._cast import HUBS
-from ._common import broadcast_strides, coalesce, empty, flat, kernel, offsets2_of, padded
+from ._common import (DIMS, broadcast_strides, coalesce, empty, flat, kernel, offsets2_of,
+                      padded)
 from .array import astype
 
 __all__ = ["compare"]
 
 _OPS = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
-_T8 = "UniTuple(int64, 8)"
 
 
-@kernel(f"void({{t}}[::1], {{t}}[::1], boolean[::1], {_T8}, {_T8}, {_T8}, int64, int64)",
+@kernel(f"void({{t}}[::1], {{t}}[::1], boolean[::1], {DIMS}, {DIMS}, {DIMS}, int64, int64)",
         dtypes=HUBS)
 def _compare(a, b, out, shape, sa, sb, ndim, op):
     i = cuda.grid(1)

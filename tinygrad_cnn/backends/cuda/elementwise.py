@@ -22,7 +22,7 @@ import numpy as np
 from numba import cuda
 
 from ..api import BINARY_OPS, UNARY_OPS
-from ._common import (broadcast_strides, coalesce, empty, flat, float32, kernel, offsets2_of,
+from ._common import (DIMS, broadcast_strides, coalesce, empty, flat, float32, kernel, offsets2_of,
                       padded, scalar)
 from .array import astype
 
@@ -123,8 +123,8 @@ def _binary_flat(a, b, out, op, param):
         out[i] = _apply2(op, a[i], b[i], param)
 
 
-@kernel("void({t}[::1], {t}[::1], {t}[::1], UniTuple(int64, 8), UniTuple(int64, 8), "
-        "UniTuple(int64, 8), int64, int64, {t})", dtypes=_TYPES)
+@kernel(f"void({{t}}[::1], {{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, {DIMS}, int64, int64, {{t}})",
+        dtypes=_TYPES)
 def _binary_bcast(a, b, out, shape, sa, sb, ndim, op, param):
     i = cuda.grid(1)
     if i < out.size:
@@ -149,8 +149,8 @@ def _unary(a, out, op, param):
         out[i] = _apply1(op, a[i], param)
 
 
-@kernel("void({t}[::1], {t}[::1], {t}[::1], {t}[::1], UniTuple(int64, 8), UniTuple(int64, 8), "
-        "UniTuple(int64, 8), UniTuple(int64, 8), int64)", dtypes=_TYPES)
+@kernel(f"void({{t}}[::1], {{t}}[::1], {{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, {DIMS}, {DIMS}, "
+        "int64)", dtypes=_TYPES)
 def _where_bcast(c, a, b, out, shape, sc, sa, sb, ndim):
     i = cuda.grid(1)
     if i < out.size:

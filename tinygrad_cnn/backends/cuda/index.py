@@ -20,17 +20,16 @@ import numpy as np
 from numba import cuda
 
 from ._cast import HUBS
-from ._common import contiguous_strides, empty, flat, kernel, padded
+from ._common import DIMS, contiguous_strides, empty, flat, kernel, padded
 from .array import astype, zeros
 
 __all__ = ["gather", "gather_backward", "one_hot", "take", "take_backward",
            "flatnonzero"]
 
 _TYPES = ("float32", "float64", "int64")
-_T8 = "UniTuple(int64, 8)"
 
 
-@kernel(f"void({{t}}[::1], int64[::1], {{t}}[::1], {_T8}, {_T8}, int64, int64, int64)",
+@kernel(f"void({{t}}[::1], int64[::1], {{t}}[::1], {DIMS}, {DIMS}, int64, int64, int64)",
         dtypes=_TYPES)
 def _gather(a, index, out, ishape, astrides, ndim, axis, n):
     p = cuda.grid(1)
@@ -48,7 +47,7 @@ def _gather(a, index, out, ishape, astrides, ndim, axis, n):
         out[p] = a[off]
 
 
-@kernel(f"void({{t}}[::1], int64[::1], {{t}}[::1], {_T8}, {_T8}, {_T8}, int64, int64)",
+@kernel(f"void({{t}}[::1], int64[::1], {{t}}[::1], {DIMS}, {DIMS}, {DIMS}, int64, int64)",
         dtypes=_TYPES)
 def _scatter_add(grad, index, out, oshape, ishape, istrides, ndim, axis):
     p = cuda.grid(1)

@@ -19,25 +19,24 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from ._common import (coalesce, contiguous_strides, empty, flat, is_device_array, kernel,
+from ._common import (DIMS, coalesce, contiguous_strides, empty, flat, is_device_array, kernel,
                       offset_of, padded, scalar, size_of)
 from .array import copy, from_numpy, to_numpy, zeros
 
 __all__ = ["reshape", "permute", "broadcast_to", "pad", "getitem", "getitem_backward",
            "take_along_class"]
 
-_T8 = "UniTuple(int64, 8)"
 _TYPES = ("float32", "float64", "int64")
 
 
-@kernel(f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, int64)", dtypes=_TYPES)
+@kernel(f"void({{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, int64, int64)", dtypes=_TYPES)
 def _gather(a, out, shape, strides, ndim, base):
     i = cuda.grid(1)
     if i < out.size:
         out[i] = a[base + offset_of(i, shape, strides, ndim)]
 
 
-@kernel(f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, int64)", dtypes=_TYPES)
+@kernel(f"void({{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, int64, int64)", dtypes=_TYPES)
 def _scatter(src, out, shape, strides, ndim, base):
     # Basic indexing never repeats an element, so each thread owns its target.
     i = cuda.grid(1)
@@ -45,7 +44,7 @@ def _scatter(src, out, shape, strides, ndim, base):
         out[base + offset_of(i, shape, strides, ndim)] = src[i]
 
 
-@kernel(f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, {_T8}, int64, {{t}})", dtypes=_TYPES)
+@kernel(f"void({{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, {DIMS}, int64, {{t}})", dtypes=_TYPES)
 def _pad(a, out, oshape, ishape, before, ndim, value):
     i = cuda.grid(1)
     if i < out.size:

@@ -19,17 +19,16 @@ import numpy as np
 
 from numba import cuda
 
-from ._common import (THREADS, coalesce, contiguous_strides, empty, flat, kernel, offset_of,
-                      padded, scalar)
+from ._common import (DIMS, THREADS, coalesce, contiguous_strides, empty, flat, kernel,
+                      offset_of, padded, scalar)
 from .array import copy, full
 
 __all__ = ["sum", "max", "reduce_layout"]
 
 _SUM, _MAX = 0, 1
 _TYPES = ("float32", "float64", "int64")  # int64: counts and labels
-_T8 = "UniTuple(int64, 8)"
-_SIG = (f"void({{t}}[::1], {{t}}[::1], {_T8}, {_T8}, int64, {_T8}, {_T8}, int64, int64, int64, "
-        "{t})")
+_SIG = (f"void({{t}}[::1], {{t}}[::1], {DIMS}, {DIMS}, int64, {DIMS}, {DIMS}, int64, int64, "
+        "int64, {t})")
 
 
 @cuda.jit(device=True)
