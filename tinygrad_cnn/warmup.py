@@ -39,12 +39,17 @@ def _exercise(dtype: type) -> None:
     p, g, m, v = (np.zeros(5, dtype) for _ in range(4))
     be.sgd_step(p, g, m, 0.1, 0.9, 0.0, 0.0, False, True)
     be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
-    from tinygrad_cnn.backends.cpu import winograd  # auto picks it for wide layers only
+    from tinygrad_cnn.backends.cpu import direct, winograd  # auto: wide or tiny layers only
     xw, ww = rng.standard_normal((1, 2, 4, 4)).astype(dtype), np.ones((2, 2, 3, 3), dtype)
     for tile in winograd.TILES:  # F(2x2, 3x3) and F(4x4, 3x3)
         yw = winograd.forward(xw, ww, None, 1, 1, relu=True, tile=tile)
         winograd.backward_input(yw, ww, xw.shape, 1, 1, tile=tile)
         winograd.backward_weight(yw, xw, 1, 1, tile=tile)
+    plan: dict = {}
+    s1 = (1, 1)
+    yw = direct.forward(xw, ww, None, s1, s1, s1, relu=True, plan=plan)
+    direct.backward_input(yw, ww, xw.shape, s1, s1, s1, plan=plan)
+    direct.backward_weight(yw, xw, ww.shape, s1, s1, s1, plan=plan)
 
 
 #: kernels every training step runs: when one has no on-disk cache entry, the first batch

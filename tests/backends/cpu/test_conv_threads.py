@@ -14,7 +14,7 @@ def _all_passes(x, w, b, go):
             conv.conv2d_backward_weight(go, x, w.shape, *HYPER))
 
 
-@pytest.mark.parametrize("algo", ["im2col", "winograd", "winograd4"])
+@pytest.mark.parametrize("algo", ["im2col", "winograd", "winograd4", "direct"])
 def test_same_bits_with_one_thread_and_with_all(monkeypatch, algo):
     monkeypatch.setenv("TGCNN_CONV_ALGO", algo)
     rng = np.random.default_rng(0)

@@ -15,8 +15,9 @@ filling it is memory-bound). Items run on a few Python threads with single-threa
   (items are whole samples here, so no two threads touch the same input pixel).
 
 Wide stride-1 3x3 convolutions (forward, input and weight gradients) go to Winograd
-F(4x4, 3x3) or F(2x2, 3x3) instead (:mod:`.winograd`; :func:`conv_algorithm` decides,
-``TGCNN_CONV_ALGO`` overrides).
+F(4x4, 3x3) or F(2x2, 3x3) instead (:mod:`.winograd`), and those on tiny images to the direct
+convolution by kernel taps (:mod:`.direct`); :func:`conv_algorithm` decides,
+``TGCNN_CONV_ALGO`` overrides.
 
 Example:
     >>> x = np.ones((1, 1, 3, 3), np.float32); w = np.ones((1, 1, 2, 2), np.float32)
@@ -31,7 +32,7 @@ import os
 import numpy as np
 
 from .._geometry import out_size
-from . import winograd
+from . import direct, winograd
 from ._im2col import col2im, im2col
 from ._threads import parallel_items
 
@@ -49,7 +50,7 @@ __all__ = ["conv2d_forward", "conv2d_relu_forward", "conv2d_backward_input",
 CONV_WEIGHT_PLANS = True
 
 #: Values of the ``TGCNN_CONV_ALGO`` environment variable; ``auto`` is the default.
-CONV_ALGORITHMS = ("auto", "im2col", "winograd", "winograd4")
+CONV_ALGORITHMS = ("auto", "im2col", "winograd", "winograd4", "direct")
 # Output tile side of each Winograd algorithm: F(2x2, 3x3) and F(4x4, 3x3).
 _TILE = {"winograd": 2, "winograd4": 4}
 # auto: Winograd F(2x2, 3x3) where the GEMM work per transformed element, C*O/(C+O) for C input
@@ -69,6 +70,11 @@ _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 # channels) and 2-3x slower at 3 input channels.
 _WINOGRAD4_MIN_WIDTH = 32
 _WINOGRAD4_MIN_TILES = 32
+# auto: the direct convolution by taps (:mod:`.direct`) where it takes at most as many
+# multiplies per sample as F(2x2, 3x3) (16 per 2x2 tile): 2x2 and 1x1 images. At 2x2 they tie,
+# but F(2x2)'s 16 GEMMs are one tile per sample wide and it transforms every filter, where the
+# direct one re-lays the filters out and its GEMMs are 1-4 samples' positions wide. Measured
+# at 512 -> 512 channels, 2x2, batch 32 (one process, alternating): see benchmarks/RESULTS.md.
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -131,12 +137,13 @@ class _Plan:
 
 def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, padding: Pair,
                    dilation: Pair, groups: int) -> str:
-    """``"im2col"``, ``"winograd"`` (F(2x2, 3x3)) or ``"winograd4"`` (F(4x4, 3x3)): how
-    ``pass_`` (``"forward"``, ``"input grad"`` or ``"weight grad"``) of this convolution is
-    computed, following ``TGCNN_CONV_ALGO``.
+    """``"im2col"``, ``"winograd"`` (F(2x2, 3x3)), ``"winograd4"`` (F(4x4, 3x3)) or
+    ``"direct"`` (by kernel taps): how ``pass_`` (``"forward"``, ``"input grad"`` or
+    ``"weight grad"``) of this convolution is computed, following ``TGCNN_CONV_ALGO``.
 
-    Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2; every
-    other geometry is im2col whatever the variable says.
+    Winograd covers stride-1, undilated, ungrouped 3x3 convolutions with padding 0..2, the
+    direct convolution every ungrouped one; every other geometry is im2col whatever the
+    variable says.
 
     Example:
         >>> conv_algorithm("forward", (8, 3, 32, 32), (64, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
@@ -146,14 +153,18 @@ def conv_algorithm(pass_: str, x_shape: Shape, w_shape: Shape, stride: Pair, pad
     if choice not in CONV_ALGORITHMS:
         raise ValueError(f"TGCNN_CONV_ALGO={choice!r}: expected one of "
                          f"{', '.join(CONV_ALGORITHMS)}")
+    if choice == "direct" and int(groups) == 1:
+        return choice
     if not winograd.supports(w_shape, stride, padding, dilation, groups):
         return "im2col"
     if choice == "auto":
         o, c = int(w_shape[0]), int(w_shape[1])
         oh = int(x_shape[2]) + 2 * int(padding[0]) - 2
         ow = int(x_shape[3]) + 2 * int(padding[1]) - 2
-        tiles4 = -(-oh // 4) * -(-ow // 4)
-        fewer = 36 * tiles4 < 16 * -(-oh // 2) * -(-ow // 2)  # multiplies per image
+        tiles2, tiles4 = -(-oh // 2) * -(-ow // 2), -(-oh // 4) * -(-ow // 4)
+        if direct.pairs_per_sample(x_shape, w_shape, stride, padding, dilation) <= 16 * tiles2:
+            return "direct"
+        fewer = 36 * tiles4 < 16 * tiles2  # multiplies per image
         if (o * c >= _WINOGRAD4_MIN_WIDTH * (o + c) and fewer
                 and int(x_shape[0]) * tiles4 >= _WINOGRAD4_MIN_TILES):
             return "winograd4"
@@ -179,6 +190,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride
     dt = _dtype_of(x)
     x = np.ascontiguousarray(x, dtype=dt)
     algo = conv_algorithm("forward", x.shape, w.shape, stride, padding, dilation, groups)
+    if algo == "direct":
+        return direct.forward(x, np.ascontiguousarray(w, dtype=dt), bias, stride, padding,
+                              dilation, relu=relu, plan=plan)
     if algo != "im2col":
         return winograd.forward(x, np.ascontiguousarray(w, dtype=dt), bias, *padding, relu=relu,
                                 tile=_TILE[algo], plan=plan)
@@ -231,6 +245,9 @@ def conv2d_backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: Shape, s
     dt = _dtype_of(grad_out)
     go = np.ascontiguousarray(grad_out, dtype=dt)
     algo = conv_algorithm("input grad", x_shape, w.shape, stride, padding, dilation, groups)
+    if algo == "direct":
+        return direct.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, stride,
+                                     padding, dilation, plan=plan)
     if algo != "im2col":
         return winograd.backward_input(go, np.ascontiguousarray(w, dtype=dt), x_shape, *padding,
                                        tile=_TILE[algo], plan=plan)
@@ -265,6 +282,8 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: Shape, 
     x = np.ascontiguousarray(x, dtype=dt)
     go = np.ascontiguousarray(grad_out, dtype=dt)
     algo = conv_algorithm("weight grad", x.shape, w_shape, stride, padding, dilation, groups)
+    if algo == "direct":
+        return direct.backward_weight(go, x, w_shape, stride, padding, dilation, plan=plan)
     if algo != "im2col":
         return winograd.backward_weight(go, x, *padding, tile=_TILE[algo], plan=plan)
     p = _Plan(x.shape, w_shape, stride, padding, dilation, groups, dt.itemsize)
