@@ -1,6 +1,7 @@
-"""The one benchmark method of benchmarks/: ours and PyTorch alternate inside every repetition.
+"""The one benchmark method of benchmarks/: ours and PyTorch take turns, a few repetitions each.
 
-Three rounds (``--rounds``) of at least 10 repetitions (``--reps``) after a warm-up; each round
+Three rounds (``--rounds``) of at least 10 repetitions (``--reps``) after a warm-up, run in
+turns of up to 5 repetitions of one side, then of the other (:func:`turn`); each round
 gives a ratio of medians (ours / PyTorch); reported is the median of the round ratios with
 their spread (min-max), the medians of all repetitions, and the 1-minute load average before
 and after. A run that starts with the load average above 0.5 is flagged ``FLAGGED (busy
@@ -8,6 +9,13 @@ machine)`` in its table: such figures are not for publication.
 
 ``--contend`` starts a process spinning numpy work pinned to the last core for the whole run
 (the "one core busy" measurement of the issue).
+
+PyTorch runs in a process of its own (:class:`Peer`), started with the environment the
+benchmark found: tinygrad-cnn sets ``GOMP_SPINCOUNT=0`` when imported (idle OpenMP threads that
+spin slow its kernels 1.6x), and the OpenMP runtime is one library per process, read once when
+loaded, so in one process one of the two would run with the other's setting (PyTorch's small
+ops took 60 us instead of 13 us with ours; our step 1.6x longer with PyTorch's). The two
+processes take turns as above; the peer times its own calls.
 
 Example:
     >>> r = compare(lambda: None, lambda: None, rounds=1, reps=2, warmup=0)
@@ -18,13 +26,90 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
+import importlib.util
+import json
 import multiprocessing as mp
 import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 LOAD_LIMIT = 0.5
+# The environment as this process started: the benchmark scripts import this module first.
+_START_ENV = dict(os.environ)
+# Turns: each side runs up to _TURN timed repetitions back to back, after at least _SETTLE_S of
+# untimed runs of the same function. One repetition each way measured the switch, not the
+# work: PyTorch's idle OpenMP threads spin for milliseconds after a parallel region (into our
+# repetition), and a core left idle while the other process waits starts slow (our 8 ms conv
+# took 13 ms after a 50 ms pause).
+_TURN = 5
+_SETTLE_S = 0.02
+_PEER_CODE = """
+import importlib, json, sys
+import torch  # first: its OpenMP runtime reads the environment this process was given
+sys.path[:0] = json.loads(sys.argv[1])
+import _method
+fn = getattr(importlib.import_module(sys.argv[2]), sys.argv[3])(*json.loads(sys.argv[4]))
+fn()
+print("ready", flush=True)
+for line in sys.stdin:
+    print(json.dumps(_method.turn(fn, int(line))), flush=True)
+"""
+
+
+def turn(fn: Callable[[], object], reps: int) -> list[float]:
+    """Seconds of ``reps`` calls of ``fn`` in a row, after at least _SETTLE_S of untimed ones."""
+    end = time.perf_counter() + _SETTLE_S
+    fn()
+    while time.perf_counter() < end:
+        fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def peer_environment() -> dict[str, str]:
+    """The environment this process started with (for PyTorch in a process of its own)."""
+    return dict(_START_ENV)
+
+
+def have_peer() -> bool:
+    """Whether PyTorch is installed (it is only a yardstick)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+class Peer:
+    """``module.factory(*args)``, a function of no arguments, run in a process of its own with
+    PyTorch imported first and the environment the benchmark started with; :meth:`turn` runs
+    it there as :func:`turn` does here (the pipe round trip is not counted)."""
+
+    def __init__(self, module: str, factory: str, *args: object) -> None:
+        here = Path(__file__).resolve().parent
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _PEER_CODE, json.dumps([str(here), str(here.parent)]),
+             module, factory, json.dumps(list(args))],
+            env=peer_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"PyTorch peer {module}.{factory}{args} did not start")
+
+    def turn(self, reps: int) -> list[float]:
+        """Seconds of ``reps`` calls in a row in the peer's process (see :func:`turn`)."""
+        self._proc.stdin.write(f"{reps}\n")
+        self._proc.stdin.flush()
+        return json.loads(self._proc.stdout.readline())
+
+    def close(self) -> None:
+        """End the peer's process."""
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        self._proc.wait(30)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,23 +151,22 @@ def compare(ours: Callable[[], object], theirs: Callable[[], object] | None, rou
             reps: int = 10, warmup: int = 2) -> dict[str, float]:
     """Time ``ours`` and ``theirs`` alternately; seconds and ratios as described above."""
     load_before = os.getloadavg()[0]
+    run_theirs = theirs.turn if isinstance(theirs, Peer) else (
+        None if theirs is None else lambda n: turn(theirs, n))
     for _ in range(warmup):
         ours()
-        if theirs is not None:
-            theirs()
+        if run_theirs is not None:
+            run_theirs(0)
     all_o: list[float] = []
     all_t: list[float] = []
     ratios = []
     for _ in range(rounds):
         t_o, t_t = [], []
-        for _ in range(reps):
-            start = time.perf_counter()
-            ours()
-            t_o.append(time.perf_counter() - start)
-            if theirs is not None:
-                start = time.perf_counter()
-                theirs()
-                t_t.append(time.perf_counter() - start)
+        for first in range(0, reps, _TURN):
+            n = min(_TURN, reps - first)
+            t_o += turn(ours, n)
+            if run_theirs is not None:
+                t_t += run_theirs(n)
         all_o += t_o
         all_t += t_t
         if t_t:
@@ -111,14 +195,14 @@ def row(name: str, r: dict[str, float], unit: str = "ms") -> str:
             f"{r['load_before']:.2f} / {r['load_after']:.2f} | {flag} |")
 
 
-def versions() -> str:
+def versions(peer_threads: int = 2) -> str:
     """One line: library versions and thread counts."""
     import numba
     import numpy as np
-    try:
-        import torch
-        peer = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
+    if have_peer():
+        peer = (f"torch {importlib.metadata.version('torch')} ({peer_threads} threads, in its "
+                f"own process with the environment this one started with)")
+    else:
         peer = "torch not installed"
     return (f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} "
             f"threads), {peer}; TGCNN_CONV_ALGO={os.environ.get('TGCNN_CONV_ALGO', 'auto')}")

@@ -8,6 +8,7 @@ Ours (``tinygrad_cnn.models.vgg16``) against torchvision's configuration D built
 """
 from __future__ import annotations
 
+import _method  # first: it keeps the environment as started, for the PyTorch peer
 import os
 
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
@@ -20,8 +21,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _method  # noqa: E402
 
 VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
@@ -65,18 +64,16 @@ def main() -> None:
     _method.add_arguments(parser)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
-    try:
-        import torch  # noqa: F401
-        peer = True
-    except ImportError:
-        peer = False
+    peer = _method.have_peer()
     print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
           + (", one core kept busy" if args.contend else "") + "\n")
     print(_method.header())
     with _method.contention(args.contend):
         for batch in args.batches:
-            r = _method.compare(ours_infer(batch), torch_infer(batch) if peer else None,
-                                args.rounds, args.reps)
+            theirs = _method.Peer(Path(__file__).stem, "torch_infer", batch) if peer else None
+            r = _method.compare(ours_infer(batch), theirs, args.rounds, args.reps)
+            if theirs is not None:
+                theirs.close()
             print(_method.row(f"(f) VGG-16 224x224 inference, eval, no_grad, batch {batch}", r),
                   flush=True)
 

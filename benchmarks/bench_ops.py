@@ -1,13 +1,14 @@
-"""Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch in one process.
+"""Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch's.
 
-Prints a markdown table by the method of :mod:`_method` (ours and PyTorch alternate inside
-every repetition; median ratio of three rounds with its spread; load average before and after;
-busy-machine runs flagged). PyTorch is optional.
+Prints a markdown table by the method of :mod:`_method` (ours and PyTorch, in a process of its
+own, alternate inside every repetition; median ratio of three rounds with its spread; load
+average before and after; busy-machine runs flagged). PyTorch is optional.
 
     python benchmarks/bench_ops.py [--rounds 3] [--reps 10] [--contend]
 """
 from __future__ import annotations
 
+import _method  # first: it keeps the environment as started, for the PyTorch peer
 import os
 
 # Idle OpenBLAS/OpenMP threads that keep spinning after a GEMM slow the next Numba parallel
@@ -23,21 +24,33 @@ from typing import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _method  # noqa: E402
 from tinygrad_cnn.backends.cpu import conv, pool  # noqa: E402
 
-try:
+# (name, ours, PyTorch's peer factory and its arguments, or None)
+Case = tuple[str, Callable[[], object], tuple | None]
+CONV = (32, 64, 32, 64)  # (a): batch, in channels, size, filters
+POOL = (32, 64, 32)  # (b): batch, channels, size
+
+
+def _conv_arrays(n: int, c: int, hw: int, o: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((n, c, hw, hw), dtype=np.float32),
+            rng.standard_normal((o, c, 3, 3), dtype=np.float32) * 0.05,
+            rng.standard_normal((n, o, hw, hw), dtype=np.float32))
+
+
+def _pool_arrays(n: int, c: int, hw: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(1)
+    return (rng.standard_normal((n, c, hw, hw), dtype=np.float32),
+            rng.standard_normal((n, c, hw // 2, hw // 2), dtype=np.float32))
+
+
+def torch_conv(backward: bool, threads: int, n: int, c: int, hw: int, o: int) -> Callable:
+    """PyTorch's forward, or forward + input and weight gradients, on the same arrays as ours
+    (the factory of the peer process)."""
     import torch
-except ImportError:  # PyTorch is only a yardstick
-    torch = None
-
-Case = tuple[str, Callable[[], object], Callable[[], object] | None]
-
-
-def _torch_conv(x: np.ndarray, w: np.ndarray, go: np.ndarray) -> tuple[Callable, Callable]:
-    """PyTorch's forward, and forward + input and weight gradients, on the same arrays."""
-    xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
+    torch.set_num_threads(threads)
+    xt, wt, gt = (torch.from_numpy(a) for a in _conv_arrays(n, c, hw, o))
 
     def fwd():
         return torch.nn.functional.conv2d(xt, wt, None, 1, 1)
@@ -47,15 +60,12 @@ def _torch_conv(x: np.ndarray, w: np.ndarray, go: np.ndarray) -> tuple[Callable,
         return torch.ops.aten.convolution_backward(
             gt, xt, wt, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, True, False])
 
-    return fwd, fwd_bwd
+    return fwd_bwd if backward else fwd
 
 
-def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case]:
+def conv_cases(threads: int, n: int, c: int, hw: int, o: int) -> list[Case]:
     """3x3, pad 1 convolution forward, and forward + input and weight gradients."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, c, hw, hw), dtype=np.float32)
-    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) * 0.05
-    go = rng.standard_normal((n, o, hw, hw), dtype=np.float32)
+    x, w, go = _conv_arrays(n, c, hw, o)
     hyper = ((1, 1), (1, 1), (1, 1), 1)
 
     def ours_fwd():
@@ -67,29 +77,31 @@ def conv_cases(n: int = 32, c: int = 64, hw: int = 32, o: int = 64) -> list[Case
         conv.conv2d_backward_input(go, w, x.shape, *hyper, plan=plan)
         return conv.conv2d_backward_weight(go, x, w.shape, *hyper, plan=plan)
 
-    torch_fwd, torch_fwd_bwd = _torch_conv(x, w, go) if torch is not None else (None, None)
     shape = f"{n}x{c}x{hw}x{hw}, {o} filters"
-    return [(f"conv 3x3 pad 1 ({shape}) forward", ours_fwd, torch_fwd),
-            (f"conv 3x3 pad 1 ({shape}) forward+backward", ours_fwd_bwd, torch_fwd_bwd)]
+    return [(f"conv 3x3 pad 1 ({shape}) forward", ours_fwd,
+             ("torch_conv", False, threads, n, c, hw, o)),
+            (f"conv 3x3 pad 1 ({shape}) forward+backward", ours_fwd_bwd,
+             ("torch_conv", True, threads, n, c, hw, o))]
 
 
-def pool_cases(n: int = 32, c: int = 64, hw: int = 32) -> list[Case]:
+def pool_cases(threads: int, n: int, c: int, hw: int) -> list[Case]:
     """2x2 stride-2 max pooling forward + backward."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((n, c, hw, hw), dtype=np.float32)
-    go = rng.standard_normal((n, c, hw // 2, hw // 2), dtype=np.float32)
+    x, go = _pool_arrays(n, c, hw)
 
     def ours():
         _, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
         return pool.max_pool2d_backward(go, idx, x.shape)
 
     return [(f"max-pool 2x2 ({n}x{c}x{hw}x{hw}) forward+backward", ours,
-             _torch_pool(x, go) if torch is not None else None)]
+             ("torch_pool", threads, n, c, hw))]
 
 
-def _torch_pool(x: np.ndarray, go: np.ndarray) -> Callable:
-    """PyTorch's max-pool forward (with indices) + backward on the same arrays."""
-    xt, gt = torch.from_numpy(x), torch.from_numpy(go)
+def torch_pool(threads: int, n: int, c: int, hw: int) -> Callable:
+    """PyTorch's max-pool forward (with indices) + backward on the same arrays as ours (the
+    factory of the peer process)."""
+    import torch
+    torch.set_num_threads(threads)
+    xt, gt = (torch.from_numpy(a) for a in _pool_arrays(n, c, hw))
 
     def theirs():
         _, idx = torch.nn.functional.max_pool2d(xt, 2, 2, return_indices=True)
@@ -104,15 +116,18 @@ def main() -> None:
     _method.add_arguments(parser)
     parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     args = parser.parse_args()
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-    print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
+    print(_method.versions(args.threads) + f"; {args.rounds} rounds of {args.reps}"
           + (", one core kept busy" if args.contend else "") + "\n")
     print(_method.header())
     with _method.contention(args.contend):
-        for name, ours, theirs in conv_cases() + pool_cases():
+        for name, ours, peer in (conv_cases(args.threads, *CONV)
+                                 + pool_cases(args.threads, *POOL)):
+            theirs = (_method.Peer(Path(__file__).stem, *peer) if _method.have_peer()
+                      else None)
             print(_method.row(name, _method.compare(ours, theirs, args.rounds, args.reps)),
                   flush=True)
+            if theirs is not None:
+                theirs.close()
 
 
 if __name__ == "__main__":

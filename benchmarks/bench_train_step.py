@@ -17,6 +17,7 @@ idle machine too (after (c) the load average is the benchmark's own).
 """
 from __future__ import annotations
 
+import _method  # first: it keeps the environment as started, for the PyTorch peer
 import os
 
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
@@ -31,8 +32,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _method  # noqa: E402
 
 BATCH, CLASSES, SIZE = 32, 10, 32
 
@@ -171,7 +170,8 @@ def first_call_latency() -> dict[str, float]:
 def peak_rss_mb(which: str, steps: int = 5) -> float:
     """Peak RSS (MB) of a fresh process that builds ``which`` ("ours"/"torch") and runs steps."""
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss-child", which,
-                          "--reps", str(steps)], check=True, capture_output=True, text=True)
+                          "--reps", str(steps)], check=True, capture_output=True, text=True,
+                         env=_method.peer_environment() if which == "torch" else None)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -193,11 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.rss_child:
         return _rss_child(args.rss_child, args.reps)
-    try:
-        import torch  # noqa: F401
-        peer = True
-    except ImportError:
-        peer = False
+    peer = _method.have_peer()
     print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
           + (", one core kept busy" if args.contend else "") + "\n")
     print(_method.header())
@@ -209,8 +205,11 @@ def main() -> None:
                  ours_functional_step, torch_functional_step)]:
             if key not in args.rows.split(","):
                 continue
-            r = _method.compare(ours(), theirs() if peer else None, args.rounds, args.reps)
+            theirs = _method.Peer(Path(__file__).stem, theirs.__name__) if peer else None
+            r = _method.compare(ours(), theirs, args.rounds, args.reps)
             print(_method.row(name, r, "s"), flush=True)
+            if theirs is not None:
+                theirs.close()
     latency = first_call_latency()
     print(f"\n(d) first step in a fresh process, warm cache: {latency['first_step_s']:.2f} s "
           f"(import + model build before it: {latency['import_build_s']:.2f} s)")

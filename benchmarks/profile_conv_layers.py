@@ -2,7 +2,8 @@
 
 For every 3x3 pad-1 convolution of VGG-11 on 32x32 inputs it times the CPU backend's forward,
 input gradient and weight gradient against PyTorch's ``conv2d`` / ``nn.grad.conv2d_input`` /
-``nn.grad.conv2d_weight`` on the same arrays, alternating inside every repetition, and prints a
+``nn.grad.conv2d_weight`` on the same arrays (PyTorch in a process of its own, see
+:mod:`_method`), alternating inside every repetition, and prints a
 markdown table (the weight gradient reuses the forward pass's Winograd input transform, as in a
 training step): median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs,
 2*N*O*C*9*OH*OW, whatever algorithm ran), that as % of this machine's SGEMM rate (numpy's BLAS,
@@ -13,6 +14,7 @@ The load average before and after is printed; above 0.5 at the start the run is 
 """
 from __future__ import annotations
 
+import _method  # first: it keeps the environment as started, for the PyTorch peer
 import os
 
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
@@ -28,11 +30,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tinygrad_cnn.backends.cpu import conv  # noqa: E402
-
-try:
-    import torch
-except ImportError:  # PyTorch is only a yardstick
-    torch = None
 
 # (in channels, out channels, input size, how many such layers) of VGG-11 on 32x32 inputs.
 VGG11_LAYERS = [(3, 64, 32, 1), (64, 128, 16, 1), (128, 256, 8, 1), (256, 256, 8, 1),
@@ -62,18 +59,32 @@ def _median_pair(ours, theirs, reps: int) -> tuple[float, float]:
         ours()
         t_ours.append(time.perf_counter() - t)
         if theirs:
-            t = time.perf_counter()
-            theirs()
-            t_theirs.append(time.perf_counter() - t)
+            t_theirs.append(theirs())  # the peer's own timing
     return statistics.median(t_ours), statistics.median(t_theirs) if t_theirs else float("nan")
+
+
+def _arrays(c: int, o: int, hw: int, batch: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((batch, c, hw, hw), dtype=np.float32),
+            rng.standard_normal((o, c, 3, 3), dtype=np.float32) * 0.05,
+            rng.standard_normal((batch, o, hw, hw), dtype=np.float32))
+
+
+def torch_pass(name: str, c: int, o: int, hw: int, batch: int):
+    """PyTorch's ``name`` pass of the layer on the same arrays as ours (the factory of the
+    peer process, two threads)."""
+    import torch
+    torch.set_num_threads(2)
+    x, w, go = _arrays(c, o, hw, batch)
+    xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
+    return {"forward": lambda: torch.nn.functional.conv2d(xt, wt, None, 1, 1),
+            "input grad": lambda: torch.nn.grad.conv2d_input(x.shape, wt, gt, 1, 1),
+            "weight grad": lambda: torch.nn.grad.conv2d_weight(xt, w.shape, gt, 1, 1)}[name]
 
 
 def layer_rows(c: int, o: int, hw: int, batch: int, reps: int):
     """``(pass, ours s, PyTorch s, GFLOP, algorithm)`` for the three passes of one layer."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, c, hw, hw), dtype=np.float32)
-    w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) * 0.05
-    go = rng.standard_normal((batch, o, hw, hw), dtype=np.float32)
+    x, w, go = _arrays(c, o, hw, batch)
     gflop = 2 * batch * o * c * 9 * hw * hw / 1e9
     # The gradients get what a training step's forward pass hands them (the op layer's plan:
     # the Winograd input transform); each repetition gets its own copy of that plan.
@@ -84,16 +95,14 @@ def layer_rows(c: int, o: int, hw: int, batch: int, reps: int):
                                                              plan=dict(plan)),
             "weight grad": lambda: conv.conv2d_backward_weight(go, x, w.shape, *HYPER,
                                                                plan=dict(plan))}
-    theirs = dict.fromkeys(ours)
-    if torch is not None:
-        xt, wt, gt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(go)
-        theirs = {"forward": lambda: torch.nn.functional.conv2d(xt, wt, None, 1, 1),
-                  "input grad": lambda: torch.nn.grad.conv2d_input(x.shape, wt, gt, 1, 1),
-                  "weight grad": lambda: torch.nn.grad.conv2d_weight(xt, w.shape, gt, 1, 1)}
     rows = []
     for name in ours:
         algo = conv.conv_algorithm(name, x.shape, w.shape, *HYPER)
-        t_o, t_t = _median_pair(ours[name], theirs[name], reps)
+        theirs = (_method.Peer(Path(__file__).stem, "torch_pass", name, c, o, hw, batch)
+                  if _method.have_peer() else None)
+        t_o, t_t = _median_pair(ours[name], theirs, reps)
+        if theirs is not None:
+            theirs.close()
         rows.append((name, t_o, t_t, gflop, algo))
     return rows
 
@@ -103,8 +112,6 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    if torch is not None:
-        torch.set_num_threads(2)
     import numba
     rate = sgemm_rate()
     load = os.getloadavg()[0]
