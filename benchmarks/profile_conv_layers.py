@@ -3,7 +3,7 @@
 For every 3x3 pad-1 convolution of VGG-11 on 32x32 inputs it times the CPU backend's forward,
 input gradient and weight gradient against PyTorch's ``conv2d`` / ``nn.grad.conv2d_input`` /
 ``nn.grad.conv2d_weight`` on the same arrays (PyTorch in a process of its own, see
-:mod:`_method`), alternating inside every repetition, and prints a
+:mod:`_method`), taking turns as its method says, and prints a
 markdown table (the weight gradient reuses the forward pass's Winograd input transform, as in a
 training step): median ms of each, the ratio, our GFLOP/s (direct-convolution FLOPs,
 2*N*O*C*9*OH*OW, whatever algorithm ran), that as % of this machine's SGEMM rate (numpy's BLAS,
@@ -49,20 +49,6 @@ def sgemm_rate(size: int = 2048, reps: int = 3) -> float:
     return 2 * size ** 3 / statistics.median(times) / 1e9
 
 
-def _median_pair(ours, theirs, reps: int) -> tuple[float, float]:
-    for _ in range(2):  # JIT load, allocator and BLAS warm-up
-        ours()
-        theirs() if theirs else None
-    t_ours, t_theirs = [], []
-    for _ in range(reps):
-        t = time.perf_counter()
-        ours()
-        t_ours.append(time.perf_counter() - t)
-        if theirs:
-            t_theirs.append(theirs())  # the peer's own timing
-    return statistics.median(t_ours), statistics.median(t_theirs) if t_theirs else float("nan")
-
-
 def _arrays(c: int, o: int, hw: int, batch: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(0)
     return (rng.standard_normal((batch, c, hw, hw), dtype=np.float32),
@@ -100,7 +86,8 @@ def layer_rows(c: int, o: int, hw: int, batch: int, reps: int):
         algo = conv.conv_algorithm(name, x.shape, w.shape, *HYPER)
         theirs = (_method.Peer(Path(__file__).stem, "torch_pass", name, c, o, hw, batch)
                   if _method.have_peer() else None)
-        t_o, t_t = _median_pair(ours[name], theirs, reps)
+        r = _method.compare(ours[name], theirs, rounds=1, reps=reps)
+        t_o, t_t = r["ours_s"], r["theirs_s"]
         if theirs is not None:
             theirs.close()
         rows.append((name, t_o, t_t, gflop, algo))

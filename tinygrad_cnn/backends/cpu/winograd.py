@@ -63,7 +63,12 @@ TILES = (2, 4)
 # whole batch (one set of phase joins, the widest GEMMs); not tuned further: the machine of the
 # session that wrote this was too loaded to measure alternatives apart.
 _CHUNK_BYTES = 16 << 20
-_PLANE_ITEMS = 16  # items per transform phase (fixed: results must not depend on threads)
+# Items per transform phase and per GEMM phase by t (fixed: results must not depend on the
+# thread count). Fewer, larger items: every item takes the GIL back from the other thread once
+# or more (measured in the VGG-11 step, alternating: 16 -> 8 transform items 131 -> 127 ms,
+# 256 -> 256 @8x8 forward 8.8 -> 7.5 ms; a GEMM item per t -> 12 batched items 146 -> 143 ms).
+_PLANE_ITEMS = 8
+_GEMM_ITEMS = 12
 # Blocks of filters, per pass: (bytes of a block's transformed filters or weight-gradient sums,
 # fewest blocks per call). Measured on VGG-11's layers at batch 32 (alternating, one process):
 # the forward pass is fastest with small blocks (its transform, GEMMs and output transform stay
@@ -228,7 +233,12 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
             keep.append(vbuf)
         if not by_filters:
             mbuf, mm = _t_major(o, tiles, dt, nt)
-            parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
+            if isinstance(u, list):  # the plan's (C, O) views of the F(2x2) transform
+                parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
+            else:  # a few t per item, one batched call each (see the blocks below)
+                ts = _split(nt, _GEMM_ITEMS)
+                parallel_items(len(ts), lambda _, i: np.matmul(
+                    u[ts[i][0]:ts[i][1]], v[ts[i][0]:ts[i][1]], out=mm[ts[i][0]:ts[i][1]]))
             planes = _split((n1 - n0) * o, _PLANE_ITEMS)
             parallel_items(len(planes), lambda buf, i: k.output(
                 mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles, 0, o),
@@ -359,8 +369,11 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             lambda: np.empty(band, dt))
         first, last = index == 0, index == len(chunks) - 1
         if not by_filters:
-            if first:
-                parallel_items(nt, lambda _, t: np.matmul(g[t], v[t].T, out=msum[t]))
+            if first:  # a few t per item, one batched call each
+                ts = _split(nt, _GEMM_ITEMS)
+                parallel_items(len(ts), lambda _, i: np.matmul(
+                    g[ts[i][0]:ts[i][1]], v[ts[i][0]:ts[i][1]].transpose(0, 2, 1),
+                    out=msum[ts[i][0]:ts[i][1]]))
             else:
                 parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
                     np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
