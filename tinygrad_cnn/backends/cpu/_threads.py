@@ -96,6 +96,21 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+def item_ranges(total: int, nbytes: int, block_bytes: int, fewest: int) -> list[tuple[int, int]]:
+    """Ranges ``(a, b)`` of ``range(total)``, one work item each, for work of ``nbytes`` in
+    all: blocks of at most ``block_bytes``, at least ``fewest`` of them, their count rounded up
+    to a multiple of 4 (at most ``total``), of nearly equal size. An odd count of ~1 ms items
+    left one of two threads idle for a whole item at the end (measured 1.1 ms per call at
+    512 -> 512 channels, 4x4); the count depends on the shapes only, never on the threads.
+
+    Example:
+        >>> item_ranges(10, 100, 60, 1)
+        [(0, 2), (2, 5), (5, 7), (7, 10)]
+    """
+    parts = min(total, -(-max(fewest, -(-nbytes // block_bytes)) // 4) * 4)
+    return [(i * total // parts, (i + 1) * total // parts) for i in range(parts)]
+
+
 def parallel_items(n_items: int, body: Callable[[Any, int], None],
                    init: Callable[[], Any] | None = None) -> list[Any]:
     """Call ``body(state, i)`` for every ``i < n_items`` on up to ``numba.get_num_threads()``

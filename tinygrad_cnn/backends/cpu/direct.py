@@ -8,8 +8,8 @@ output positions. Only the pairs that exist are multiplied: at 2x2 with padding 
 sample against im2col's 36 — as few as Winograd F(2x2, 3x3), which has one tile per sample
 there, so its 16 GEMMs are N columns wide; here the centre tap's is 4N wide, the edge taps'
 2N, and no transform is computed, only a re-layout of the filters into tap-major (taps, O, C)
-matrices. Measured at 512 -> 512 channels, batch 32: 2.3 ms forward against 4.9 ms for
-F(2x2, 3x3) (see ``benchmarks/RESULTS.md`` for the passes inside a training step).
+matrices. Measured at 512 -> 512 channels, batch 32, forward / input grad / weight grad:
+3.5 / 2.9 / 3.4 ms against 4.0 / 4.5 / 3.6 ms for F(2x2, 3x3) (``benchmarks/RESULTS.md``).
 
 * forward: gather ``x`` by input position, GEMMs per tap, sum by output position (+ bias,
   ReLU); work items own blocks of filters: a block's re-layout, GEMMs and sums stay in cache;
@@ -38,16 +38,16 @@ import numpy as np
 from numba import njit
 
 from .._geometry import out_size
-from ._threads import parallel_items
+from ._threads import item_ranges, parallel_items
 
 __all__ = ["forward", "backward_input", "backward_weight", "pairs_per_sample"]
 
 Pair = tuple[int, int]
 
 # A block's tap-major filters (taps x block x C values): small enough to stay in cache from
-# the re-layout to the GEMMs; at least _MIN_ITEMS blocks, a multiple of 4 of nearly equal
-# size (see winograd._blocks). Measured at 512 -> 512 channels, 2x2, batch 32: forward 2.3 /
-# 2.5 / 2.9 ms with 4 / 8 / 16 blocks.
+# the re-layout to the GEMMs; at least _MIN_ITEMS blocks (see _threads.item_ranges).
+# Measured at 512 -> 512 channels, 2x2, batch 32: forward 2.3 / 2.5 / 2.9 ms with 4 / 8 / 16
+# blocks.
 _BLOCK_BYTES = 3 << 20
 _MIN_ITEMS = 4
 # Largest gathered input a forward pass leaves in its plan for the weight gradient (the
@@ -173,8 +173,7 @@ def _to_oihw(taps, dw, o0, o1):
 
 
 def _blocks(rows: int, row_bytes: int) -> list[tuple[int, int]]:
-    parts = min(rows, -(-max(_MIN_ITEMS, -(-rows * row_bytes // _BLOCK_BYTES)) // 4) * 4)
-    return [(i * rows // parts, (i + 1) * rows // parts) for i in range(parts)]
+    return item_ranges(rows, rows * row_bytes, _BLOCK_BYTES, _MIN_ITEMS)
 
 
 def _tap_major(nt: int, rows: int, cols: int, dt: np.dtype) -> np.ndarray:

@@ -16,7 +16,7 @@ structures (:func:`_structure`), each on :func:`._threads.parallel_items`:
   planes), the filters transformed once before;
 * by samples (:mod:`.winograd_samples`: many tiles, a small transformed weight, VGG's 32x32
   to 8x8 layers): items own a group of samples and take it through every phase in cache;
-* by blocks of filters (few tiles: the 4x4 and 2x2 layers, where the weight dominates): items
+* by blocks of filters (few tiles: 4x4 layers, where the weight dominates): items
   own a block of filters, transform it into ``U``, run its GEMMs and transform its output
   planes while all of it is in cache, so the transformed weight (16 or 36 values for 9) need
   not go out to memory and back (measured 1.2-1.5x faster for such layers inside a training
@@ -52,7 +52,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import winograd_f2, winograd_f4, winograd_samples
-from ._threads import parallel_items
+from ._threads import item_ranges, parallel_items
 
 __all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
 
@@ -150,12 +150,9 @@ def _t_major(rows: int, cols: int, dt: np.dtype,
 def _blocks(pass_: str, o: int, c: int, nt: int, itemsize: int) -> list[tuple[int, int]]:
     """Ranges of output channels, one work item each, for ``pass_`` (a key of _BLOCKS): a
     block's ``nt`` matrices of block x ``c`` values stay within its bytes, in at least its
-    number of blocks, rounded up to a multiple of 4 blocks of nearly equal size (an odd
-    count of ~1 ms items left one thread idle for one item at the end: measured 1.1 ms per
-    call at 512 -> 512 channels, 4x4)."""
+    number of blocks (:func:`._threads.item_ranges`)."""
     size, fewest = _BLOCKS[pass_]
-    parts = min(o, -(-max(fewest, -(-nt * o * c * itemsize // size)) // 4) * 4)
-    return [(i * o // parts, (i + 1) * o // parts) for i in range(parts)]
+    return item_ranges(o, nt * o * c * itemsize, size, fewest)
 
 
 def _structure(n: int, c: int, o: int, oh: int, ow: int, k: _Kernels, itemsize: int) -> str:
