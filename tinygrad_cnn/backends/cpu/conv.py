@@ -71,10 +71,11 @@ _WINOGRAD_MIN_WIDTH = {"forward": 80, "input grad": 80, "weight grad": 32}
 _WINOGRAD4_MIN_WIDTH = 32
 _WINOGRAD4_MIN_TILES = 32
 # auto: the direct convolution by taps (:mod:`.direct`) where it takes at most as many
-# multiplies per sample as F(2x2, 3x3) (16 per 2x2 tile): 2x2 and 1x1 images. At 2x2 they tie,
+# multiplies per sample as F(2x2, 3x3) (16 per 2x2 tile): 1x1 to 3x3 images. At 2x2 they tie,
 # but F(2x2)'s 16 GEMMs are one tile per sample wide and it transforms every filter, where the
 # direct one re-lays the filters out and its GEMMs are 1-4 samples' positions wide. Measured
-# at 512 -> 512 channels, 2x2, batch 32 (one process, alternating): see benchmarks/RESULTS.md.
+# at 512 -> 512 channels, 1x1 to 3x3, batch 32 (one process, alternating): every pass faster
+# than both Winograd variants (benchmarks/RESULTS.md).
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
