@@ -103,6 +103,7 @@ def install_excepthook() -> None:
         from .group import is_initialized
         if is_initialized() and group().size > 1:
             sys.stderr.flush()
+            time.sleep(FORWARD_SECONDS)  # as in run_agreed: let the launcher forward it
             group().comm.Abort(1)
 
     if getattr(sys.excepthook, "_tgcnn_abort", False):
