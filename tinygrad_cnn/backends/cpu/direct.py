@@ -256,7 +256,14 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
                    plan: dict | None = None) -> np.ndarray:
     """Input gradient of :func:`forward` (C-contiguous arrays of one dtype): the products of
     ``grad_out``'s gathered columns with the transposed tap matrices, summed by input
-    position; the tap-major filters come from the forward pass's ``plan`` when it has them."""
+    position; the tap-major filters come from the forward pass's ``plan`` when it has them.
+
+    Example:
+        >>> g = np.ones((1, 1, 2, 2), np.float32); w = np.ones((1, 1, 3, 3), np.float32)
+        >>> backward_input(g, w, (1, 1, 2, 2), (1, 1), (1, 1), (1, 1))[0, 0]
+        array([[4., 4.],
+               [4., 4.]], dtype=float32)
+    """
     n, c, h, wd = (int(v) for v in x_shape)
     o, _, kh, kw = w.shape
     tp = _taps(h, wd, kh, kw, _ints(stride), _ints(padding), _ints(dilation))
@@ -292,7 +299,15 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...
                     plan: dict | None = None) -> np.ndarray:
     """Weight gradient (O, C, KH, KW) of :func:`forward` (C-contiguous arrays of one dtype):
     per tap, ``grad_out``'s columns of its pairs times ``x``'s, transposed; ``x``'s gathered
-    columns come from the forward pass's ``plan`` when it has them."""
+    columns come from the forward pass's ``plan`` when it has them.
+
+    Example (each tap's sum counts the pairs it joins):
+        >>> g = np.ones((1, 1, 2, 2), np.float32); x = np.ones((1, 1, 2, 2), np.float32)
+        >>> backward_weight(g, x, (1, 1, 3, 3), (1, 1), (1, 1), (1, 1))[0, 0]
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]], dtype=float32)
+    """
     n, c = x.shape[:2]
     o, _, kh, kw = (int(v) for v in w_shape)
     tp = _taps(x.shape[2], x.shape[3], kh, kw, _ints(stride), _ints(padding), _ints(dilation))
