@@ -147,9 +147,10 @@ def contention(enabled: bool) -> Iterator[None]:
         proc.join(5)
 
 
-def compare(ours: Callable[[], object], theirs: Callable[[], object] | None, rounds: int = 3,
-            reps: int = 10, warmup: int = 2) -> dict[str, float]:
-    """Time ``ours`` and ``theirs`` alternately; seconds and ratios as described above."""
+def compare(ours: Callable[[], object], theirs: Callable[[], object] | Peer | None,
+            rounds: int = 3, reps: int = 10, warmup: int = 2) -> dict[str, float]:
+    """Time ``ours`` and ``theirs`` (a function here, a :class:`Peer`, or None) in turns;
+    seconds and ratios as described above."""
     load_before = os.getloadavg()[0]
     run_theirs = theirs.turn if isinstance(theirs, Peer) else (
         None if theirs is None else lambda n: turn(theirs, n))
