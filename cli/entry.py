@@ -12,7 +12,9 @@ framework, Numba or click load. The policy (:class:`Interrupts`), for the whole 
 - second Ctrl-C, or a first one once the command has finished: one line and exit 130 at
   once (``os._exit``: no clean-up code runs, so nothing can be half-done by it; a save in
   progress leaves its temporary file, removed by the next save, and the last complete
-  checkpoint untouched).
+  checkpoint untouched);
+- once an "interrupted..." line is being written, further Ctrl-C are ignored: the process is
+  ending, and a second line would contradict the first.
 
 The process ends with ``os._exit`` after flushing its output, so a Ctrl-C cannot land in
 the interpreter's own shutdown.
@@ -80,8 +82,16 @@ class Interrupts:
             return
         raise KeyboardInterrupt
 
+    @staticmethod
+    def ignore_further() -> None:
+        """The process writes its one "interrupted..." line and ends: a further Ctrl-C, which
+        would print a second one, is ignored from here (process-wide, whichever thread the
+        signal reaches)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def exit_now(self, what: str) -> None:
         """Write one line and end the process with 130, running no clean-up code."""
+        self.ignore_further()
         path = self.last_checkpoint()
         if path is not None:
             what += f"; the last complete checkpoint is {path}"
@@ -147,10 +157,7 @@ def main() -> None:
         if interrupts.count and code == 0:  # a Ctrl-C swallowed by a finaliser
             interrupts.exit_now("interrupted")
     except KeyboardInterrupt:  # only before the command's own handling is in place
-        interrupts.finished = True
-        _flush()
-        os.write(2, b"interrupted; nothing was saved\n")
-        os._exit(EXIT_INTERRUPTED)
+        interrupts.exit_now("interrupted")
     _flush()
     _finalize_mpi()
     os._exit(code)

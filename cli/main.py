@@ -89,6 +89,11 @@ class TgcnnGroup(click.Group):
                 import traceback
                 traceback.print_exc()
             code, message = known
+            if code == EXIT_INTERRUPTED:
+                from .entry import current
+                interrupts = current()
+                if interrupts is not None:  # the line below is the one: no second one
+                    interrupts.ignore_further()
             from .mpi import is_main_process
             if is_main_process():  # under mpiexec every rank fails alike: rank 0 reports
                 # a deliberate Ctrl-C is no error: its line says what was kept, unprefixed
