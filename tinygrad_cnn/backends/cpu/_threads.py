@@ -107,7 +107,18 @@ def item_ranges(total: int, nbytes: int, block_bytes: int, fewest: int) -> list[
         >>> item_ranges(10, 100, 60, 1)
         [(0, 2), (2, 5), (5, 7), (7, 10)]
     """
-    parts = min(total, -(-max(fewest, -(-nbytes // block_bytes)) // 4) * 4)
+    return split(total, -(-max(fewest, -(-nbytes // block_bytes)) // 4) * 4)
+
+
+def split(total: int, parts: int) -> list[tuple[int, int]]:
+    """``min(parts, total)`` (at least 1) ranges ``(a, b)`` covering ``range(total)``, of
+    nearly equal size.
+
+    Example:
+        >>> split(10, 4)
+        [(0, 2), (2, 5), (5, 7), (7, 10)]
+    """
+    parts = max(1, min(parts, total))
     return [(i * total // parts, (i + 1) * total // parts) for i in range(parts)]
 
 

@@ -52,7 +52,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import winograd_f2, winograd_f4, winograd_samples
-from ._threads import item_ranges, parallel_items
+from ._threads import item_ranges, parallel_items, split
 
 __all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
 
@@ -131,9 +131,12 @@ def _chunks(n: int, th: int, tw: int, per_tile: int) -> list[tuple[int, int, int
     return [(s, s + 1, r0, min(r0 + rows, th)) for s in range(n) for r0 in range(0, th, rows)]
 
 
-def _split(total: int, parts: int) -> list[tuple[int, int]]:
-    step = -(-total // max(1, min(parts, total)))
-    return [(a, min(a + step, total)) for a in range(0, total, step)]
+def _gemms_by_t(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out[t] = a[t] @ b[t]`` for every ``t``, a few ``t`` per work item in one batched call
+    each (every call takes the GIL back from the other thread)."""
+    ts = split(a.shape[0], _GEMM_ITEMS)
+    parallel_items(len(ts), lambda _, i: np.matmul(
+        a[slice(*ts[i])], b[slice(*ts[i])], out=out[slice(*ts[i])]))
 
 
 def _t_major(rows: int, cols: int, dt: np.dtype,
@@ -174,7 +177,7 @@ def _transform_all(w: np.ndarray, flip: bool, k: _Kernels,
     o, c = w.shape[:2]
     if buf is None:
         buf, _ = _t_major(o, c, w.dtype, k.alpha ** 2)
-    parts = _split(o, _PLANE_ITEMS)
+    parts = split(o, _PLANE_ITEMS)
     parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], 0, c, flip,
                                                      parts[i][0] * c))
     u = buf[:, :o * c].reshape(-1, o, c)
@@ -222,7 +225,7 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
         tiles = (n1 - n0) * (ty1 - ty0) * tw
         vbuf, v = _t_major(c, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 8, m * tw + 2)
-        planes = _split((n1 - n0) * c, _PLANE_ITEMS)
+        planes = split((n1 - n0) * c, _PLANE_ITEMS)
         parallel_items(len(planes), lambda buf, i: k.input(
             x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, ph, pw, tiles),
             lambda: np.empty(band, dt))
@@ -232,11 +235,9 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
             mbuf, mm = _t_major(o, tiles, dt, nt)
             if isinstance(u, list):  # the plan's (C, O) views of the F(2x2) transform
                 parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
-            else:  # a few t per item, one batched call each (see the blocks below)
-                ts = _split(nt, _GEMM_ITEMS)
-                parallel_items(len(ts), lambda _, i: np.matmul(
-                    u[ts[i][0]:ts[i][1]], v[ts[i][0]:ts[i][1]], out=mm[ts[i][0]:ts[i][1]]))
-            planes = _split((n1 - n0) * o, _PLANE_ITEMS)
+            else:
+                _gemms_by_t(u, v, mm)
+            planes = split((n1 - n0) * o, _PLANE_ITEMS)
             parallel_items(len(planes), lambda buf, i: k.output(
                 mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles, 0, o),
                 lambda: np.empty(band, dt))
@@ -341,7 +342,7 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     dw = np.empty((o, c, 3, 3), dt)
     by_filters = _structure(n, c, o, oh, ow, k, dt.itemsize) == "filters"  # else by t
     blocks = (_blocks("weight grad", o, c, nt, dt.itemsize) if by_filters
-              else _split(o, _PLANE_ITEMS))
+              else split(o, _PLANE_ITEMS))
     widest = max(b - a for a, b in blocks)
     # by filters with several chunks: each block's sums live across them; one chunk: in a
     # per-thread buffer. By t: one buffer of all sums.
@@ -356,21 +357,18 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
         else:
             vbuf, v = _t_major(c, tiles, dt, nt)
-            planes = _split((n1 - n0) * c, _PLANE_ITEMS)
+            planes = split((n1 - n0) * c, _PLANE_ITEMS)
             parallel_items(len(planes), lambda buf, i: k.input(
                 x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
                 lambda: np.empty(band, dt))
-        planes = _split((n1 - n0) * o, _PLANE_ITEMS)
+        planes = split((n1 - n0) * o, _PLANE_ITEMS)
         parallel_items(len(planes), lambda buf, i: k.grad_output(
             grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
             lambda: np.empty(band, dt))
         first, last = index == 0, index == len(chunks) - 1
         if not by_filters:
-            if first:  # a few t per item, one batched call each
-                ts = _split(nt, _GEMM_ITEMS)
-                parallel_items(len(ts), lambda _, i: np.matmul(
-                    g[ts[i][0]:ts[i][1]], v[ts[i][0]:ts[i][1]].transpose(0, 2, 1),
-                    out=msum[ts[i][0]:ts[i][1]]))
+            if first:
+                _gemms_by_t(g, v.transpose(0, 2, 1), msum)
             else:
                 parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
                     np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
