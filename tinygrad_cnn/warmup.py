@@ -28,7 +28,8 @@ def _exercise(dtype: type) -> None:
         tg.Tensor(np.zeros(4), dtype=dtype, requires_grad=True)
     h = F.conv2d(x, w, b, padding=1, groups=2)
     h = F.batch_norm(h, None, None, gamma, beta, training=True).relu()
-    h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2) + F.adaptive_avg_pool2d(h, 3)
+    h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2) + F.adaptive_avg_pool2d(h, 3) \
+        + F.max_pool2d(h, 3, 2, 1)  # VGG's 2x2 pooling has a kernel of its own
     h = F.dropout(F.leaky_relu(h, 0.1), 0.1)
     logits = F.linear(h.flatten(1), tg.Tensor(rng.standard_normal((3, 36)), dtype=dtype,
                                                requires_grad=True))

@@ -172,6 +172,33 @@ def test_max_pool_nan_and_inf_follow_pytorch(geo, dtype, data):
     np.testing.assert_array_equal(idx[0, 0], want_idx)
 
 
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(2, 9), w=st.integers(2, 9), planes=st.integers(1, 3), dtype=DTYPES,
+       data=st.data())
+def test_max_pool_2x2_stride_2_fast_path_follows_the_same_rule(h, w, planes, dtype, data):
+    # VGG's pooling has a kernel of its own (no window tables): the same values and argmax as
+    # PyTorch's loop and as the general kernel, odd sizes (last row/column dropped) included.
+    cells = planes * h * w
+    x = np.array(data.draw(st.lists(SPECIAL, min_size=cells, max_size=cells)), dtype)
+    x = x.reshape(1, planes, h, w)
+    out, idx = pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    general, general_idx = np.empty_like(out), np.empty_like(idx)
+    rows, cols = pool_windows((h, w), (2, 2), (2, 2), (0, 0))
+    pool._max_fwd(x, general, general_idx, rows.start, rows.end, cols.start, cols.end)
+    np.testing.assert_array_equal(out, general)
+    np.testing.assert_array_equal(idx, general_idx)
+    for c in range(planes):
+        want, want_idx = ref_max_special(x[0, c].astype(np.float64), (2, 2), (2, 2), (0, 0))
+        np.testing.assert_array_equal(out[0, c], want)
+        np.testing.assert_array_equal(idx[0, c], want_idx)
+    g = np.arange(1.0, out.size + 1, dtype=dtype).reshape(out.shape)
+    dx = pool.max_pool2d_backward(g, idx, x.shape)
+    want_dx = np.zeros(x.shape)
+    for c, i, j in np.ndindex(out.shape[1:]):
+        want_dx[0, c].reshape(-1)[idx[0, c, i, j]] += g[0, c, i, j]
+    np.testing.assert_array_equal(dx, want_dx)
+
+
 @settings(max_examples=40, deadline=None)
 @given(geo=pool_geometries(), dtype=DTYPES, include_pad=st.booleans(), seed=st.integers(0, 999))
 def test_avg_pool_matches_reference(geo, dtype, include_pad, seed):

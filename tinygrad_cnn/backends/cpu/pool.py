@@ -98,19 +98,41 @@ def _max_fwd(x, out, idx, r0, r1, c0, c1):
 
 
 @njit(parallel=True, cache=True)
+def _max_2x2_fwd(x, out, idx):
+    """The windows of a 2x2, stride-2, unpadded pooling, in (planes, H, W) arrays: same rule
+    as _max_fwd, 2-4x faster (no window tables)."""
+    w_ = x.shape[2]
+    for p in prange(x.shape[0]):
+        for i in range(out.shape[1]):
+            r = 2 * i
+            for j in range(out.shape[2]):
+                c = 2 * j
+                v0, v1, v2, v3 = x[p, r, c], x[p, r, c + 1], x[p, r + 1, c], x[p, r + 1, c + 1]
+                best, arg = v0, r * w_ + c
+                if v1 > best:
+                    best, arg = v1, r * w_ + c + 1
+                if v2 > best:
+                    best, arg = v2, (r + 1) * w_ + c
+                if v3 > best:
+                    best, arg = v3, (r + 1) * w_ + c + 1
+                total = v0 + v1 + v2 + v3
+                if total != total:
+                    best, arg = _window_max(x[p].reshape(-1), 0, w_, r, r + 2, c, c + 2)
+                out[p, i, j] = best
+                idx[p, i, j] = arg
+
+
+@njit(parallel=True, cache=True)
 def _max_bwd(grad, idx, dx):
-    n_, c_, oh_, ow_ = grad.shape
-    for p in prange(n_ * c_):
-        n = p // c_
-        c = p - n * c_
-        plane = dx[n, c].reshape(-1)
-        for t in range(plane.size):
-            plane[t] = 0
-        for i in range(oh_):
-            for j in range(ow_):
-                k = idx[n, c, i, j]
-                if k >= 0:
-                    plane[k] += grad[n, c, i, j]
+    """In (planes, positions) arrays; flat indexing (a view per plane cost ~40 ns each)."""
+    zero = dx.dtype.type(0)
+    for p in prange(dx.shape[0]):
+        for t in range(dx.shape[1]):
+            dx[p, t] = zero
+        for k in range(grad.shape[1]):
+            a = idx[p, k]
+            if a >= 0:
+                dx[p, a] += grad[p, k]
 
 
 def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
@@ -125,7 +147,11 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
     rows, cols = pool_windows((h, w), kernel, stride, padding)
     out = np.empty((n, c, rows.out, cols.out), x.dtype)
     idx = np.empty(out.shape, np.int64)
-    _max_fwd(x, out, idx, rows.start, rows.end, cols.start, cols.end)
+    if tuple(kernel) == tuple(stride) == (2, 2) and tuple(padding) == (0, 0):
+        planes = (n * c, rows.out, cols.out)
+        _max_2x2_fwd(x.reshape(n * c, h, w), out.reshape(planes), idx.reshape(planes))
+    else:
+        _max_fwd(x, out, idx, rows.start, rows.end, cols.start, cols.end)
     return out, idx
 
 
@@ -134,7 +160,8 @@ def max_pool2d_backward(grad_out: np.ndarray, argmax: np.ndarray, x_shape: Shape
     grad = _float(grad_out)
     idx = np.ascontiguousarray(argmax, dtype=np.int64)
     dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    _max_bwd(grad, idx, dx)
+    planes = dx.shape[0] * dx.shape[1]
+    _max_bwd(grad.reshape(planes, -1), idx.reshape(planes, -1), dx.reshape(planes, -1))
     return dx
 
 
