@@ -48,11 +48,11 @@ def conv2d_grads(fn: Function, grad, x, w):
     plan = getattr(fn, "weight_plan", None)
     kw = {} if plan is None else {"plan": plan}
     dx = dw = db = None
+    if fn.has_bias and needs[2]:  # first, while the gradient just written is still in cache
+        db = be.sum(grad, (0, 2, 3), False)
     if needs[0]:
         dx = be.conv2d_backward_input(grad, w, tuple(x.shape), *fn.geometry, **kw)
     if needs[1]:
         dw = be.conv2d_backward_weight(grad, x, tuple(w.shape), *fn.geometry, **kw)
     fn.weight_plan = None  # the transforms are no longer needed
-    if fn.has_bias and needs[2]:
-        db = be.sum(grad, (0, 2, 3), False)
     return dx, dw, db

@@ -24,11 +24,11 @@ class ConvTranspose2d(Function):
     def backward(self, grad):
         be, (x, w) = self.backend, self.saved
         dx = dw = db = None
+        if self.has_bias and self.needs_input_grad[2]:  # while the gradient is in cache
+            db = be.sum(grad, (0, 2, 3), False)
         if self.needs_input_grad[0]:
             dx = be.conv2d_forward(grad, w, None, *self.geometry)
         if self.needs_input_grad[1]:
             dw = be.conv2d_backward_weight(x, grad, tuple(w.shape), *self.geometry)
-        if self.has_bias and self.needs_input_grad[2]:
-            db = be.sum(grad, (0, 2, 3), False)
         return dx, dw, db
 
