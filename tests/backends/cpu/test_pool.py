@@ -306,3 +306,15 @@ def test_special_values_match_pytorch():
                                                         return_indices=True)
         np.testing.assert_array_equal(out, want.numpy())
         np.testing.assert_array_equal(idx, want_idx.numpy())
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4, 4), (2, 0, 4, 4), (1, 2, 1, 5)])
+@pytest.mark.parametrize("hyper", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1))])
+def test_max_pool_of_nothing(shape, hyper):
+    # empty batches or channels (and a 2x2 window that fits no row): empty results both ways
+    x = np.zeros(shape, np.float32)
+    out, idx = pool.max_pool2d_forward(x, *hyper)
+    (k, _), (s, _), (p, _) = hyper
+    assert out.shape == shape[:2] + tuple((size + 2 * p - k) // s + 1 for size in shape[2:])
+    dx = pool.max_pool2d_backward(np.ones_like(out), idx, x.shape)
+    assert dx.shape == x.shape and dx.sum() == out.size

@@ -160,8 +160,9 @@ def max_pool2d_backward(grad_out: np.ndarray, argmax: np.ndarray, x_shape: Shape
     grad = _float(grad_out)
     idx = np.ascontiguousarray(argmax, dtype=np.int64)
     dx = np.empty(tuple(int(v) for v in x_shape), grad.dtype)
-    planes = dx.shape[0] * dx.shape[1]
-    _max_bwd(grad.reshape(planes, -1), idx.reshape(planes, -1), dx.reshape(planes, -1))
+    planes, cells = dx.shape[0] * dx.shape[1], grad.shape[2] * grad.shape[3]
+    _max_bwd(grad.reshape(planes, cells), idx.reshape(planes, cells),
+             dx.reshape(planes, dx.shape[2] * dx.shape[3]))
     return dx
 
 
