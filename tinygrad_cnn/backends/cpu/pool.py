@@ -48,6 +48,20 @@ def _window_max(xf, xb, w_, hs, he, ws, we):
     return best, arg
 
 
+@njit(cache=True, inline="always")
+def _max_of_4(v0, v1, v2, v3, w_):
+    """Maximum of a 2x2 window (row-major values) and its cell's offset from the top-left one
+    (0, 1, ``w_`` or ``w_ + 1``): the first maximum on ties (NaN: see the callers)."""
+    best, arg = v0, 0
+    if v1 > best:
+        best, arg = v1, 1
+    if v2 > best:
+        best, arg = v2, w_
+    if v3 > best:
+        best, arg = v3, w_ + 1
+    return best, arg
+
+
 @njit(parallel=True, cache=True)
 def _max_fwd(x, out, idx, r0, r1, c0, c1):
     # The NaN test inside the compare loop tripled the time; instead a window whose sum is NaN
@@ -72,13 +86,7 @@ def _max_fwd(x, out, idx, r0, r1, c0, c1):
                     q = xb + hs * w_ + ws
                     v0, v1 = xf[uint64(q)], xf[uint64(q + 1)]
                     v2, v3 = xf[uint64(q + w_)], xf[uint64(q + w_ + 1)]
-                    best, arg = v0, 0
-                    if v1 > best:
-                        best, arg = v1, 1
-                    if v2 > best:
-                        best, arg = v2, w_
-                    if v3 > best:
-                        best, arg = v3, w_ + 1
+                    best, arg = _max_of_4(v0, v1, v2, v3, w_)
                     arg += hs * w_ + ws
                     total = v0 + v1 + v2 + v3
                 else:
@@ -108,16 +116,17 @@ def _max_2x2_fwd(x, out, idx):
             for j in range(out.shape[2]):
                 c = 2 * j
                 v0, v1, v2, v3 = x[p, r, c], x[p, r, c + 1], x[p, r + 1, c], x[p, r + 1, c + 1]
-                best, arg = v0, r * w_ + c
-                if v1 > best:
-                    best, arg = v1, r * w_ + c + 1
-                if v2 > best:
-                    best, arg = v2, (r + 1) * w_ + c
-                if v3 > best:
-                    best, arg = v3, (r + 1) * w_ + c + 1
+                best, arg = _max_of_4(v0, v1, v2, v3, w_)
+                arg += r * w_ + c
                 total = v0 + v1 + v2 + v3
+                # a NaN inside (or inf - inf): _window_max's rule, written out here (calling
+                # it, even in this rare branch, made every window 2-3x slower)
                 if total != total:
-                    best, arg = _window_max(x[p].reshape(-1), 0, w_, r, r + 2, c, c + 2)
+                    best, arg = v0, r * w_ + c
+                    for a in range(r, r + 2):
+                        for b in range(c, c + 2):
+                            if x[p, a, b] > best or x[p, a, b] != x[p, a, b]:
+                                best, arg = x[p, a, b], a * w_ + b
                 out[p, i, j] = best
                 idx[p, i, j] = arg
 
