@@ -108,7 +108,7 @@ def _max_fwd(x, out, idx, r0, r1, c0, c1):
 @njit(parallel=True, cache=True)
 def _max_2x2_fwd(x, out, idx):
     """The windows of a 2x2, stride-2, unpadded pooling, in (planes, H, W) arrays: same rule
-    as _max_fwd, 2-4x faster (no window tables)."""
+    as _max_fwd, up to 5x faster (no window tables: 32x64x32x32 1.79 -> 0.32 ms)."""
     w_ = x.shape[2]
     for p in prange(x.shape[0]):
         for i in range(out.shape[1]):
