@@ -115,7 +115,7 @@ class Peer:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--rounds``, ``--reps`` and ``--contend`` (one home for the method's defaults)."""
     parser.add_argument("--rounds", type=int, default=3, help="rounds (ratio: median of rounds)")
-    parser.add_argument("--reps", type=int, default=10, help="alternating repetitions per round")
+    parser.add_argument("--reps", type=int, default=10, help="repetitions per round (in turns)")
     parser.add_argument("--contend", action="store_true",
                         help="keep one core busy with a spinning numpy loop during the run")
 

@@ -2,7 +2,8 @@
 
 Ours (``tinygrad_cnn.models.vgg16``) against torchvision's configuration D built from
 ``torch.nn`` layers (the same shapes, 1000 classes), by the method of :mod:`_method`
-(alternating repetitions, median ratio of rounds with spread, load average, busy runs flagged).
+(turns of a few repetitions each, median ratio of rounds with spread, load average, busy runs
+flagged).
 
     python benchmarks/bench_inference.py [--rounds 3] [--reps 10] [--contend] [--batches 1 8]
 """

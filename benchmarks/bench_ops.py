@@ -1,7 +1,7 @@
 """Op-level CPU benchmark: tinygrad-cnn's conv / max-pool kernels against PyTorch's.
 
 Prints a markdown table by the method of :mod:`_method` (ours and PyTorch, in a process of its
-own, alternate inside every repetition; median ratio of three rounds with its spread; load
+own, take turns of a few repetitions; median ratio of three rounds with its spread; load
 average before and after; busy-machine runs flagged). PyTorch is optional.
 
     python benchmarks/bench_ops.py [--rounds 3] [--reps 10] [--contend]

@@ -8,7 +8,7 @@
 (d)  the first step in a fresh process with a warm Numba cache;
 (e)  peak RSS of a process running 5 steps, ours and PyTorch, each in its own fresh process.
 
-(c) and (c') follow :mod:`_method`: alternating repetitions, median ratio of three rounds with
+(c) and (c') follow :mod:`_method`: turns of a few repetitions, median ratio of three rounds with
 its spread, load average before and after, busy-machine runs flagged.
 
 Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend] [--rows c']``
