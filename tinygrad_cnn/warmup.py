@@ -41,16 +41,36 @@ def _exercise(dtype: type) -> None:
     be.sgd_step(p, g, m, 0.1, 0.9, 0.0, 0.0, False, True)
     be.adam_step(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
     from tinygrad_cnn.backends.cpu import direct, winograd  # auto: wide or tiny layers only
-    xw, ww = rng.standard_normal((1, 2, 4, 4)).astype(dtype), np.ones((2, 2, 3, 3), dtype)
+    ww = np.ones((2, 2, 3, 3), dtype)
     for tile in winograd.TILES:  # F(2x2, 3x3) and F(4x4, 3x3)
-        yw = winograd.forward(xw, ww, None, 1, 1, relu=True, tile=tile)
-        winograd.backward_input(yw, ww, xw.shape, 1, 1, tile=tile)
-        winograd.backward_weight(yw, xw, 1, 1, tile=tile)
-    plan: dict = {}
+        for xw in winograd_structures(dtype, tile):  # every structure, with and without plan
+            for plan in (None, {}):
+                yw = winograd.forward(xw, ww, None, 1, 1, relu=True, tile=tile, plan=plan)
+                winograd.backward_input(yw, ww, xw.shape, 1, 1, tile=tile, plan=plan)
+                winograd.backward_weight(yw, xw, 1, 1, tile=tile, plan=plan)
     s1 = (1, 1)
-    yw = direct.forward(xw, ww, None, s1, s1, s1, relu=True, plan=plan)
-    direct.backward_input(yw, ww, xw.shape, s1, s1, s1, plan=plan)
-    direct.backward_weight(yw, xw, ww.shape, s1, s1, s1, plan=plan)
+    xw = rng.standard_normal((1, 2, 4, 4)).astype(dtype)
+    for plan in (None, {}):
+        yw = direct.forward(xw, ww, None, s1, s1, s1, relu=True, plan=plan)
+        direct.backward_input(yw, ww, xw.shape, s1, s1, s1, plan=plan)
+        direct.backward_weight(yw, xw, ww.shape, s1, s1, s1, plan=plan)
+
+
+def winograd_structures(dtype: type, tile: int) -> list[np.ndarray]:
+    """Inputs (N, 2, H, W) that take 2 -> 2 channel Winograd convolutions through each of the
+    drivers' structures (few tiles; by samples; by ``t``: one image too large for a sample's
+    buffers), so that the warm-up compiles the kernels of all of them.
+
+    Example:
+        >>> [x.shape for x in winograd_structures(np.float32, 2)][:2]
+        [(1, 2, 4, 4), (8, 2, 16, 16)]
+    """
+    from tinygrad_cnn.backends.cpu import winograd
+    nt = (tile + 2) ** 2
+    tiles = winograd._SAMPLE_BYTES // (nt * 4 * np.dtype(dtype).itemsize) + 1  # per sample
+    side = tile * int(np.ceil(np.sqrt(tiles)))
+    return [np.ones((1, 2, 4, 4), dtype), np.ones((8, 2, 16, 16), dtype),
+            np.ones((1, 2, side, side), dtype)]
 
 
 #: kernels every training step runs: when one has no on-disk cache entry, the first batch

@@ -19,9 +19,10 @@ matrices. Measured at 512 -> 512 channels, batch 32, forward / input grad / weig
   own blocks of filters and write them back in OIHW order.
 
 The forward pass leaves the tap-major filters and the gathered input in the caller's ``plan``
-for the gradients. Every output element comes from one item and one fixed sequence of
-operations (items are sized from the shapes alone): the same bits for any thread count. Any
-stride, padding and dilation; one group.
+for the gradients. The items run in Numba parallel loops in float32 (:mod:`.direct_items`),
+on Python threads otherwise (see :mod:`.winograd`). Every output element comes from one item
+and one fixed sequence of operations (items are sized from the shapes alone): the same bits
+for any thread count. Any stride, padding and dilation; one group.
 
 Example:
     >>> x = np.ones((1, 1, 2, 2), np.float32); w = np.ones((1, 1, 3, 3), np.float32)
@@ -35,10 +36,11 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from .._geometry import out_size
+from . import _blas, direct_items
 from ._threads import item_ranges, parallel_items
+from .direct_kernels import LANE, gather, sum_pairs, to_oihw, to_taps
 
 __all__ = ["forward", "backward_input", "backward_weight", "pairs_per_sample"]
 
@@ -106,86 +108,25 @@ def _ints(pair: Pair) -> Pair:
     return int(pair[0]), int(pair[1])
 
 
-# Channels per pass of the gather and sum kernels: samples are _LANE * CH * S values apart in
-# memory, so a loop over the samples of one channel hits one cache set (4-8x slower at 2x2
-# with 512 channels); over a few channels at once its writes stay within a few KB.
-_LANE = 8
-
-
-@njit(nogil=True, cache=True)
-def _gather(src, cols, pos):
-    """``cols[ch, j*N + n] = src[n, ch, pos[j]]`` for every channel of ``src`` (N, CH, S)."""
-    n_, ch_ = src.shape[0], src.shape[1]
-    for lane in range(0, ch_, _LANE):
-        for n in range(n_):
-            for ch in range(lane, min(lane + _LANE, ch_)):
-                for j in range(pos.shape[0]):
-                    cols[ch, j * n_ + n] = src[n, ch, pos[j]]
-
-
-@njit(nogil=True, cache=True)
-def _sum_pairs(prod, out, bias, relu, first, order, ch0, ch1, stage):
-    """``out[n, ch, s] = bias[ch] + sum of prod[ch - ch0, j*N + n]`` over the pairs ``j`` of
-    position ``s`` in order (then ``max(., 0)`` if ``relu``; NaN stays NaN), for the channels
-    ``ch0 <= ch < ch1`` of ``out`` (N, CH, S); positions without pairs get ``bias[ch]``.
-    ``stage``: (N, _LANE, S) scratch."""
-    n_, s_ = out.shape[0], out.shape[2]
-    zero = out.dtype.type(0)
-    for lane in range(ch0, ch1, _LANE):
-        width = min(lane + _LANE, ch1) - lane
-        for ch in range(lane, lane + width):
-            row, b = ch - ch0, bias[ch]
-            for s in range(s_):
-                for n in range(n_):
-                    stage[n, ch - lane, s] = b
-                for k in range(first[s], first[s + 1]):
-                    base = order[k] * n_
-                    for n in range(n_):
-                        stage[n, ch - lane, s] += prod[row, base + n]
-                if relu:
-                    for n in range(n_):
-                        v = stage[n, ch - lane, s]
-                        stage[n, ch - lane, s] = zero if v < zero else v
-        for n in range(n_):
-            for i in range(width):
-                for s in range(s_):
-                    out[n, lane + i, s] = stage[n, i, s]
-
-
-@njit(nogil=True, cache=True)
-def _to_taps(w, taps, o0, o1, c0, c1):
-    """``taps[t, o - o0, c - c0] = w[o, c, t]`` for ``o0 <= o < o1``, ``c0 <= c < c1`` (w: (O,
-    C, T)): ``w`` read once, in order (a copy from numpy's transposed view reads the block once
-    per tap: measured 1.2x slower from a cold cache)."""
-    for o in range(o0, o1):
-        for c in range(c0, c1):
-            for t in range(w.shape[2]):
-                taps[t, o - o0, c - c0] = w[o, c, t]
-
-
-@njit(nogil=True, cache=True)
-def _to_oihw(taps, dw, o0, o1):
-    """``dw[o, c, t] = taps[t, o - o0, c]`` for the filters ``o0 <= o < o1`` (dw: (O, C, T))."""
-    for o in range(o0, o1):
-        for c in range(dw.shape[1]):
-            for t in range(dw.shape[2]):
-                dw[o, c, t] = taps[t, o - o0, c]
-
-
 def _blocks(rows: int, row_bytes: int) -> list[tuple[int, int]]:
     return item_ranges(rows, rows * row_bytes, _BLOCK_BYTES, _MIN_ITEMS)
 
 
-def _tap_major(nt: int, rows: int, cols: int, dt: np.dtype) -> np.ndarray:
-    """An uninitialised (nt, rows, cols) array whose matrices are 16 values more than
-    rows*cols apart: with power-of-two sizes the write streams of :func:`_to_taps` would
-    otherwise fall into the same cache sets."""
-    return np.empty((nt, rows * cols + 16), dt)[:, :rows * cols].reshape(nt, rows, cols)
+def _tap_major(nt: int, size: int, dt: np.dtype) -> np.ndarray:
+    """An uninitialised (nt, size + 16) buffer of ``nt`` tap matrices of ``size`` values: 16
+    values more than their size apart, as with power-of-two sizes the write streams of
+    :func:`.direct_kernels.to_taps` would otherwise fall into the same cache sets."""
+    return np.empty((nt, size + 16), dt)
+
+
+def _mats(buf: np.ndarray, base: int, rows: int, cols: int) -> np.ndarray:
+    """The (nt, rows, cols) view of the tap matrices that start at ``base`` in ``buf``."""
+    return buf[:, base:base + rows * cols].reshape(-1, rows, cols)
 
 
 def _stage(out: np.ndarray) -> np.ndarray:
-    """Scratch of :func:`_sum_pairs` for ``out`` (N, CH, S)."""
-    return np.empty((out.shape[0], _LANE, out.shape[2]), out.dtype)
+    """Scratch of :func:`.direct_kernels.sum_pairs` for ``out`` (N, CH, S)."""
+    return np.empty((out.shape[0], LANE, out.shape[2]), out.dtype)
 
 
 def _gathered(src: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -194,8 +135,13 @@ def _gathered(src: np.ndarray, pos: np.ndarray) -> np.ndarray:
     cols = np.empty((ch, len(pos) * n), src.dtype)
     # on this thread: at these sizes (~1 MB) handing half to another thread costs more than
     # it saves (measured: 0.29 ms per call with two threads, 0.15 ms alone)
-    _gather(src.reshape(n, ch, -1), cols, pos)
+    gather(src.reshape(n, ch, -1), cols, pos)
     return cols
+
+
+def _none(shared: np.ndarray | None, nt: int, dt: np.dtype) -> np.ndarray:
+    """``shared``, or an empty buffer of its type (the Numba items: no shared filters)."""
+    return np.empty((nt, 0), dt) if shared is None else shared
 
 
 def _key(a: np.ndarray) -> tuple:
@@ -227,23 +173,28 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
     out = np.empty((n, o, tp.oh, tp.ow), dt)
     b = np.zeros(o, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     cols = _gathered(x, tp.in_pos)
-    shared = _tap_major(nt, o, c, dt) if plan is not None else None
+    shared = _tap_major(nt, o * c, dt) if plan is not None else None
     blocks = _blocks(o, nt * c * dt.itemsize)
     widest = max(b1 - b0 for b0, b1 in blocks)
     flat = out.reshape(n, o, -1)
     w3 = w.reshape(o, c, nt)
+    if _blas.available(dt):
+        _blas.run_items(direct_items.forward_blocks, w3, _none(shared, nt, dt), cols,
+                         np.array(tp.starts, np.int64), n, flat, b, bool(relu), *tp.by_out,
+                         np.array(blocks, np.int64), widest)
+    else:
+        def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
+            own, prod, stage = state
+            o0, o1 = blocks[i]
+            buf, base = (own, 0) if shared is None else (shared, o0 * c)
+            to_taps(w3, buf, o0, o1, 0, c, base)
+            mats = _mats(buf, base, o1 - o0, c)
+            _products(lambda t: mats[t], cols, tp.starts, n, prod[:o1 - o0])
+            sum_pairs(prod, flat, b, bool(relu), *tp.by_out, o0, o1, stage)
 
-    def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
-        own, prod, stage = state
-        o0, o1 = blocks[i]
-        mats = own[:, :o1 - o0] if shared is None else shared[:, o0:o1]
-        _to_taps(w3, mats, o0, o1, 0, c)
-        _products(lambda t: mats[t], cols, tp.starts, n, prod[:o1 - o0])
-        _sum_pairs(prod, flat, b, bool(relu), *tp.by_out, o0, o1, stage)
-
-    parallel_items(len(blocks), block, lambda: (
-        _tap_major(nt, widest if shared is None else 0, c, dt),
-        np.empty((widest, cols.shape[1]), dt), _stage(flat)))
+        parallel_items(len(blocks), block, lambda: (
+            _tap_major(nt, widest * c if shared is None else 0, dt),
+            np.empty((widest, cols.shape[1]), dt), _stage(flat)))
     if plan is not None:
         plan["direct weight"] = (_key(w), shared)
         if cols.nbytes <= _KEEP_BYTES:
@@ -276,20 +227,25 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     widest = max(b1 - b0 for b0, b1 in blocks)
     flat, zero = dx.reshape(n, c, -1), np.zeros(c, dt)
     w3 = w.reshape(o, c, nt)
+    if _blas.available(dt):
+        _blas.run_items(direct_items.input_blocks, w3, _none(shared, nt, dt), cols,
+                         np.array(tp.starts, np.int64), n, flat, zero, *tp.by_in,
+                         np.array(blocks, np.int64), widest)
+        return dx
 
     def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
         own, prod, stage = state
         c0, c1 = blocks[i]
         if shared is None:
-            mats = own[:, :, :c1 - c0]
-            _to_taps(w3, mats, 0, o, c0, c1)
+            to_taps(w3, own, 0, o, c0, c1, 0)
+            mats = _mats(own, 0, o, c1 - c0)
         else:
-            mats = shared[:, :, c0:c1]
+            mats = _mats(shared, 0, o, c)[:, :, c0:c1]
         _products(lambda t: mats[t].T, cols, tp.starts, n, prod[:c1 - c0])
-        _sum_pairs(prod, flat, zero, False, *tp.by_in, c0, c1, stage)
+        sum_pairs(prod, flat, zero, False, *tp.by_in, c0, c1, stage)
 
     parallel_items(len(blocks), block, lambda: (
-        _tap_major(nt, o, widest if shared is None else 0, dt),
+        _tap_major(nt, o * widest if shared is None else 0, dt),
         np.empty((widest, cols.shape[1]), dt), _stage(flat)))
     return dx
 
@@ -321,17 +277,22 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...
     dw = np.empty((o, c, nt), dt)
     blocks = _blocks(o, nt * c * dt.itemsize)
     widest = max(b1 - b0 for b0, b1 in blocks)
+    if _blas.available(dt):
+        _blas.run_items(direct_items.weight_blocks, cols_g, cols_x,
+                         np.array(tp.starts, np.int64), n, dw, np.array(blocks, np.int64),
+                         widest)
+        return dw.reshape(o, c, kh, kw)
 
     def block(own: np.ndarray, i: int) -> None:
         o0, o1 = blocks[i]
-        sums = own[:, :o1 - o0]
+        sums = _mats(own, 0, o1 - o0, c)
         for t in range(nt):
             a, b = tp.starts[t] * n, tp.starts[t + 1] * n
             if b > a:
                 np.matmul(cols_g[o0:o1, a:b], cols_x[:, a:b].T, out=sums[t])
             else:  # a tap that joins no pair (it only ever sees padding)
                 sums[t] = 0
-        _to_oihw(sums, dw, o0, o1)
+        to_oihw(own, dw, o0, o1)
 
-    parallel_items(len(blocks), block, lambda: _tap_major(nt, widest, c, dt))
+    parallel_items(len(blocks), block, lambda: _tap_major(nt, widest * c, dt))
     return dw.reshape(o, c, kh, kw)

@@ -4,11 +4,11 @@ Every 2x2 output tile is ``A^T [(G g G^T) * (B^T d B)] A`` for its 4x4 input til
 multiplies per (tile, input channel, filter) instead of 36. Summed over the input channels the
 16 element-wise products become 16 independent GEMMs ``M[t] = U[t] @ V[t]`` with
 ``U[t]`` (O, C) the transformed filters and ``V[t]`` (C, tiles) the transformed input tiles;
-those run in BLAS (``np.matmul``), the transforms are serial ``nogil`` Numba kernels.
+those run in BLAS, the transforms are serial ``nogil`` Numba kernels.
 
 The batch is cut into chunks of whole samples (or one sample's band of tile rows for large
 images) so that a chunk's ``V`` and ``M`` stay within a few MB. A call runs one of three
-structures (:func:`_structure`), each on :func:`._threads.parallel_items`:
+structures (:func:`_structure`), each in parallel phases (:mod:`.winograd_phases`):
 
 * by ``t`` (large transformed weights over many tiles, large images): per chunk, the input
   transform (items own (sample, channel) planes of ``V``), the alpha^2 GEMMs (items own one
@@ -22,11 +22,12 @@ structures (:func:`_structure`), each on :func:`._threads.parallel_items`:
   not go out to memory and back (measured 1.2-1.5x faster for such layers inside a training
   step; up to 1.2x slower than by ``t`` from 8x8 up).
 
-The items run on Python threads with single-threaded BLAS rather than a Numba ``prange`` pool,
-like the im2col path (:mod:`._threads` says why: prange kernels next to BLAS calls stall on
-spinning threads). Chunks and items are sized from the shapes only,
-never from the thread count, and every output element is computed by one fixed sequence of
-operations: results are the same for any number of threads, run to run.
+The items call single-threaded BLAS (:mod:`._threads` says why: multi-threaded BLAS next to
+Numba kernels stalls on spinning threads): in float32 inside Numba parallel loops, calling
+``cblas_sgemm`` from Numba (:mod:`._blas`: no GIL hand-over per item), otherwise on Python
+threads calling numpy. Chunks and items are sized from the shapes only, never from the thread
+count, and every output element is computed by one fixed sequence of operations: results are
+the same for any number of threads, run to run.
 
 The input gradient of such a convolution with padding ``p`` is this convolution of ``grad_out``
 with the flipped, transposed filters and padding ``2 - p`` (see :func:`backward_input`); the
@@ -51,8 +52,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import winograd_f2, winograd_f4, winograd_samples
-from ._threads import item_ranges, parallel_items, split
+from . import winograd_f2, winograd_f4, winograd_phases as phases, winograd_samples
+from ._threads import item_ranges, split
 
 __all__ = ["forward", "backward_input", "backward_weight", "supports", "TILES"]
 
@@ -131,14 +132,6 @@ def _chunks(n: int, th: int, tw: int, per_tile: int) -> list[tuple[int, int, int
     return [(s, s + 1, r0, min(r0 + rows, th)) for s in range(n) for r0 in range(0, th, rows)]
 
 
-def _gemms_by_t(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """``out[t] = a[t] @ b[t]`` for every ``t``, a few ``t`` per work item in one batched call
-    each (every call takes the GIL back from the other thread)."""
-    ts = split(a.shape[0], _GEMM_ITEMS)
-    parallel_items(len(ts), lambda _, i: np.matmul(
-        a[slice(*ts[i])], b[slice(*ts[i])], out=out[slice(*ts[i])]))
-
-
 def _t_major(rows: int, cols: int, dt: np.dtype,
              nt: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """An uninitialised C-contiguous (nt, rows*cols + 16) buffer for the kernels and its
@@ -177,9 +170,7 @@ def _transform_all(w: np.ndarray, flip: bool, k: _Kernels,
     o, c = w.shape[:2]
     if buf is None:
         buf, _ = _t_major(o, c, w.dtype, k.alpha ** 2)
-    parts = split(o, _PLANE_ITEMS)
-    parallel_items(len(parts), lambda _, i: k.weight(w, buf, *parts[i], 0, c, flip,
-                                                     parts[i][0] * c))
+    phases.weights(k, w, buf, split(o, _PLANE_ITEMS), flip)
     u = buf[:, :o * c].reshape(-1, o, c)
     return u.transpose(0, 2, 1) if flip else u
 
@@ -192,7 +183,8 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     ``flip`` (the input gradient). ``keep``: a list that receives every chunk's transformed
     input (the weight gradient's chunks are the same) when all of it is at most _KEEP_BYTES
     (large images keep nothing: a recorded graph must not hold 2-4x its activations).
-    ``u``: the transformed filters as (out, in) matrices per ``t``, when the caller has them;
+    ``u``: the transformed filters as (out, in) matrices per ``t``, when the caller has them
+    (``(array, order)``: matrix ``t`` is ``array[order[t]]``);
     ``save``: an (alpha^2, O*C + 16) buffer that receives them when they are computed all at
     once (many tiles: the forward pass's plan). Blocks of filters do not write theirs out
     (measured: it costs the forward pass of VGG's 2x2 layers more than it saves the input
@@ -216,52 +208,29 @@ def _run(x: np.ndarray, w: np.ndarray, flip: bool, out: np.ndarray, bias: np.nda
     if u is None and not by_filters:
         u = _transform_all(w, flip, k, save)
     if structure == "samples":
-        winograd_samples.run(x, np.stack(u) if isinstance(u, list) else u, out, bias, relu,
+        winograd_samples.run(x, u[0][u[1]] if isinstance(u, tuple) else u, out, bias, relu,
                              ph, pw, k, chunks, keep)
         return out
     blocks = _blocks("input grad" if flip else "forward", o, c, nt, dt.itemsize)
-    widest = max(b - a for a, b in blocks)
     for n0, n1, ty0, ty1 in chunks:
         tiles = (n1 - n0) * (ty1 - ty0) * tw
         vbuf, v = _t_major(c, tiles, dt, nt)
         band = (m * (ty1 - ty0) + 8, m * tw + 2)
-        planes = split((n1 - n0) * c, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: k.input(
-            x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, ph, pw, tiles),
-            lambda: np.empty(band, dt))
+        phases.inputs(k, x, vbuf, split((n1 - n0) * c, _PLANE_ITEMS), n0, ty0, ty1, tw, ph,
+                      pw, tiles, band)
         if keep is not None:
             keep.append(vbuf)
-        if not by_filters:
-            mbuf, mm = _t_major(o, tiles, dt, nt)
-            if isinstance(u, list):  # the plan's (C, O) views of the F(2x2) transform
-                parallel_items(nt, lambda _, t: np.matmul(u[t], v[t], out=mm[t]))
-            else:
-                _gemms_by_t(u, v, mm)
-            planes = split((n1 - n0) * o, _PLANE_ITEMS)
-            parallel_items(len(planes), lambda buf, i: k.output(
-                mbuf, out, bias, relu, buf, *planes[i], n0, ty0, ty1, tw, tiles, 0, o),
-                lambda: np.empty(band, dt))
+        if by_filters:
+            phases.filter_blocks(k, w, flip, v, out, bias, relu, blocks, n0, n1, ty0, ty1, tw,
+                                 band)
             continue
-
-        def block(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> None:
-            ubuf, mbuf, scratch = state
-            o0, o1 = blocks[i]
-            width = o1 - o0
-            if flip:  # (nt, C, width) of w's filters 0..C, channels o0..o1: transposed
-                k.weight(w, ubuf, 0, c, o0, o1, True, 0)
-                ub = ubuf[:, :c * width].reshape(nt, c, width).transpose(0, 2, 1)
-            else:
-                k.weight(w, ubuf, o0, o1, 0, c, False, 0)
-                ub = ubuf[:, :width * c].reshape(nt, width, c)
-            # one batched call, not one per t: the GIL is taken once (two threads that take it
-            # back after every GEMM wait on each other; measured 1.1-1.5x faster blocks)
-            np.matmul(ub, v, out=mbuf[:, :width * tiles].reshape(nt, width, tiles))
-            k.output(mbuf, out, bias, relu, scratch, 0, (n1 - n0) * width, n0, ty0, ty1, tw,
-                     tiles, o0, width)
-
-        parallel_items(len(blocks), block, lambda: (
-            np.empty((nt, widest * c + 16), dt),
-            np.empty((nt, widest * tiles + 16), dt), np.empty(band, dt)))
+        mbuf, mm = _t_major(o, tiles, dt, nt)
+        if isinstance(u, tuple):  # the plan's (C, O) views of the F(2x2) transform: a GEMM
+            phases.gemms(u[0], v, mm, split(nt, nt), u[1])  # per t, as they are permuted
+        else:
+            phases.gemms(u, v, mm, split(nt, _GEMM_ITEMS))
+        phases.outputs(k, mbuf, out, bias, relu, split((n1 - n0) * o, _PLANE_ITEMS), n0, ty0,
+                       ty1, tw, tiles, band)
     return out
 
 
@@ -309,7 +278,7 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     saved = None if plan is None else plan.pop("winograd2", None)
     u = None
     if tile == 2 and saved is not None and saved[0] == _weight_key(w):
-        u = [saved[1][_FLIP2[t]].T for t in range(16)]  # (C, O) views: BLAS transposes
+        u = (saved[1].transpose(0, 2, 1), np.array(_FLIP2))  # (C, O) views: BLAS transposes
     zero = np.zeros(dx.shape[1], grad_out.dtype)
     return _run(grad_out, w, True, dx, zero, False, 2 - int(ph), 2 - int(pw), _variant(tile),
                 u=u)
@@ -346,7 +315,7 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
     widest = max(b - a for a, b in blocks)
     # by filters with several chunks: each block's sums live across them; one chunk: in a
     # per-thread buffer. By t: one buffer of all sums.
-    sums = [np.empty((nt, (b - a) * c + 16), dt) for a, b in blocks] \
+    sums = np.empty((len(blocks), nt, widest * c + 16), dt) \
         if by_filters and len(chunks) > 1 else None
     mbuf, msum = (None, None) if by_filters else _t_major(o, c, dt, nt)
     for index, (n0, n1, ty0, ty1) in enumerate(chunks):
@@ -357,39 +326,17 @@ def backward_weight(grad_out: np.ndarray, x: np.ndarray, ph: int, pw: int,
             v = kept[index][:, :c * tiles].reshape(nt, c, tiles)
         else:
             vbuf, v = _t_major(c, tiles, dt, nt)
-            planes = split((n1 - n0) * c, _PLANE_ITEMS)
-            parallel_items(len(planes), lambda buf, i: k.input(
-                x, vbuf, buf, *planes[i], n0, ty0, ty1, tw, int(ph), int(pw), tiles),
-                lambda: np.empty(band, dt))
-        planes = split((n1 - n0) * o, _PLANE_ITEMS)
-        parallel_items(len(planes), lambda buf, i: k.grad_output(
-            grad_out, gbuf, buf, *planes[i], n0, ty0, ty1, tw, tiles),
-            lambda: np.empty(band, dt))
+            phases.inputs(k, x, vbuf, split((n1 - n0) * c, _PLANE_ITEMS), n0, ty0, ty1, tw,
+                          int(ph), int(pw), tiles, band)
+        phases.grad_outputs(k, grad_out, gbuf, split((n1 - n0) * o, _PLANE_ITEMS), n0, ty0,
+                            ty1, tw, tiles, band)
         first, last = index == 0, index == len(chunks) - 1
-        if not by_filters:
-            if first:
-                _gemms_by_t(g, v.transpose(0, 2, 1), msum)
-            else:
-                parallel_items(nt, lambda tmp, t: msum[t].__iadd__(
-                    np.matmul(g[t], v[t].T, out=tmp)), lambda: np.empty((o, c), dt))
-            continue
-
-        def block(state: tuple[np.ndarray, np.ndarray], i: int) -> None:
-            own, tmp = state
-            o0, o1 = blocks[i]
-            bbuf = own if sums is None else sums[i]
-            bsum = bbuf[:, :(o1 - o0) * c].reshape(nt, o1 - o0, c)
-            if first:  # batched: see _run
-                np.matmul(g[:, o0:o1], v.transpose(0, 2, 1), out=bsum)
-            else:
-                for t in range(nt):
-                    bsum[t] += np.matmul(g[t, o0:o1], v[t].T, out=tmp[:o1 - o0])
-            if last:
-                k.weight_grad(bbuf, dw, o0, o1, o0)
-
-        parallel_items(len(blocks), block, lambda: (
-            np.empty((nt, widest * c + 16) if sums is None else 0, dt),
-            np.empty((widest, c) if not first else 0, dt)))
+        if by_filters:
+            phases.weight_grad_blocks(k, g, v, sums, dw, blocks, first, last)
+        elif first:
+            phases.gemms(g, v.transpose(0, 2, 1), msum, split(nt, _GEMM_ITEMS))
+        else:  # an item per t, each adding its product to the sum
+            phases.gemms(g, v.transpose(0, 2, 1), msum, split(nt, nt), accumulate=True)
     if not by_filters:
-        parallel_items(len(blocks), lambda _, i: k.weight_grad(mbuf, dw, *blocks[i], 0))
+        phases.weight_grads(k, mbuf, dw, blocks)
     return dw

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _blas, winograd_items
 from ._threads import parallel_items
 
 __all__ = ["groups", "run"]
@@ -63,10 +64,19 @@ def run(x: np.ndarray, u: np.ndarray, out: np.ndarray, bias: np.ndarray, relu: b
     items = groups(chunks, th, tw)
     widest = max(n1 - n0 for _, n0, n1 in items) * per
     kept = None
-    if keep is not None:
-        kept = [_buffer(nt, c * (c1 - c0) * per, dt) for c0, c1, _, _ in chunks]
+    if keep is not None:  # views of one buffer: the Numba items take it whole
+        most = max(c1 - c0 for c0, c1, _, _ in chunks)
+        whole = np.empty((len(chunks), nt, c * most * per + 16), dt)
+        kept = [whole[j, :, :c * (c1 - c0) * per + 16] for j, (c0, c1, _, _) in
+                enumerate(chunks)]
         keep.extend(kept)
     band = (k.tile * th + 8, k.tile * tw + 2)
+    if _blas.available(dt):
+        _blas.run_items(winograd_items.sample_groups, k.tile, x, u, out, bias, relu, ph, pw,
+                        np.array(items, np.int64).reshape(-1, 3),
+                        np.array([ch[:2] for ch in chunks], np.int64).reshape(-1, 2),
+                        whole if kept is not None else np.empty((0, nt, 1), dt), widest, band)
+        return
 
     def body(state: tuple[Any, np.ndarray, np.ndarray], i: int) -> None:
         own_v, mbuf, scratch = state
