@@ -50,7 +50,7 @@ _TURN = 5
 _SETTLE_S = 0.02
 _PEER_CODE = """
 import importlib, json, sys
-import torch  # first: its OpenMP runtime reads the environment this process was given
+importlib.import_module(sys.argv[5])  # first: its OpenMP runtime reads this environment
 sys.path[:0] = json.loads(sys.argv[1])
 import _method
 fn = getattr(importlib.import_module(sys.argv[2]), sys.argv[3])(*json.loads(sys.argv[4]))
@@ -87,17 +87,18 @@ def have_peer() -> bool:
 
 class Peer:
     """``module.factory(*args)``, a function of no arguments, run in a process of its own with
-    PyTorch imported first and the environment the benchmark started with; :meth:`turn` runs
-    it there as :func:`turn` does here (the pipe round trip is not counted)."""
+    ``first`` (PyTorch, or tinygrad_cnn for one of ours) imported first and the environment
+    the benchmark started with; :meth:`turn` runs it there as :func:`turn` does here (the pipe
+    round trip is not counted)."""
 
-    def __init__(self, module: str, factory: str, *args: object) -> None:
+    def __init__(self, module: str, factory: str, *args: object, first: str = "torch") -> None:
         here = Path(__file__).resolve().parent
         self._proc = subprocess.Popen(
             [sys.executable, "-c", _PEER_CODE, json.dumps([str(here), str(here.parent)]),
-             module, factory, json.dumps(list(args))],
+             module, factory, json.dumps(list(args)), first],
             env=peer_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self._proc.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"PyTorch peer {module}.{factory}{args} did not start")
+            raise RuntimeError(f"peer {module}.{factory}{args} did not start")
 
     def turn(self, reps: int) -> list[float]:
         """Seconds of ``reps`` calls in a row in the peer's process (see :func:`turn`)."""
@@ -147,38 +148,62 @@ def contention(enabled: bool) -> Iterator[None]:
         proc.join(5)
 
 
-def compare(ours: Callable[[], object], theirs: Callable[[], object] | Peer | None,
-            rounds: int = 3, reps: int = 10, warmup: int = 2) -> dict[str, float]:
+def compare(ours: Side, theirs: Side | None, rounds: int = 3, reps: int = 10,
+            warmup: int = 2) -> dict[str, float]:
     """Time ``ours`` and ``theirs`` (a function here, a :class:`Peer`, or None) in turns;
     seconds and ratios as described above."""
+    return compare_all([(ours, theirs)], rounds, reps, warmup)[0]
+
+
+Side = Callable[[], object] | Peer
+
+
+def _runner(side: Side | None) -> Callable[[int], list[float]] | None:
+    if side is None:
+        return None
+    return side.turn if isinstance(side, Peer) else lambda n: turn(side, n)
+
+
+def compare_all(pairs: list[tuple[Side, Side | None]], rounds: int = 3, reps: int = 10,
+                warmup: int = 2) -> list[dict[str, float]]:
+    """:func:`compare` for several pairs at once, their turns in one rotation (ours, theirs,
+    the next pair's ours, ...), so that every pair's ratio comes from the same minutes; either
+    side may be a :class:`Peer`.
+
+    Example:
+        >>> [sorted(r)[-1] for r in compare_all([(lambda: None, None)] * 2, 1, 2, 0)]
+        ['theirs_s', 'theirs_s']
+    """
     load_before = os.getloadavg()[0]
-    run_theirs = theirs.turn if isinstance(theirs, Peer) else (
-        None if theirs is None else lambda n: turn(theirs, n))
+    runs = [(_runner(ours), _runner(theirs)) for ours, theirs in pairs]
     for _ in range(warmup):
-        ours()
-        if run_theirs is not None:
-            run_theirs(0)
-    all_o: list[float] = []
-    all_t: list[float] = []
-    ratios = []
+        for run_ours, run_theirs in runs:
+            run_ours(0)
+            if run_theirs is not None:
+                run_theirs(0)
+    times: list[tuple[list[float], list[float], list[float]]] = [([], [], []) for _ in runs]
     for _ in range(rounds):
-        t_o, t_t = [], []
+        rounds_o: list[list[float]] = [[] for _ in runs]
+        rounds_t: list[list[float]] = [[] for _ in runs]
         for first in range(0, reps, _TURN):
             n = min(_TURN, reps - first)
-            t_o += turn(ours, n)
-            if run_theirs is not None:
-                t_t += run_theirs(n)
-        all_o += t_o
-        all_t += t_t
-        if t_t:
-            ratios.append(statistics.median(t_o) / statistics.median(t_t))
-    nan = float("nan")
-    return {"ours_s": statistics.median(all_o),
-            "theirs_s": statistics.median(all_t) if all_t else nan,
-            "ratio": statistics.median(ratios) if ratios else nan,
-            "ratio_min": min(ratios) if ratios else nan,
-            "ratio_max": max(ratios) if ratios else nan,
-            "load_before": load_before, "load_after": os.getloadavg()[0]}
+            for (run_ours, run_theirs), t_o, t_t in zip(runs, rounds_o, rounds_t):
+                t_o += run_ours(n)
+                if run_theirs is not None:
+                    t_t += run_theirs(n)
+        for (all_o, all_t, ratios), t_o, t_t in zip(times, rounds_o, rounds_t):
+            all_o += t_o
+            all_t += t_t
+            if t_t:
+                ratios.append(statistics.median(t_o) / statistics.median(t_t))
+    load_after, nan = os.getloadavg()[0], float("nan")
+    return [{"ours_s": statistics.median(all_o),
+             "theirs_s": statistics.median(all_t) if all_t else nan,
+             "ratio": statistics.median(ratios) if ratios else nan,
+             "ratio_min": min(ratios) if ratios else nan,
+             "ratio_max": max(ratios) if ratios else nan,
+             "load_before": load_before, "load_after": load_after}
+            for all_o, all_t, ratios in times]
 
 
 def header() -> str:

@@ -11,9 +11,12 @@
 (c) and (c') follow :mod:`_method`: turns of a few repetitions, median ratio of three rounds with
 its spread, load average before and after, busy-machine runs flagged.
 
-Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend] [--rows c']``
-(PyTorch: ``pip install -e .[bench]``). ``--rows c'`` times (c') alone, so that it starts from an
-idle machine too (after (c) the load average is the benchmark's own).
+Run: ``python benchmarks/bench_train_step.py [--rounds 3] [--reps 10] [--contend] [--rows c']
+[--together]`` (PyTorch: ``pip install -e .[bench]``). ``--rows c'`` times (c') alone, so that it
+starts from an idle machine too (after (c) the load average is the benchmark's own);
+``--together`` times the rows in one rotation of turns (ours (c), PyTorch (c), ours (c'),
+PyTorch (c'), ...), so that their ratios come from the same minutes, each of the four steps
+in a process of its own (ours too: in one process, our two steps slowed each other down).
 """
 from __future__ import annotations
 
@@ -190,6 +193,8 @@ def main() -> None:
     parser.add_argument("--rss-child", choices=["ours", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--rows", default="c,c'",
                         help="which of (c) and (c') to time: c, c' or both")
+    parser.add_argument("--together", action="store_true",
+                        help="time the rows in one rotation of turns instead of one by one")
     args = parser.parse_args()
     if args.rss_child:
         return _rss_child(args.rss_child, args.reps)
@@ -197,19 +202,24 @@ def main() -> None:
     print(_method.versions() + f"; {args.rounds} rounds of {args.reps}"
           + (", one core kept busy" if args.contend else "") + "\n")
     print(_method.header())
+    rows = [(name, ours, theirs) for key, name, ours, theirs in [
+        ("c", "(c) VGG-11 train step, nn.Module + SGD momentum, batch 32, 32x32x3, 512 head",
+         ours_step, torch_step),
+        ("c'", "(c') same step through nn.functional, new leaf tensors every step",
+         ours_functional_step, torch_functional_step)] if key in args.rows.split(",")]
     with _method.contention(args.contend):
-        for key, name, ours, theirs in [
-                ("c", "(c) VGG-11 train step, nn.Module + SGD momentum, batch 32, 32x32x3, "
-                 "512 head", ours_step, torch_step),
-                ("c'", "(c') same step through nn.functional, new leaf tensors every step",
-                 ours_functional_step, torch_functional_step)]:
-            if key not in args.rows.split(","):
-                continue
-            theirs = _method.Peer(Path(__file__).stem, theirs.__name__) if peer else None
-            r = _method.compare(ours(), theirs, args.rounds, args.reps)
-            print(_method.row(name, r, "s"), flush=True)
-            if theirs is not None:
-                theirs.close()
+        for group in [rows] if args.together else [[row] for row in rows]:
+            here = Path(__file__).stem
+            pairs = [(_method.Peer(here, ours.__name__, first="tinygrad_cnn")
+                      if args.together else ours(),
+                      _method.Peer(here, theirs.__name__) if peer else None)
+                     for _, ours, theirs in group]
+            for (name, _, _), r in zip(group, _method.compare_all(pairs, args.rounds,
+                                                                   args.reps)):
+                print(_method.row(name, r, "s"), flush=True)
+            for side in (s for pair in pairs for s in pair):
+                if isinstance(side, _method.Peer):
+                    side.close()
     latency = first_call_latency()
     print(f"\n(d) first step in a fresh process, warm cache: {latency['first_step_s']:.2f} s "
           f"(import + model build before it: {latency['import_build_s']:.2f} s)")
