@@ -1,6 +1,9 @@
 """GEMMs called from Numba, work items in Numba parallel loops, and the two engines of the
 convolution drivers (Numba items in float32 where OpenBLAS's ILP64 ``cblas_sgemm`` is found,
 Python threads otherwise) giving the same results."""
+import glob
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -33,6 +36,17 @@ def test_next_item_hands_out_every_item_once():
     owner, taken = _owners(1000, counter, numba.get_num_threads())
     assert (taken == 1).all() and (owner >= 0).all()
     assert counter[0] == 0 and counter[1] == 1000 + numba.get_num_threads()
+
+
+def test_numpys_own_openblas_is_found_where_numpy_ships_one(monkeypatch):
+    """Not a skip where it should run: numpy's wheels bundle an ILP64 OpenBLAS
+    (``numpy.libs/*openblas64*`` on Linux); its ``cblas_sgemm`` must be found there."""
+    root = os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs")
+    if not glob.glob(os.path.join(root, "*openblas64*")):
+        pytest.skip("this numpy bundles no ILP64 OpenBLAS")
+    monkeypatch.setattr(_blas, "_found", None)
+    monkeypatch.delenv("TGCNN_CPU_ITEMS", raising=False)
+    assert _blas.available(F32)
 
 
 def test_available_only_for_float32_and_not_when_switched_off(monkeypatch):
