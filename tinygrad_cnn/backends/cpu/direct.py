@@ -139,7 +139,7 @@ def _gathered(src: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return cols
 
 
-def _none(shared: np.ndarray | None, nt: int, dt: np.dtype) -> np.ndarray:
+def _or_empty(shared: np.ndarray | None, nt: int, dt: np.dtype) -> np.ndarray:
     """``shared``, or an empty buffer of its type (the Numba items: no shared filters)."""
     return np.empty((nt, 0), dt) if shared is None else shared
 
@@ -179,7 +179,7 @@ def forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride: Pair,
     flat = out.reshape(n, o, -1)
     w3 = w.reshape(o, c, nt)
     if _blas.available(dt):
-        _blas.run_items(direct_items.forward_blocks, w3, _none(shared, nt, dt), cols,
+        _blas.run_items(direct_items.forward_blocks, w3, _or_empty(shared, nt, dt), cols,
                          np.array(tp.starts, np.int64), n, flat, b, bool(relu), *tp.by_out,
                          np.array(blocks, np.int64), widest)
     else:
@@ -228,7 +228,7 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     flat, zero = dx.reshape(n, c, -1), np.zeros(c, dt)
     w3 = w.reshape(o, c, nt)
     if _blas.available(dt):
-        _blas.run_items(direct_items.input_blocks, w3, _none(shared, nt, dt), cols,
+        _blas.run_items(direct_items.input_blocks, w3, _or_empty(shared, nt, dt), cols,
                          np.array(tp.starts, np.int64), n, flat, zero, *tp.by_in,
                          np.array(blocks, np.int64), widest)
         return dx

@@ -278,7 +278,8 @@ def backward_input(grad_out: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     saved = None if plan is None else plan.pop("winograd2", None)
     u = None
     if tile == 2 and saved is not None and saved[0] == _weight_key(w):
-        u = (saved[1].transpose(0, 2, 1), np.array(_FLIP2))  # (C, O) views: BLAS transposes
+        # (C, O) views, permuted: BLAS transposes
+        u = (saved[1].transpose(0, 2, 1), np.array(_FLIP2, np.int64))
     zero = np.zeros(dx.shape[1], grad_out.dtype)
     return _run(grad_out, w, True, dx, zero, False, 2 - int(ph), 2 - int(pw), _variant(tile),
                 u=u)

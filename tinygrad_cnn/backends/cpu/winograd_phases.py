@@ -85,15 +85,15 @@ def gemms(a: np.ndarray, b: np.ndarray, out: np.ndarray, ts: Ranges,
           order: np.ndarray | None = None, accumulate: bool = False) -> np.ndarray:
     """``out[t] = a[order[t]] @ b[t]`` (plus ``out[t]`` if ``accumulate``) for every ``t``,
     items owning the ``t`` of each range (batched: every numpy call takes the GIL back)."""
-    order = np.arange(len(out)) if order is None else np.asarray(order, np.int64)
+    which = np.arange(len(out)) if order is None else order
     if _blas.available(out.dtype):
-        _blas.run_items(items.gemms_by_t, a, order, b, out, 1.0 if accumulate else 0.0,
+        _blas.run_items(items.gemms_by_t, a, which, b, out, 1.0 if accumulate else 0.0,
                         _array(ts))
     elif accumulate:
         parallel_items(len(ts), lambda tmp, i: [
-            out[t].__iadd__(np.matmul(a[order[t]], b[t], out=tmp)) for t in range(*ts[i])],
+            out[t].__iadd__(np.matmul(a[which[t]], b[t], out=tmp)) for t in range(*ts[i])],
             lambda: np.empty(out.shape[1:], out.dtype))
-    elif np.array_equal(order, np.arange(len(out))):
+    elif order is None:
         parallel_items(len(ts), lambda _, i: np.matmul(
             a[slice(*ts[i])], b[slice(*ts[i])], out=out[slice(*ts[i])]))
     else:
